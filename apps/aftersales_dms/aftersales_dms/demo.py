@@ -1,0 +1,394 @@
+"""The demo dealer network, loaded from <bench>/fixtures/dms_demo.json.
+
+Idempotent: every record is looked up by its natural key first, so running the loader
+again changes nothing. Used by `./dms up`, by `./dms test` and by the tests themselves.
+
+Dealers are ERPNext Companies (a dealer is its own legal entity with its own books,
+taxes, warehouses and invoices; User Permissions on Company then isolate dealers).
+The OEM is a Customer on each dealer's books (warranty is billed to it) and its staff
+get the OEM Admin role without a Company restriction.
+"""
+
+import json
+import os
+from datetime import date
+
+import frappe
+from frappe.utils import add_days, add_years, get_bench_path, getdate, today
+
+from aftersales_dms import setup
+
+DEMO_MARK = "Aftersales DMS demo"
+
+
+def load_config(fixtures_dir: str | None = None) -> dict:
+	path = os.path.join(fixtures_dir or os.path.join(get_bench_path(), "fixtures"), "dms_demo.json")
+	if not os.path.exists(path):
+		frappe.throw(f"Demo data file not found: {path}")
+	with open(path) as f:
+		return json.load(f)
+
+
+def load_demo(fixtures_dir: str | None = None) -> dict:
+	cfg = load_config(fixtures_dir)
+	frappe.flags.in_demo_load = True
+	frappe.set_user("Administrator")
+	dealers = cfg["dealers"]
+	complete_setup(cfg["setup"], dealers[0])
+	setup.after_install()  # item groups need ERPNext's trees, which the setup wizard creates
+	companies = {d["abbr"]: make_dealer(d, cfg["setup"]) for d in dealers}
+	make_oem(cfg["oem"])
+	for row in cfg["vehicle_categories"]:
+		upsert("Vehicle Category", row["category_name"], row)
+	for skill, description in cfg["skills"]:
+		upsert("Service Skill", skill, {"skill_name": skill, "description": description})
+	for user in cfg["users"]:
+		make_user(user, companies, cfg["demo_password"])
+	for tech in cfg["technicians"]:
+		make_technician(tech, companies, cfg["demo_password"])
+	for item in cfg["labour_items"]:
+		make_labour_item(item)
+	for item in cfg["parts_items"]:
+		make_part(item, companies)
+	for abbr, company in companies.items():
+		make_opening_stock(company, parts_warehouse(abbr), cfg["parts_items"])
+	for customer in cfg["customers"]:
+		make_customer(customer, companies)
+	frappe.flags.in_demo_load = False
+	return {
+		"dealers (Company)": ", ".join(companies.values()),
+		"users": len(cfg["users"]) + len(cfg["technicians"]),
+		"technicians": frappe.db.count("Service Technician"),
+		"service bays": frappe.db.count("Service Bay"),
+		"labour items": frappe.db.count("Item", {"dms_item_kind": "Labour"}),
+		"parts items": frappe.db.count("Item", {"dms_item_kind": "Part"}),
+		"customers": frappe.db.count("Customer"),
+		"vehicles": frappe.db.count("Customer Vehicle"),
+	}
+
+
+def demo_users() -> list[tuple[str, str, str]]:
+	cfg = load_config()
+	names = {d["abbr"]: d["company_name"] for d in cfg["dealers"]}
+	rows = [(u["email"], ", ".join(u["roles"]), names.get(u["dealer"], "all dealers")) for u in cfg["users"]]
+	rows += [(t["email"], "Technician", names[t["dealer"]]) for t in cfg["technicians"]]
+	return rows
+
+
+def upsert(doctype: str, name: str, values: dict):
+	"""Insert a record under its natural key, or return the existing one untouched."""
+	if frappe.db.exists(doctype, name):
+		return frappe.get_doc(doctype, name)
+	doc = frappe.get_doc({"doctype": doctype, **values})
+	doc.insert(ignore_permissions=True)
+	return doc
+
+
+def fiscal_year_dates(month_day: str) -> tuple[date, date]:
+	month, day = (int(x) for x in month_day.split("-"))
+	now = getdate(today())
+	start = date(now.year, month, day)
+	if start > now:
+		start = date(now.year - 1, month, day)
+	return start, getdate(add_days(add_years(start, 1), -1))
+
+
+def complete_setup(cfg: dict, dealer: dict):
+	from frappe.desk.page.setup_wizard.setup_wizard import setup_complete
+
+	if frappe.db.get_single_value("System Settings", "setup_complete"):
+		return
+	fy_start, fy_end = fiscal_year_dates(cfg["fy_start_month_day"])
+	result = setup_complete(
+		{
+			"language": cfg["language"],
+			"country": cfg["country"],
+			"timezone": cfg["timezone"],
+			"currency": cfg["currency"],
+			"full_name": "Administrator",
+			"email": "admin@aftersales-dms.example",
+			"company_name": dealer["company_name"],
+			"company_abbr": dealer["abbr"],
+			"chart_of_accounts": cfg["chart_of_accounts"],
+			"fy_start_date": str(fy_start),
+			"fy_end_date": str(fy_end),
+			"setup_demo": 0,
+		}
+	)
+	if not frappe.db.get_single_value("System Settings", "setup_complete"):
+		frappe.throw(f"ERPNext setup wizard did not complete: {result}")
+	frappe.db.commit()  # the rest of the loader needs the wizard's records
+
+
+def make_dealer(dealer: dict, cfg: dict) -> str:
+	name, abbr = dealer["company_name"], dealer["abbr"]
+	if not frappe.db.exists("Company", name):
+		frappe.get_doc(
+			{
+				"doctype": "Company",
+				"company_name": name,
+				"abbr": abbr,
+				"default_currency": cfg["currency"],
+				"country": cfg["country"],
+				"create_chart_of_accounts_based_on": "Standard Template",
+				"chart_of_accounts": cfg["chart_of_accounts"],
+			}
+		).insert(ignore_permissions=True)
+	warehouse = parts_warehouse(abbr)
+	if not frappe.db.exists("Warehouse", warehouse):
+		frappe.get_doc(
+			{
+				"doctype": "Warehouse",
+				"warehouse_name": "Parts Store",
+				"company": name,
+				"parent_warehouse": f"All Warehouses - {abbr}",
+			}
+		).insert(ignore_permissions=True)
+	make_sales_tax_template(name, abbr, dealer["tax_rate"])
+	for bay_name, bay_type in dealer["bays"]:
+		upsert("Service Bay", bay_name, {"bay_name": bay_name, "company": name, "bay_type": bay_type})
+	return name
+
+
+def parts_warehouse(abbr: str) -> str:
+	return f"Parts Store - {abbr}"
+
+
+def make_sales_tax_template(company: str, abbr: str, rate: float):
+	account_name = f"Output GST {rate:g}%"
+	account = f"{account_name} - {abbr}"
+	if not frappe.db.exists("Account", account):
+		frappe.get_doc(
+			{
+				"doctype": "Account",
+				"account_name": account_name,
+				"company": company,
+				"parent_account": f"Duties and Taxes - {abbr}",
+				"account_type": "Tax",
+				"tax_rate": rate,
+			}
+		).insert(ignore_permissions=True)
+	title = f"Service GST {rate:g}%"
+	if not frappe.db.exists("Sales Taxes and Charges Template", f"{title} - {abbr}"):
+		frappe.get_doc(
+			{
+				"doctype": "Sales Taxes and Charges Template",
+				"title": title,
+				"company": company,
+				"is_default": 1,
+				"taxes": [
+					{
+						"charge_type": "On Net Total",
+						"account_head": account,
+						"description": f"GST @ {rate:g}%",
+						"rate": rate,
+					}
+				],
+			}
+		).insert(ignore_permissions=True)
+
+
+def make_oem(oem: dict):
+	group = oem["customer_group"]
+	if not frappe.db.exists("Customer Group", group):
+		frappe.get_doc(
+			{"doctype": "Customer Group", "customer_group_name": group, "parent_customer_group": "All Customer Groups"}
+		).insert(ignore_permissions=True)
+	if not frappe.db.exists("Customer", {"customer_name": oem["customer_name"]}):
+		frappe.get_doc(
+			{
+				"doctype": "Customer",
+				"customer_name": oem["customer_name"],
+				"customer_type": "Company",
+				"customer_group": group,
+				"territory": "All Territories",
+				"email_id": oem["email"],
+			}
+		).insert(ignore_permissions=True)
+
+
+def make_user(row: dict, companies: dict, password: str, extra_roles=()):
+	email = row["email"]
+	if not frappe.db.exists("User", email):
+		user = frappe.get_doc(
+			{
+				"doctype": "User",
+				"email": email,
+				"first_name": row["first_name"],
+				"last_name": row.get("last_name"),
+				"send_welcome_email": 0,
+				"user_type": "System User",
+				"new_password": password,
+			}
+		)
+		user.insert(ignore_permissions=True)
+		user.add_roles(*row.get("roles", []), *extra_roles)
+	company = companies.get(row.get("dealer"))
+	if company and not frappe.db.exists(
+		"User Permission", {"user": email, "allow": "Company", "for_value": company}
+	):
+		frappe.get_doc(
+			{
+				"doctype": "User Permission",
+				"user": email,
+				"allow": "Company",
+				"for_value": company,
+				"apply_to_all_doctypes": 1,
+				"is_default": 1,
+			}
+		).insert(ignore_permissions=True)
+	return email
+
+
+def make_technician(row: dict, companies: dict, password: str):
+	company = companies[row["dealer"]]
+	user = make_user(row, companies, password, extra_roles=("Technician",))
+	employee = frappe.db.get_value("Employee", {"user_id": user})
+	if not employee:
+		employee = (
+			frappe.get_doc(
+				{
+					"doctype": "Employee",
+					"first_name": row["first_name"],
+					"last_name": row.get("last_name"),
+					"gender": "Male",
+					"date_of_birth": "1990-01-01",
+					"date_of_joining": "2020-01-01",
+					"company": company,
+					"user_id": user,
+					"status": "Active",
+				}
+			)
+			.insert(ignore_permissions=True)
+			.name
+		)
+	if not frappe.db.exists("Service Technician", employee):
+		frappe.get_doc(
+			{
+				"doctype": "Service Technician",
+				"employee": employee,
+				"skills": [{"skill": skill, "level": level} for skill, level in row["skills"]],
+			}
+		).insert(ignore_permissions=True)
+
+
+def set_selling_price(item_code: str, rate: float):
+	if not frappe.db.exists("Item Price", {"item_code": item_code, "price_list": "Standard Selling"}):
+		frappe.get_doc(
+			{"doctype": "Item Price", "item_code": item_code, "price_list": "Standard Selling", "price_list_rate": rate}
+		).insert(ignore_permissions=True)
+
+
+def make_labour_item(row: dict):
+	upsert(
+		"Item",
+		row["item_code"],
+		{
+			"item_code": row["item_code"],
+			"item_name": row["item_name"],
+			"item_group": "DMS Labour",
+			"stock_uom": "Hour",
+			"is_stock_item": 0,
+			"include_item_in_manufacturing": 0,
+			"dms_item_kind": "Labour",
+			"dms_op_code": row["op_code"],
+			"dms_standard_hours": row["hours"],
+			"dms_required_skill": row["skill"],
+		},
+	)
+	set_selling_price(row["item_code"], row["rate"])
+
+
+def make_part(row: dict, companies: dict):
+	upsert(
+		"Item",
+		row["item_code"],
+		{
+			"item_code": row["item_code"],
+			"item_name": row["item_name"],
+			"item_group": "DMS Parts",
+			"stock_uom": row["uom"],
+			"is_stock_item": 1,
+			"valuation_rate": row["valuation_rate"],
+			"dms_item_kind": "Part",
+			"item_defaults": [
+				{"company": company, "default_warehouse": parts_warehouse(abbr)} for abbr, company in companies.items()
+			],
+		},
+	)
+	set_selling_price(row["item_code"], row["rate"])
+
+
+def make_opening_stock(company: str, warehouse: str, parts: list[dict]):
+	items = [
+		{
+			"item_code": p["item_code"],
+			"warehouse": warehouse,
+			"qty": p["opening_qty"],
+			"valuation_rate": p["valuation_rate"],
+		}
+		for p in parts
+		if p["opening_qty"] > 0
+		and not frappe.db.exists("Stock Ledger Entry", {"item_code": p["item_code"], "warehouse": warehouse})
+	]
+	if not items:
+		return
+	abbr = frappe.get_cached_value("Company", company, "abbr")
+	reco = frappe.get_doc(
+		{
+			"doctype": "Stock Reconciliation",
+			"company": company,
+			"purpose": "Opening Stock",
+			"posting_date": today(),
+			"expense_account": f"Temporary Opening - {abbr}",
+			"cost_center": frappe.get_cached_value("Company", company, "cost_center"),
+			"items": items,
+		}
+	)
+	reco.insert(ignore_permissions=True)
+	reco.submit()
+
+
+def make_customer(row: dict, companies: dict):
+	company = companies[row["dealer"]]
+	customer = frappe.db.get_value("Customer", {"customer_name": row["customer_name"]})
+	if not customer:
+		customer = (
+			frappe.get_doc(
+				{
+					"doctype": "Customer",
+					"customer_name": row["customer_name"],
+					"customer_type": row["customer_type"],
+					"customer_group": row["customer_group"],
+					"territory": "All Territories",
+					"mobile_no": row["mobile_no"],
+					"email_id": row["email_id"],
+				}
+			)
+			.insert(ignore_permissions=True)
+			.name
+		)
+	for v in row["vehicles"]:
+		if frappe.db.exists("Customer Vehicle", v["vin"]):
+			continue
+		vehicle = frappe.get_doc(
+			{
+				"doctype": "Customer Vehicle",
+				"vin": v["vin"],
+				"registration_plate": v["registration_plate"],
+				"vehicle_category": v["category"],
+				"make": v["make"],
+				"model": v["model"],
+				"variant": v["variant"],
+				"year": v["year"],
+				"fuel_type": v["fuel_type"],
+				"colour": v["colour"],
+				"customer": customer,
+				"company": company,
+			}
+		)
+		if v["warranty_years"]:
+			vehicle.warranty_start = date(v["year"], 6, 1)
+			vehicle.warranty_end = add_years(vehicle.warranty_start, v["warranty_years"])
+		vehicle.add_odometer_reading(v["odometer"], reading_date=f"{getdate(today()).year}-01-15 10:00:00")
+		vehicle.insert(ignore_permissions=True)

@@ -1,0 +1,24 @@
+app_name = "aftersales_dms"
+app_title = "Aftersales DMS"
+app_publisher = "Aftersales DMS contributors"
+app_description = "Dealer Management System for automotive aftersales, on ERPNext"
+app_email = "maintainers@aftersales-dms.invalid"
+app_license = "GPL-3.0-or-later"
+app_icon = "octicon octicon-tools"
+app_color = "#1f6feb"
+
+required_apps = ["erpnext"]
+
+add_to_apps_screen = [
+	{
+		"name": "aftersales_dms",
+		"logo": "/assets/erpnext/images/erpnext-logo.svg",
+		"title": "Aftersales DMS",
+		"route": "/app/aftersales-dms",
+	}
+]
+
+after_install = "aftersales_dms.install.after_install"
+after_migrate = "aftersales_dms.install.after_migrate"
+before_uninstall = "aftersales_dms.install.before_uninstall"
+before_tests = "aftersales_dms.install.before_tests"

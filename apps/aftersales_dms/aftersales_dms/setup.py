@@ -1,0 +1,109 @@
+"""Roles, custom fields and master records the app needs on every site.
+
+Everything here is idempotent: after_install and after_migrate both call it.
+"""
+
+import frappe
+from frappe.custom.doctype.custom_field.custom_field import create_custom_fields
+
+ROLES = {
+	"Service Advisor": "Books appointments, checks vehicles in, opens job cards, talks to the customer",
+	"Technician": "Works on job card labour lines and clocks time",
+	"Workshop Manager": "Runs the workshop: bays, technicians, assignment, capacity",
+	"Parts Manager": "Issues and returns parts, raises material requests",
+	"Quality Supervisor": "Signs off quality checks before delivery",
+	"Service Accountant": "Invoices job cards, warranty claims and payments",
+	"OEM Admin": "Sees the whole dealer network; maintains OEM templates, workflows and campaigns",
+}
+
+ITEM_GROUPS = ("DMS Labour", "DMS Parts")
+
+
+def get_custom_fields():
+	return {
+		"Item": [
+			{
+				"fieldname": "dms_section",
+				"fieldtype": "Section Break",
+				"label": "Aftersales",
+				"insert_after": "description",
+				"collapsible": 1,
+			},
+			{
+				"fieldname": "dms_item_kind",
+				"fieldtype": "Select",
+				"label": "Aftersales Kind",
+				"options": "\nLabour\nPart",
+				"insert_after": "dms_section",
+				"in_standard_filter": 1,
+				"description": "Labour items are service items priced per hour; parts are stock items",
+			},
+			{
+				"fieldname": "dms_op_code",
+				"fieldtype": "Data",
+				"label": "Labour Op Code",
+				"insert_after": "dms_item_kind",
+				"depends_on": "eval:doc.dms_item_kind=='Labour'",
+			},
+			{
+				"fieldname": "dms_column_break",
+				"fieldtype": "Column Break",
+				"insert_after": "dms_op_code",
+			},
+			{
+				"fieldname": "dms_standard_hours",
+				"fieldtype": "Float",
+				"label": "Standard Hours",
+				"insert_after": "dms_column_break",
+				"non_negative": 1,
+				"depends_on": "eval:doc.dms_item_kind=='Labour'",
+				"description": "Sold hours for this operation",
+			},
+			{
+				"fieldname": "dms_required_skill",
+				"fieldtype": "Link",
+				"label": "Required Skill",
+				"options": "Service Skill",
+				"insert_after": "dms_standard_hours",
+				"depends_on": "eval:doc.dms_item_kind=='Labour'",
+			},
+		],
+	}
+
+
+def make_roles():
+	for role, description in ROLES.items():
+		if not frappe.db.exists("Role", role):
+			frappe.get_doc(
+				{"doctype": "Role", "role_name": role, "desk_access": 1, "description": description}
+			).insert(ignore_permissions=True)
+
+
+def make_item_groups():
+	if not frappe.db.exists("Item Group", "All Item Groups"):
+		return  # ERPNext's setup wizard has not run yet; the demo loader calls us again
+	for group in ITEM_GROUPS:
+		if not frappe.db.exists("Item Group", group):
+			frappe.get_doc(
+				{"doctype": "Item Group", "item_group_name": group, "parent_item_group": "All Item Groups"}
+			).insert(ignore_permissions=True)
+
+
+def after_install():
+	make_roles()
+	create_custom_fields(get_custom_fields(), ignore_validate=True)
+	make_item_groups()
+
+
+def after_migrate():
+	make_roles()
+	create_custom_fields(get_custom_fields(), ignore_validate=True)
+	make_item_groups()
+
+
+def before_uninstall():
+	for doctype, fields in get_custom_fields().items():
+		for df in fields:
+			name = frappe.db.get_value("Custom Field", {"dt": doctype, "fieldname": df["fieldname"]})
+			if name:
+				frappe.delete_doc("Custom Field", name, ignore_permissions=True)

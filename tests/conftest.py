@@ -1,0 +1,52 @@
+"""Shared fixtures of the system and browser tests: a real server of the test site."""
+
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+import requests
+from dmstest import ARTIFACTS, BENCH, SITE, free_port
+
+
+@pytest.fixture(scope="session")
+def server():
+	"""`bench --site <test site> serve` on a free loopback port, stopped after the session."""
+	port = free_port()
+	log = open(os.path.join(ARTIFACTS, "test-server.log"), "w")
+	proc = subprocess.Popen(
+		[sys.executable, "-m", "frappe.utils.bench_helper", "frappe", "--site", SITE, "serve", "--port", str(port), "--noreload"],
+		cwd=os.path.join(BENCH, "sites"),
+		stdout=log,
+		stderr=subprocess.STDOUT,
+	)
+	url = f"http://127.0.0.1:{port}"
+	deadline = time.monotonic() + 60
+	while time.monotonic() < deadline:
+		if proc.poll() is not None:
+			raise RuntimeError(f"test server exited with {proc.returncode}; see {log.name}")
+		try:
+			if requests.get(f"{url}/api/method/ping", timeout=2).ok:
+				break
+		except requests.ConnectionError:
+			time.sleep(0.3)
+	else:
+		proc.kill()
+		raise RuntimeError(f"test server did not answer within 60 s; see {log.name}")
+	yield url
+	proc.terminate()
+	try:
+		proc.wait(10)
+	except subprocess.TimeoutExpired:
+		proc.kill()
+	log.close()
+
+
+@pytest.fixture(scope="session")
+def demo_password():
+	import json
+
+	with open(os.path.join(BENCH, "fixtures", "dms_demo.json")) as f:
+		return json.load(f)["demo_password"]
+

@@ -1,0 +1,49 @@
+"""The README commands' own behaviour that a test can reach without a second bench."""
+
+import os
+import shutil
+import subprocess
+
+BENCH = os.environ["DMS_BENCH"]
+
+
+def run_dms(tmp_path, *args, env_extra=None):
+	"""Run ./dms from a fresh copy of the repository files in tmp_path, with an empty HOME."""
+	repo = tmp_path / "checkout"
+	(repo / "config").mkdir(parents=True)
+	shutil.copy(os.path.join(BENCH, "dms"), repo / "dms")
+	shutil.copy(os.path.join(BENCH, "config", "versions.env"), repo / "config" / "versions.env")
+	home = tmp_path / "home"
+	home.mkdir()
+	env = {"PATH": os.environ["PATH"], "HOME": str(home), "LANG": "C.UTF-8", **(env_extra or {})}
+	return subprocess.run(["bash", str(repo / "dms"), *args], cwd=repo, env=env, capture_output=True, text=True, timeout=120)
+
+
+def test_offline_without_sources_fails_fast_and_says_what_to_provide(tmp_path):
+	r = run_dms(tmp_path, "up", env_extra={"DMS_OFFLINE": "1"})
+	assert r.returncode != 0
+	assert "cannot get Frappe/ERPNext" in r.stderr
+	assert "DMS_SOURCE_DIR" in r.stderr
+	assert "yarn-offline-mirror" in r.stderr
+	assert "ed37b94d95c68d8544357e330be0c89d044a3eea" in r.stderr
+	assert not (tmp_path / "checkout" / "apps" / "frappe").exists()
+
+
+def test_source_dir_without_repositories_refused(tmp_path):
+	empty = tmp_path / "empty-source"
+	empty.mkdir()
+	r = run_dms(tmp_path, "up", env_extra={"DMS_SOURCE_DIR": str(empty)})
+	assert r.returncode != 0
+	assert f"DMS_SOURCE_DIR={empty} must hold git repositories frappe/ and erpnext/" in r.stderr
+
+
+def test_versions_printed_on_start(tmp_path):
+	r = run_dms(tmp_path, "up", env_extra={"DMS_OFFLINE": "1"})
+	assert "Frappe 15.101.1, ERPNext 15.99.1" in r.stderr
+
+
+def test_help_lists_the_commands(tmp_path):
+	r = run_dms(tmp_path)
+	assert r.returncode == 2
+	for word in ("./dms up", "./dms test", "DMS_SOURCE_DIR"):
+		assert word in r.stdout
