@@ -134,6 +134,15 @@ def make_dealer(dealer: dict, cfg: dict) -> str:
 				"chart_of_accounts": cfg["chart_of_accounts"],
 			}
 		).insert(ignore_permissions=True)
+	frappe.db.set_value(
+		"Company",
+		name,
+		{
+			"dms_workshop_opens": dealer["workshop_opens"],
+			"dms_workshop_closes": dealer["workshop_closes"],
+			"dms_slot_minutes": dealer["slot_minutes"],
+		},
+	)
 	warehouse = parts_warehouse(abbr)
 	if not frappe.db.exists("Warehouse", warehouse):
 		frappe.get_doc(
@@ -267,6 +276,8 @@ def make_technician(row: dict, companies: dict, password: str):
 			{
 				"doctype": "Service Technician",
 				"employee": employee,
+				"shift_start": row["shift"][0],
+				"shift_end": row["shift"][1],
 				"skills": [{"skill": skill, "level": level} for skill, level in row["skills"]],
 			}
 		).insert(ignore_permissions=True)

@@ -22,3 +22,9 @@ after_install = "aftersales_dms.install.after_install"
 after_migrate = "aftersales_dms.install.after_migrate"
 before_uninstall = "aftersales_dms.install.before_uninstall"
 before_tests = "aftersales_dms.install.before_tests"
+
+scheduler_events = {
+	"cron": {
+		"*/15 * * * *": ["aftersales_dms.booking.doctype.service_appointment.service_appointment.mark_no_shows"],
+	},
+}

@@ -21,6 +21,37 @@ ITEM_GROUPS = ("DMS Labour", "DMS Parts")
 
 def get_custom_fields():
 	return {
+		"Company": [
+			{
+				"fieldname": "dms_workshop_section",
+				"fieldtype": "Section Break",
+				"label": "Aftersales Workshop",
+				"insert_after": "default_holiday_list",
+				"collapsible": 1,
+			},
+			{
+				"fieldname": "dms_workshop_opens",
+				"fieldtype": "Time",
+				"label": "Workshop Opens",
+				"default": "09:00:00",
+				"insert_after": "dms_workshop_section",
+			},
+			{
+				"fieldname": "dms_workshop_closes",
+				"fieldtype": "Time",
+				"label": "Workshop Closes",
+				"default": "18:00:00",
+				"insert_after": "dms_workshop_opens",
+			},
+			{
+				"fieldname": "dms_slot_minutes",
+				"fieldtype": "Int",
+				"label": "Booking Slot (minutes)",
+				"default": "30",
+				"non_negative": 1,
+				"insert_after": "dms_workshop_closes",
+			},
+		],
 		"Item": [
 			{
 				"fieldname": "dms_section",

@@ -4,6 +4,7 @@
 import frappe
 from frappe import _
 from frappe.model.document import Document
+from frappe.utils import to_timedelta
 
 SKILL_LEVELS = ("Trainee", "Junior", "Senior", "Master")
 
@@ -21,8 +22,10 @@ class ServiceTechnician(Document):
 			seen.add(row.skill)
 
 	def validate_hours(self):
-		if not 0 < (self.daily_hours or 0) <= 24:
-			frappe.throw(_("Working hours per day must be more than 0 and at most 24."))
+		start, end = to_timedelta(self.shift_start), to_timedelta(self.shift_end)
+		if end <= start:
+			frappe.throw(_("The shift must end after it starts."))
+		self.daily_hours = round((end - start).total_seconds() / 3600, 2)
 
 	def skill_level(self, skill: str) -> int:
 		"""0 when the technician lacks the skill, else 1 (Trainee) to 4 (Master)."""

@@ -25,8 +25,11 @@ class TestServiceTechnician(FrappeTestCase):
 		with self.assertRaisesRegex(frappe.ValidationError, "listed twice"):
 			tech.save()
 
-	def test_working_hours_bounds(self):
+	def test_shift_sets_daily_hours(self):
 		tech = self.demo_technician("Ganesh")
-		tech.daily_hours = 25
-		with self.assertRaisesRegex(frappe.ValidationError, "at most 24"):
+		tech.shift_start, tech.shift_end = "08:30:00", "17:00:00"
+		tech.save()
+		self.assertEqual(tech.daily_hours, 8.5)
+		tech.shift_end = "08:00:00"
+		with self.assertRaisesRegex(frappe.ValidationError, "end after it starts"):
 			tech.save()
