@@ -3,6 +3,9 @@
 Everything here is idempotent: after_install and after_migrate both call it.
 """
 
+import json
+import os
+
 import frappe
 from frappe.custom.doctype.custom_field.custom_field import create_custom_fields
 
@@ -120,16 +123,42 @@ def make_item_groups():
 			).insert(ignore_permissions=True)
 
 
+def make_standard_inspection_data():
+	"""Vehicle categories and inspection templates: created when missing, never overwritten."""
+	path = os.path.join(os.path.dirname(__file__), "reception", "data", "standard_inspection.json")
+	with open(path) as f:
+		data = json.load(f)
+	for row in data["vehicle_categories"]:
+		if not frappe.db.exists("Vehicle Category", row["category_name"]):
+			frappe.get_doc({"doctype": "Vehicle Category", **row}).insert(ignore_permissions=True)
+	for tpl in data["templates"]:
+		if not frappe.db.exists("Vehicle Inspection Template", tpl["template_name"]):
+			frappe.get_doc(
+				{
+					"doctype": "Vehicle Inspection Template",
+					"template_name": tpl["template_name"],
+					"vehicle_category": tpl["vehicle_category"],
+					"is_default": 1,
+					"items": [
+						{"section": section, "check_item": item, "mandatory": mandatory}
+						for section, item, mandatory in tpl["items"]
+					],
+				}
+			).insert(ignore_permissions=True)
+
+
 def after_install():
 	make_roles()
 	create_custom_fields(get_custom_fields(), ignore_validate=True)
 	make_item_groups()
+	make_standard_inspection_data()
 
 
 def after_migrate():
 	make_roles()
 	create_custom_fields(get_custom_fields(), ignore_validate=True)
 	make_item_groups()
+	make_standard_inspection_data()
 
 
 def before_uninstall():

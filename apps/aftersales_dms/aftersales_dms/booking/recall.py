@@ -53,18 +53,30 @@ def find_vehicle(query: str) -> dict:
 	vehicle = frappe.get_doc("Customer Vehicle", names[0])
 	vehicle.check_permission("read")
 	history = frappe.get_list(
-		"Service Appointment",
+		"Service Job Card",
 		filters={"vehicle": vehicle.name},
-		fields=["name", "status", "scheduled_start", "preferred_date", "company"],
-		order_by="preferred_date desc",
+		fields=["name", "status", "posting_date", "odometer", "grand_total", "company"],
+		order_by="posting_date desc",
 		limit=20,
 	)
+	appointments = frappe.get_list(
+		"Service Appointment",
+		filters={"vehicle": vehicle.name, "status": ("in", ("Requested", "Confirmed"))},
+		fields=["name", "status", "scheduled_start", "preferred_date"],
+		order_by="preferred_date",
+	)
 	return {
-		"vehicle": vehicle.as_dict(no_default_fields=True),
+		"vehicle": {
+			f: vehicle.get(f)
+			for f in ("name", "vin", "registration_plate", "make", "model", "variant", "year", "vehicle_category",
+				"fuel_type", "colour", "company", "current_odometer", "last_service_date", "warranty_start",
+				"warranty_end")
+		},
 		"owner": frappe.db.get_value(
 			"Customer", vehicle.customer, ["name", "customer_name", "mobile_no", "email_id"], as_dict=True
 		),
 		"history": history,
+		"upcoming_appointments": appointments,
 		"open_recalls": [
 			{"name": c.name, "title": c.title, "campaign_type": c.campaign_type}
 			for c in open_campaigns_for(vehicle.name)

@@ -16,6 +16,12 @@ frappe.ui.form.on("Service Appointment", {
 			);
 		}
 		if (frm.is_new() || !["Requested", "Confirmed"].includes(frm.doc.status)) return;
+		frm.add_custom_button(__("Check In"), () =>
+			frappe.model.open_mapped_doc({
+				method: "aftersales_dms.reception.doctype.vehicle_check_in.vehicle_check_in.make_check_in",
+				frm,
+			})
+		);
 		frm.add_custom_button(__("Find Slot"), () => find_slot(frm));
 		if (frm.doc.status === "Requested" && frm.doc.scheduled_start) {
 			frm.add_custom_button(__("Confirm"), () => frm.call("confirm").then(() => frm.reload_doc())).addClass("btn-primary");
