@@ -54,6 +54,7 @@ def load_demo(fixtures_dir: str | None = None) -> dict:
 		make_opening_stock(company, parts_warehouse(abbr), cfg["parts_items"])
 	for customer in cfg["customers"]:
 		make_customer(customer, companies)
+	make_outbox(cfg["outbox"])
 	frappe.flags.in_demo_load = False
 	return {
 		"dealers (Company)": ", ".join(companies.values()),
@@ -358,6 +359,27 @@ def make_opening_stock(company: str, warehouse: str, parts: list[dict]):
 	)
 	reco.insert(ignore_permissions=True)
 	reco.submit()
+
+
+def make_outbox(row: dict):
+	"""The demo's default outgoing Email Account (a local SMTP sink; see fixtures)."""
+	if frappe.db.exists("Email Account", row["email_account_name"]):
+		return
+	account = frappe.get_doc(
+		{
+			"doctype": "Email Account",
+			"email_account_name": row["email_account_name"],
+			"email_id": row["email_id"],
+			"smtp_server": row["smtp_server"],
+			"smtp_port": row["smtp_port"],
+			"use_tls": 0,
+			"no_smtp_authentication": 1,
+			"enable_outgoing": 1,
+			"default_outgoing": not frappe.db.exists("Email Account", {"default_outgoing": 1}),
+		}
+	)
+	account.flags.ignore_validate = True  # the sink runs only while the bench is up: no connection test now
+	account.insert(ignore_permissions=True)
 
 
 def make_customer(row: dict, companies: dict):

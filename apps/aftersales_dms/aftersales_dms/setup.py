@@ -147,11 +147,23 @@ def make_standard_inspection_data():
 			).insert(ignore_permissions=True)
 
 
+def make_notifications():
+	"""Shipped Notification records: created when missing, never overwritten (editable in the desk)."""
+	path = os.path.join(os.path.dirname(__file__), "booking", "data", "notifications.json")
+	with open(path) as f:
+		rows = json.load(f)["notifications"]
+	for row in rows:
+		if not frappe.db.exists("Notification", row["name"]):
+			doc = frappe.get_doc(row)
+			doc.insert(ignore_permissions=True, set_name=row["name"])
+
+
 def after_install():
 	make_roles()
 	create_custom_fields(get_custom_fields(), ignore_validate=True)
 	make_item_groups()
 	make_standard_inspection_data()
+	make_notifications()
 
 
 def after_migrate():
@@ -159,6 +171,7 @@ def after_migrate():
 	create_custom_fields(get_custom_fields(), ignore_validate=True)
 	make_item_groups()
 	make_standard_inspection_data()
+	make_notifications()
 
 
 def before_uninstall():

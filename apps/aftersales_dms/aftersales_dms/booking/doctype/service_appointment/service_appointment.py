@@ -1,6 +1,8 @@
 # Copyright (c) 2026, Aftersales DMS contributors
 # For license information, please see license.txt
 
+import re
+
 import frappe
 from frappe import _
 from frappe.model.document import Document
@@ -8,6 +10,8 @@ from frappe.utils import add_to_date, flt, get_datetime, getdate, now_datetime
 
 from aftersales_dms.booking.capacity import check_booking, lock_resources
 from aftersales_dms.booking.recall import open_campaigns_for
+
+PHONE = re.compile(r"^\+?[0-9]{7,15}$")
 
 # status -> statuses it may move to (set only through set_status)
 TRANSITIONS = {
@@ -23,6 +27,7 @@ class ServiceAppointment(Document):
 	def validate(self):
 		self.validate_status_untouched()
 		self.validate_customer_and_vehicle()
+		self.set_contact()
 		self.validate_services()
 		self.set_schedule()
 		self.validate_capacity()
@@ -43,6 +48,18 @@ class ServiceAppointment(Document):
 				)
 		if self.preferred_date and getdate(self.preferred_date) < getdate() and self.is_new():
 			frappe.throw(_("The preferred date cannot be in the past."))
+
+	def set_contact(self):
+		"""Confirmations and reminders go to the appointment's contact, defaulting to the customer's."""
+		customer = frappe.db.get_value("Customer", self.customer, ["mobile_no", "email_id"], as_dict=True) or {}
+		mobile = self.contact_mobile or customer.get("mobile_no") or ""
+		self.contact_mobile = re.sub(r"[\s\-().]", "", mobile) or None
+		self.contact_email = (self.contact_email or customer.get("email_id") or "").strip() or None
+		if self.contact_email:
+			frappe.utils.validate_email_address(self.contact_email, throw=True)
+		if self.contact_mobile and not PHONE.match(self.contact_mobile):
+			frappe.throw(_("Mobile number {0} is not valid: use digits, optionally a leading +.").format(
+				frappe.bold(self.contact_mobile)))
 
 	def validate_services(self):
 		seen = set()

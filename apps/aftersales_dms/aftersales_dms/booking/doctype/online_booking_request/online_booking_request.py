@@ -1,0 +1,155 @@
+# Copyright (c) 2026, Aftersales DMS contributors
+# For license information, please see license.txt
+
+"""A customer's online booking request (guest Web Form "book-service").
+
+The request is kept as evidence; after insert it becomes a Requested Service Appointment,
+matched to the existing customer and vehicle when the plate and the mobile number agree,
+otherwise with a new customer and the appointment flagged for review.
+"""
+
+import re
+
+import frappe
+from frappe import _
+from frappe.model.document import Document
+from frappe.utils import add_days, add_to_date, cint, escape_html, getdate, now_datetime
+
+from aftersales_dms.reception.vin import InvalidVIN, normalize_plate, validate_vin
+
+MAX_PER_IP_PER_HOUR = 5
+MAX_PER_MOBILE_PER_DAY = 3
+BOOKING_HORIZON_DAYS = 90
+LIMITS = {"full_name": 140, "email": 140, "registration_plate": 20, "vin": 17, "vehicle_description": 140, "concerns": 1000}
+
+
+def normalize_mobile(number: str | None) -> str:
+	return re.sub(r"[\s\-().]", "", number or "")
+
+
+def same_mobile(a: str | None, b: str | None) -> bool:
+	"""Compare on the last 10 digits, so +91 98220 00101 and 09822000101 match."""
+	da, db = re.sub(r"\D", "", a or ""), re.sub(r"\D", "", b or "")
+	return len(da) >= 7 and len(db) >= 7 and da[-10:] == db[-10:]
+
+
+class OnlineBookingRequest(Document):
+	def validate(self):
+		self.validate_lengths()
+		self.validate_contact()
+		self.validate_vehicle()
+		self.validate_date()
+		if self.is_new():
+			self.validate_rate()
+
+	def validate_lengths(self):
+		for field, limit in LIMITS.items():
+			value = (self.get(field) or "").strip()
+			if len(value) > limit:
+				frappe.throw(_("{0} is too long (at most {1} characters).").format(self.meta.get_label(field), limit))
+			self.set(field, value or None)
+		for field in ("full_name", "vehicle_description", "concerns"):
+			if self.get(field) and re.search(r"<\s*/?\s*[a-zA-Z!]", self.get(field)):
+				frappe.throw(_("{0} may not contain HTML.").format(self.meta.get_label(field)))
+		if not self.full_name or not self.concerns:
+			frappe.throw(_("Tell us your name and what we should look at."))
+
+	def validate_contact(self):
+		self.mobile_no = normalize_mobile(self.mobile_no)
+		if not re.match(r"^\+?[0-9]{7,15}$", self.mobile_no):
+			frappe.throw(_("Mobile number {0} is not valid.").format(escape_html(self.mobile_no)))
+		if self.email:
+			frappe.utils.validate_email_address(self.email, throw=True)
+		if not frappe.db.exists("Company", self.company):
+			frappe.throw(_("Choose one of our dealers."))
+
+	def validate_vehicle(self):
+		self.registration_plate = normalize_plate(self.registration_plate)
+		if not 2 <= len(self.registration_plate) <= 15 or not self.registration_plate.isalnum():
+			frappe.throw(_("The registration plate is not valid."))
+		if self.vin:
+			try:
+				self.vin, _warnings = validate_vin(self.vin)
+			except InvalidVIN as e:
+				frappe.throw(str(e))
+
+	def validate_date(self):
+		date = getdate(self.preferred_date)
+		if date < getdate() or date > getdate(add_days(getdate(), BOOKING_HORIZON_DAYS)):
+			frappe.throw(_("Choose a date from today to {0} days ahead.").format(BOOKING_HORIZON_DAYS))
+
+	def validate_rate(self):
+		self.ip_address = getattr(frappe.local, "request_ip", None) or self.ip_address
+		if self.ip_address and frappe.db.count(
+			"Online Booking Request",
+			{"ip_address": self.ip_address, "creation": (">", add_to_date(now_datetime(), hours=-1))},
+		) >= MAX_PER_IP_PER_HOUR:
+			frappe.throw(_("Too many booking requests from your network; please call the dealer."), frappe.RateLimitExceededError)
+		if frappe.db.count(
+			"Online Booking Request",
+			{"mobile_no": self.mobile_no, "creation": (">", add_to_date(now_datetime(), days=-1))},
+		) >= MAX_PER_MOBILE_PER_DAY:
+			frappe.throw(_("This mobile number already has requests today; we will call you."), frappe.RateLimitExceededError)
+
+	def after_insert(self):
+		customer, vehicle = self.match()
+		needs_review = not (customer and vehicle)
+		if not customer:
+			customer = self.make_customer()
+		appointment = frappe.get_doc(
+			{
+				"doctype": "Service Appointment",
+				"company": self.company,
+				"channel": "Online",
+				"customer": customer,
+				"vehicle": vehicle,
+				"contact_mobile": self.mobile_no,
+				"sms_opt_in": cint(self.sms_opt_in),
+				"contact_email": self.email,
+				"preferred_date": self.preferred_date,
+				"concerns": self.review_note() if needs_review else self.concerns,
+			}
+		)
+		appointment.needs_review = needs_review
+		appointment.flags.ignore_permissions = True
+		appointment.insert()
+		self.db_set(
+			{
+				"service_appointment": appointment.name,
+				"customer": customer,
+				"vehicle": vehicle,
+				"status": "Needs Review" if needs_review else "Matched",
+			}
+		)
+
+	def match(self) -> tuple[str | None, str | None]:
+		vehicle = frappe.db.get_value(
+			"Customer Vehicle", {"registration_plate": self.registration_plate}, ["name", "customer"], as_dict=True
+		)
+		if vehicle:
+			mobile = frappe.db.get_value("Customer", vehicle.customer, "mobile_no")
+			if same_mobile(mobile, self.mobile_no):
+				return vehicle.customer, vehicle.name
+		return None, None
+
+	def make_customer(self) -> str:
+		customer = frappe.get_doc(
+			{
+				"doctype": "Customer",
+				"customer_name": self.full_name,
+				"customer_type": "Individual",
+				"customer_group": frappe.db.get_single_value("Selling Settings", "customer_group") or "Individual",
+				"territory": frappe.db.get_single_value("Selling Settings", "territory") or "All Territories",
+				"mobile_no": self.mobile_no,
+				"email_id": self.email,
+			}
+		)
+		customer.flags.ignore_permissions = True
+		customer.insert()
+		return customer.name
+
+	def review_note(self) -> str:
+		vehicle = ", ".join(filter(None, [self.registration_plate, self.vin, self.vehicle_description]))
+		return _("{0}\n\n[Online request {1}: new customer or vehicle to review — {2}]").format(
+			self.concerns, self.name, vehicle
+		)

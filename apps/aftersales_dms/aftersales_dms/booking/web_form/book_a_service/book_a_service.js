@@ -1,0 +1,3 @@
+frappe.ready(function () {
+	// validation happens on the server (Online Booking Request)
+});

@@ -1,0 +1,119 @@
+"""Real network peers for the tests: a local HTTP SMS gateway and a local SMTP server.
+
+Both listen on 127.0.0.1 on a free port, record what they receive, and are configured into
+the site (SMS Settings, a default outgoing Email Account) inside the test's transaction.
+"""
+
+import email
+import socket
+import threading
+from email import policy
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from unittest.mock import patch
+from urllib.parse import parse_qs, urlparse
+
+import frappe
+
+
+def free_port() -> int:
+	with socket.socket() as s:
+		s.bind(("127.0.0.1", 0))
+		return s.getsockname()[1]
+
+
+class SmsGateway:
+	"""A local HTTP SMS gateway (GET ?to=…&text=…&sender=…): records every request."""
+
+	def __init__(self):
+		self.received = []
+		gateway = self
+
+		class Handler(BaseHTTPRequestHandler):
+			def do_GET(self):
+				gateway.received.append({k: v[0] for k, v in parse_qs(urlparse(self.path).query).items()})
+				self.send_response(200)
+				self.end_headers()
+				self.wfile.write(b'{"status": "queued"}')
+
+			def log_message(self, *args):
+				pass
+
+		self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+		self.url = f"http://127.0.0.1:{self.server.server_port}/send"
+		self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+	def __enter__(self):
+		self.thread.start()
+		settings = frappe.get_doc("SMS Settings")
+		settings.sms_gateway_url = self.url
+		settings.message_parameter = "text"
+		settings.receiver_parameter = "to"
+		settings.use_post = 0
+		settings.set("parameters", [{"parameter": "sender", "value": "ORIONS"}])
+		settings.save()
+		return self
+
+	def __exit__(self, *exc):
+		self.server.shutdown()
+		self.server.server_close()
+
+
+class SmtpSink:
+	"""A local SMTP server (aiosmtpd) set as the site's default outgoing Email Account."""
+
+	def __init__(self):
+		from aiosmtpd.controller import Controller
+
+		self.messages = []
+		sink = self
+
+		class Handler:
+			async def handle_DATA(self, server, session, envelope):
+				msg = email.message_from_bytes(envelope.content, policy=policy.default)
+				sink.messages.append({"to": list(envelope.rcpt_tos), "subject": str(msg["subject"]), "message": msg})
+				return "250 OK"
+
+		self.port = free_port()
+		self.controller = Controller(Handler(), hostname="127.0.0.1", port=self.port)
+
+	def __enter__(self):
+		self.controller.start()
+		port = self.port
+		for name in frappe.get_all("Email Account", filters={"default_outgoing": 1}, pluck="name"):
+			frappe.db.set_value("Email Account", name, "default_outgoing", 0)
+		account = frappe.get_doc(
+			{
+				"doctype": "Email Account",
+				"email_account_name": f"Test SMTP {port}",
+				"email_id": f"service-{port}@omp.example",
+				"smtp_server": "127.0.0.1",
+				"smtp_port": port,
+				"use_tls": 0,
+				"use_ssl_for_outgoing": 0,
+				"no_smtp_authentication": 1,
+				"enable_outgoing": 1,
+				"default_outgoing": 1,
+			}
+		)
+		account.insert(ignore_permissions=True)
+		frappe.local.outgoing_email_account = {}
+		return self
+
+	def __exit__(self, *exc):
+		self.controller.stop()
+		frappe.local.outgoing_email_account = {}
+
+	def flush(self, **filters):
+		"""Send the queued emails matching filters through SMTP now (the worker's job, done inline).
+
+		Email Queue commits its status updates; inside a test that would commit the test's own
+		records too, so commits are held back here and the test class still rolls everything back.
+		"""
+		frappe.flags.testing_email = True
+		try:
+			with patch.object(frappe.db, "commit"):
+				for name in frappe.get_all("Email Queue", filters={"status": "Not Sent", **filters}, pluck="name"):
+					frappe.get_doc("Email Queue", name).send()
+		finally:
+			frappe.flags.testing_email = False
+		return self.messages

@@ -1,0 +1,136 @@
+"""Confirmations and reminders: shipped Notification records, Email Queue and a real HTTP SMS gateway."""
+
+from datetime import timedelta
+
+import frappe
+from frappe.email.doctype.notification.notification import trigger_daily_alerts
+from frappe.tests.utils import FrappeTestCase
+from frappe.utils import add_days, getdate
+
+from aftersales_dms.booking.doctype.service_appointment.test_service_appointment import future_day, make_appointment
+from aftersales_dms.tests.peers import SmsGateway, SmtpSink
+
+
+def queued_emails(reference_name):
+	return frappe.get_all(
+		"Email Queue",
+		filters={"reference_doctype": "Service Appointment", "reference_name": reference_name},
+		fields=["name", "message"],
+	)
+
+
+class TestBookingNotifications(FrappeTestCase):
+	def test_shipped_notifications_are_editable_records(self):
+		for name in ("Service Appointment Confirmed - Email", "Service Appointment Confirmed - SMS",
+			"Service Appointment Reminder - Email", "Service Appointment Reminder - SMS"):
+			notification = frappe.get_doc("Notification", name)
+			self.assertEqual((notification.enabled, notification.is_standard), (1, 0), name)
+
+	def test_confirmation_email_and_sms(self):
+		with SmsGateway() as gateway, SmtpSink() as smtp:
+			appt = make_appointment(future_day() + timedelta(days=12, hours=10), contact_email="aarav.work@example.com")
+			self.assertEqual(appt.contact_mobile, "+919822000101")  # defaulted from the customer
+			self.assertFalse(queued_emails(appt.name))
+			appt.confirm()
+			delivered = smtp.flush(reference_name=appt.name)
+		self.assertEqual(len(delivered), 1)
+		self.assertEqual(delivered[0]["to"], ["aarav.work@example.com"])
+		self.assertEqual(delivered[0]["subject"], f"Service appointment {appt.name} confirmed")
+		body = delivered[0]["message"].get_body(("html",)).get_content()
+		self.assertIn("Orion Motors Pune", body)
+		emails = queued_emails(appt.name)
+		self.assertEqual(len(emails), 1)
+		recipients = frappe.get_all("Email Queue Recipient", filters={"parent": emails[0].name}, pluck="recipient")
+		self.assertEqual(recipients, ["aarav.work@example.com"])
+		self.assertIn(f"Service appointment {appt.name} confirmed", emails[0].message)
+		self.assertEqual(len(gateway.received), 1)
+		sms = gateway.received[0]
+		self.assertEqual((sms["to"], sms["sender"]), ("+919822000101", "ORIONS"))
+		self.assertIn(f"your service appointment {appt.name} is confirmed", sms["text"])
+		self.assertIn("MH12AB1234", sms["text"])
+
+	def test_reminder_the_day_before_by_the_scheduler_job(self):
+		tomorrow_10 = frappe.utils.get_datetime(add_days(getdate(), 1)) + timedelta(hours=10)
+		appt = make_appointment(tomorrow_10, bay="OMP Bay 3", tech="Ganesh", services=("LAB-PMS-CAR",))
+		unconfirmed = make_appointment(tomorrow_10, bay="OMP Bay 4", tech="Sunil", services=("LAB-DIAG",))
+		with SmsGateway() as gateway, SmtpSink():
+			appt.confirm()
+			gateway.received.clear()
+			frappe.db.delete("Email Queue", {"reference_name": appt.name})
+			trigger_daily_alerts()
+		self.assertEqual([s["to"] for s in gateway.received], ["+919822000101"])
+		self.assertIn("reminder", gateway.received[0]["text"])
+		emails = queued_emails(appt.name)
+		self.assertEqual(len(emails), 1)
+		self.assertIn("Reminder: service appointment tomorrow", emails[0].message)
+		self.assertFalse(queued_emails(unconfirmed.name))
+
+	def test_bad_contact_refused(self):
+		with self.assertRaisesRegex(frappe.ValidationError, "Mobile number"):
+			make_appointment(contact_mobile="call me maybe")
+		with self.assertRaises(frappe.InvalidEmailAddressError):
+			make_appointment(contact_email="not-an-email")
+
+
+def submit_request(**data):
+	values = {
+		"doctype": "Online Booking Request",
+		"company": "Orion Motors Pune",
+		"full_name": "Aarav Mehta",
+		"mobile_no": "098220 00101",
+		"registration_plate": "mh 12 ab 1234",
+		"preferred_date": add_days(getdate(), 3),
+		"concerns": "AC not cooling",
+		**data,
+	}
+	return frappe.get_doc(values).insert(ignore_permissions=True)
+
+
+class TestOnlineBookingRequest(FrappeTestCase):
+	def test_matched_by_plate_and_mobile(self):
+		req = submit_request()
+		self.assertEqual(req.status, "Matched")
+		appt = frappe.get_doc("Service Appointment", req.service_appointment)
+		self.assertEqual((appt.channel, appt.status, appt.needs_review), ("Online", "Requested", 0))
+		self.assertEqual(appt.vehicle, "MA1TA2XX6GH123456")
+		self.assertEqual(appt.concerns, "AC not cooling")
+
+	def test_unknown_vehicle_creates_customer_for_review(self):
+		req = submit_request(full_name="Nikhil Rao", mobile_no="+919811112222", registration_plate="MH 01 ZZ 9999",
+			email="nikhil@example.com", sms_opt_in=0)
+		self.assertEqual(req.status, "Needs Review")
+		appt = frappe.get_doc("Service Appointment", req.service_appointment)
+		self.assertEqual(appt.needs_review, 1)
+		self.assertIsNone(appt.vehicle)
+		self.assertEqual((appt.contact_mobile, appt.sms_opt_in), ("+919811112222", 0))  # no SMS without opt-in
+		self.assertEqual(frappe.db.get_value("Customer", appt.customer, "customer_name"), "Nikhil Rao")
+		self.assertIn("MH01ZZ9999", appt.concerns)
+
+	def test_plate_with_other_mobile_is_not_matched(self):
+		req = submit_request(mobile_no="+919800000000", full_name="Someone Else")
+		self.assertEqual(req.status, "Needs Review")
+		self.assertIsNone(frappe.db.get_value("Service Appointment", req.service_appointment, "vehicle"))
+
+	def test_bad_input_refused_and_nothing_saved(self):
+		before = (frappe.db.count("Online Booking Request"), frappe.db.count("Service Appointment"))
+		for data, message in [
+			({"mobile_no": "abc"}, "Mobile number"),
+			({"registration_plate": "!"}, "registration plate"),
+			({"preferred_date": "2001-01-01"}, "Choose a date"),
+			({"preferred_date": add_days(getdate(), 400)}, "Choose a date"),
+			({"concerns": "<script>alert(1)</script>"}, "may not contain HTML"),
+			({"concerns": "x" * 1001}, "too long"),
+			({"vin": "1HGCM82643A004352"}, "check digit"),
+			({"email": "nope"}, "not a valid"),
+		]:
+			with self.subTest(data=data), self.assertRaisesRegex(frappe.ValidationError, message):
+				submit_request(**data)
+		self.assertEqual((frappe.db.count("Online Booking Request"), frappe.db.count("Service Appointment")), before)
+
+	def test_rate_limited_per_mobile(self):
+		for _ in range(3):
+			submit_request(mobile_no="+919833334444", full_name="Busy Caller", registration_plate="MH02AA0001")
+		with self.assertRaises(frappe.RateLimitExceededError):
+			submit_request(mobile_no="+919833334444", full_name="Busy Caller", registration_plate="MH02AA0001")
+
+
