@@ -16,7 +16,18 @@ def server():
 	port = free_port()
 	log = open(os.path.join(ARTIFACTS, "test-server.log"), "w")
 	proc = subprocess.Popen(
-		[sys.executable, "-m", "frappe.utils.bench_helper", "frappe", "--site", SITE, "serve", "--port", str(port), "--noreload"],
+		[
+			sys.executable,
+			"-m",
+			"frappe.utils.bench_helper",
+			"frappe",
+			"--site",
+			SITE,
+			"serve",
+			"--port",
+			str(port),
+			"--noreload",
+		],
 		cwd=os.path.join(BENCH, "sites"),
 		stdout=log,
 		stderr=subprocess.STDOUT,
@@ -49,4 +60,3 @@ def demo_password():
 
 	with open(os.path.join(BENCH, "fixtures", "dms_demo.json")) as f:
 		return json.load(f)["demo_password"]
-

@@ -16,7 +16,9 @@ def run_dms(tmp_path, *args, env_extra=None):
 	home = tmp_path / "home"
 	home.mkdir()
 	env = {"PATH": os.environ["PATH"], "HOME": str(home), "LANG": "C.UTF-8", **(env_extra or {})}
-	return subprocess.run(["bash", str(repo / "dms"), *args], cwd=repo, env=env, capture_output=True, text=True, timeout=120)
+	return subprocess.run(
+		["bash", str(repo / "dms"), *args], cwd=repo, env=env, capture_output=True, text=True, timeout=120
+	)
 
 
 def test_offline_without_sources_fails_fast_and_says_what_to_provide(tmp_path):

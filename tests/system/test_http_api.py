@@ -12,7 +12,9 @@ def test_login_page_served(server):
 
 
 def test_wrong_password_refused(server):
-	r = requests.post(f"{server}/api/method/login", data={"usr": "advisor@omp.example", "pwd": "wrong"}, timeout=30)
+	r = requests.post(
+		f"{server}/api/method/login", data={"usr": "advisor@omp.example", "pwd": "wrong"}, timeout=30
+	)
 	assert r.status_code == 401
 
 
@@ -53,6 +55,10 @@ def test_oem_admin_sees_the_network(server, demo_password):
 )
 def test_create_permission_by_role(server, demo_password, user, doctype, allowed):
 	s = login(server, user, demo_password)
-	r = s.get(f"{server}/api/method/frappe.client.has_permission", params={"doctype": doctype, "docname": "", "perm_type": "create"}, timeout=30)
+	r = s.get(
+		f"{server}/api/method/frappe.client.has_permission",
+		params={"doctype": doctype, "docname": "", "perm_type": "create"},
+		timeout=30,
+	)
 	assert r.status_code == 200, r.text[:300]
 	assert bool(r.json()["message"]["has_permission"]) is allowed

@@ -5,7 +5,12 @@ from frappe.commands import get_site, pass_context
 
 
 @click.command("dms-demo")
-@click.option("--fixtures", "fixtures_dir", default=None, help="Folder holding dms_demo.json (default: <bench>/fixtures)")
+@click.option(
+	"--fixtures",
+	"fixtures_dir",
+	default=None,
+	help="Folder holding dms_demo.json (default: <bench>/fixtures)",
+)
 @pass_context
 def dms_demo(context, fixtures_dir=None):
 	"""Load the demo dealer network (idempotent: run it as often as you like)."""

@@ -55,6 +55,9 @@ def load_demo(fixtures_dir: str | None = None) -> dict:
 	for customer in cfg["customers"]:
 		make_customer(customer, companies)
 	make_outbox(cfg["outbox"])
+	for campaign in cfg["recall_campaigns"]:
+		make_recall_campaign(campaign)
+	make_appointments(cfg["appointments"], companies)
 	frappe.flags.in_demo_load = False
 	return {
 		"dealers (Company)": ", ".join(companies.values()),
@@ -65,6 +68,7 @@ def load_demo(fixtures_dir: str | None = None) -> dict:
 		"parts items": frappe.db.count("Item", {"dms_item_kind": "Part"}),
 		"customers": frappe.db.count("Customer"),
 		"vehicles": frappe.db.count("Customer Vehicle"),
+		"appointments": frappe.db.count("Service Appointment"),
 	}
 
 
@@ -202,7 +206,11 @@ def make_oem(oem: dict):
 	group = oem["customer_group"]
 	if not frappe.db.exists("Customer Group", group):
 		frappe.get_doc(
-			{"doctype": "Customer Group", "customer_group_name": group, "parent_customer_group": "All Customer Groups"}
+			{
+				"doctype": "Customer Group",
+				"customer_group_name": group,
+				"parent_customer_group": "All Customer Groups",
+			}
 		).insert(ignore_permissions=True)
 	if not frappe.db.exists("Customer", {"customer_name": oem["customer_name"]}):
 		frappe.get_doc(
@@ -287,7 +295,12 @@ def make_technician(row: dict, companies: dict, password: str):
 def set_selling_price(item_code: str, rate: float):
 	if not frappe.db.exists("Item Price", {"item_code": item_code, "price_list": "Standard Selling"}):
 		frappe.get_doc(
-			{"doctype": "Item Price", "item_code": item_code, "price_list": "Standard Selling", "price_list_rate": rate}
+			{
+				"doctype": "Item Price",
+				"item_code": item_code,
+				"price_list": "Standard Selling",
+				"price_list_rate": rate,
+			}
 		).insert(ignore_permissions=True)
 
 
@@ -324,7 +337,8 @@ def make_part(row: dict, companies: dict):
 			"valuation_rate": row["valuation_rate"],
 			"dms_item_kind": "Part",
 			"item_defaults": [
-				{"company": company, "default_warehouse": parts_warehouse(abbr)} for abbr, company in companies.items()
+				{"company": company, "default_warehouse": parts_warehouse(abbr)}
+				for abbr, company in companies.items()
 			],
 		},
 	)
@@ -425,3 +439,52 @@ def make_customer(row: dict, companies: dict):
 			vehicle.warranty_end = add_years(vehicle.warranty_start, v["warranty_years"])
 		vehicle.add_odometer_reading(v["odometer"], reading_date=f"{getdate(today()).year}-01-15 10:00:00")
 		vehicle.insert(ignore_permissions=True)
+
+
+def make_recall_campaign(row: dict):
+	upsert(
+		"Recall Campaign",
+		row["campaign_code"],
+		{
+			**{k: v for k, v in row.items() if k != "remedy_items"},
+			"remedy_items": [{"item_code": item, "qty": qty} for item, qty in row["remedy_items"]],
+		},
+	)
+
+
+def make_appointments(rows: list[dict], companies: dict):
+	"""Appointments for the coming week, booked into free slots; skipped once a dealer has any."""
+	from aftersales_dms.booking.capacity import find_slots
+
+	start = add_days(today(), 1)
+	for abbr, company in companies.items():
+		if frappe.db.exists("Service Appointment", {"company": company, "preferred_date": (">=", start)}):
+			continue
+		for row in (r for r in rows if r["dealer"] == abbr):
+			day = add_days(today(), row["day"])
+			slots = find_slots(company, day, add_days(day, 2), services=row["services"], limit=1)
+			if not slots:
+				continue
+			customer = frappe.db.get_value("Customer", {"customer_name": row["customer"]})
+			appt = frappe.get_doc(
+				{
+					"doctype": "Service Appointment",
+					"company": company,
+					"channel": row["channel"],
+					"customer": customer,
+					"vehicle": row["vehicle"],
+					"concerns": row["concerns"],
+					"preferred_date": day,
+					"scheduled_start": slots[0]["start"],
+					"service_bay": slots[0]["service_bay"],
+					"technician": slots[0]["technician"],
+					"services": [{"item_code": s} for s in row["services"]],
+				}
+			).insert(ignore_permissions=True)
+			if row["confirm"]:
+				# loaded like a data import: no confirmation emails/SMS to fictitious customers
+				frappe.flags.in_import, frappe.flags.mute_emails = True, True
+				try:
+					appt.confirm()
+				finally:
+					frappe.flags.in_import, frappe.flags.mute_emails = False, False

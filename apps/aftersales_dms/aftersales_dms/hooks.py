@@ -25,6 +25,8 @@ before_tests = "aftersales_dms.install.before_tests"
 
 scheduler_events = {
 	"cron": {
-		"*/15 * * * *": ["aftersales_dms.booking.doctype.service_appointment.service_appointment.mark_no_shows"],
+		"*/15 * * * *": [
+			"aftersales_dms.booking.doctype.service_appointment.service_appointment.mark_no_shows"
+		],
 	},
 }

@@ -6,7 +6,7 @@ may not overlap. Bookers lock the bay and technician rows (SELECT ... FOR UPDATE
 checking, so concurrent bookings of the same resource are serialised by the database.
 """
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import frappe
 from frappe import _
@@ -66,9 +66,9 @@ def check_booking(company, start, end, bay=None, technician=None, required_skill
 			frappe.throw(_("Service bay {0} is not an active bay of {1}.").format(bay, company))
 		for other in overlapping("service_bay", bay, start, end, exclude):
 			frappe.throw(
-				_("Bay {0} is already booked from {1} to {2} by {3}: the workshop has no capacity then.").format(
-					bay, other.scheduled_start, other.scheduled_end, other.name
-				),
+				_(
+					"Bay {0} is already booked from {1} to {2} by {3}: the workshop has no capacity then."
+				).format(bay, other.scheduled_start, other.scheduled_end, other.name),
 				title=_("Bay fully booked"),
 			)
 	if technician:
@@ -118,8 +118,8 @@ def _free(intervals: list[tuple], start: datetime, end: datetime) -> bool:
 @frappe.whitelist()
 def find_slots(
 	company: str,
-	from_date: str,
-	to_date: str | None = None,
+	from_date: str | date,
+	to_date: str | date | None = None,
 	hours: float | None = None,
 	services: str | list | None = None,
 	limit: int = 50,
@@ -174,6 +174,10 @@ def find_slots(
 	day = start_day
 	while day <= end_day and len(slots) < limit:
 		midnight = datetime.combine(day, datetime.min.time())
+		booked_today = {
+			x.name: sum((e - s).total_seconds() for s, e in tech_busy.get(x.name, []) if s.date() == day)
+			for x in techs
+		}
 		t = midnight + opens
 		while t + duration <= midnight + closes and len(slots) < limit:
 			end = t + duration
@@ -188,12 +192,7 @@ def find_slots(
 						and _free(tech_busy.get(x.name, []), t, end)
 					]
 					if free_techs:
-						load = lambda x: sum(  # noqa: E731
-							(e - s).total_seconds()
-							for s, e in tech_busy.get(x.name, [])
-							if s.date() == day
-						)
-						tech = min(free_techs, key=load)
+						tech = min(free_techs, key=lambda x: booked_today[x.name])
 						slots.append(
 							{
 								"start": t,

@@ -49,7 +49,9 @@ def find_vehicle(query: str) -> dict:
 		"Customer Vehicle", or_filters={"registration_plate": plate, "name": vin}, pluck="name", limit=2
 	)
 	if not names:
-		frappe.throw(_("No vehicle with plate or VIN {0}.").format(frappe.bold(query)), frappe.DoesNotExistError)
+		frappe.throw(
+			_("No vehicle with plate or VIN {0}.").format(frappe.bold(query)), frappe.DoesNotExistError
+		)
 	vehicle = frappe.get_doc("Customer Vehicle", names[0])
 	vehicle.check_permission("read")
 	history = frappe.get_list(
@@ -68,9 +70,23 @@ def find_vehicle(query: str) -> dict:
 	return {
 		"vehicle": {
 			f: vehicle.get(f)
-			for f in ("name", "vin", "registration_plate", "make", "model", "variant", "year", "vehicle_category",
-				"fuel_type", "colour", "company", "current_odometer", "last_service_date", "warranty_start",
-				"warranty_end")
+			for f in (
+				"name",
+				"vin",
+				"registration_plate",
+				"make",
+				"model",
+				"variant",
+				"year",
+				"vehicle_category",
+				"fuel_type",
+				"colour",
+				"company",
+				"current_odometer",
+				"last_service_date",
+				"warranty_start",
+				"warranty_end",
+			)
 		},
 		"owner": frappe.db.get_value(
 			"Customer", vehicle.customer, ["name", "customer_name", "mobile_no", "email_id"], as_dict=True

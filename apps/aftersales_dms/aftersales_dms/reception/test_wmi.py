@@ -83,7 +83,7 @@ class TestDecodeWMI(FrappeTestCase):
 		self.assertEqual(
 			decode_wmi(vin), {"wmi": "ZA9A12", "manufacturer": "Lamborghini", "country": "Italy"}
 		)
-		self.assertEqual(decode_wmi("SA9AB1234GA11001")["manufacturer"], "Morgan")  # 16 chars, 12-14 "A11"
+		self.assertEqual(decode_wmi("SA9AB1234GKA11001")["manufacturer"], "Morgan")  # 12-14 "A11"
 		self.assertEqual(decode_wmi("YT9NN1U14KA007100")["wmi"], "YT9007")
 
 	def test_small_manufacturer_falls_back_to_three_characters(self):
@@ -111,19 +111,18 @@ class TestDecodeWMI(FrappeTestCase):
 class TestRegionOf(FrappeTestCase):
 	def test_each_region(self):
 		cases = {
-			"ADM000000000000000": "Africa",
-			"HJR000000000000000": "Africa",
+			"ADM": "Africa",
 			"JHMCM56557C404453": "Asia",
 			"MAJ6S3KL0KC000001": "Asia",
-			"RLL000000000000000": "Asia",
+			"RLL": "Asia",
 			"SALGS2EF0GA000001": "Europe",
 			"WVWZZZ1JZXW000001": "Europe",
-			"ZFF000000000000000": "Europe",
+			"ZFF": "Europe",
 			"1HGCM82633A004352": "North America",
 			"5YJ3E1EA7KF000001": "North America",
-			"6G1000000000000000": "Oceania",
-			"7A1000000000000000": "Oceania",
-			"8AP000000000000000": "South America",
+			"6G1": "Oceania",
+			"6MP": "Oceania",
+			"8AP": "South America",
 			"9BWZZZ377VT004251": "South America",
 		}
 		for vin, region in cases.items():

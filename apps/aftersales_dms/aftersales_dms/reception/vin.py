@@ -47,7 +47,9 @@ def validate_vin(vin: str | None) -> tuple[str, list[str]]:
 		raise InvalidVIN(f"A VIN has {VIN_LENGTH} characters; '{vin}' has {len(vin)}.")
 	bad = sorted({ch for ch in vin if ch in "IOQ"})
 	if bad:
-		raise InvalidVIN(f"VIN {vin} contains {', '.join(bad)}: the letters I, O and Q never appear in a VIN.")
+		raise InvalidVIN(
+			f"VIN {vin} contains {', '.join(bad)}: the letters I, O and Q never appear in a VIN."
+		)
 	if not VIN_ALPHABET.match(vin):
 		raise InvalidVIN(f"VIN {vin} may contain only the letters A-Z (without I, O, Q) and digits.")
 	warnings = []

@@ -9,7 +9,6 @@ import socket
 import threading
 from email import policy
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from unittest.mock import patch
 from urllib.parse import parse_qs, urlparse
 
 import frappe
@@ -70,7 +69,9 @@ class SmtpSink:
 		class Handler:
 			async def handle_DATA(self, server, session, envelope):
 				msg = email.message_from_bytes(envelope.content, policy=policy.default)
-				sink.messages.append({"to": list(envelope.rcpt_tos), "subject": str(msg["subject"]), "message": msg})
+				sink.messages.append(
+					{"to": list(envelope.rcpt_tos), "subject": str(msg["subject"]), "message": msg}
+				)
 				return "250 OK"
 
 		self.port = free_port()
@@ -106,14 +107,15 @@ class SmtpSink:
 	def flush(self, **filters):
 		"""Send the queued emails matching filters through SMTP now (the worker's job, done inline).
 
-		Email Queue commits its status updates; inside a test that would commit the test's own
-		records too, so commits are held back here and the test class still rolls everything back.
+		Email Queue commits its status updates; the pytest plugin holds commits back during a
+		test, so the test class still rolls everything back.
 		"""
 		frappe.flags.testing_email = True
 		try:
-			with patch.object(frappe.db, "commit"):
-				for name in frappe.get_all("Email Queue", filters={"status": "Not Sent", **filters}, pluck="name"):
-					frappe.get_doc("Email Queue", name).send()
+			for name in frappe.get_all(
+				"Email Queue", filters={"status": "Not Sent", **filters}, pluck="name"
+			):
+				frappe.get_doc("Email Queue", name).send()
 		finally:
 			frappe.flags.testing_email = False
 		return self.messages

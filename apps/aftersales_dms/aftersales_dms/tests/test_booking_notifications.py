@@ -7,7 +7,11 @@ from frappe.email.doctype.notification.notification import trigger_daily_alerts
 from frappe.tests.utils import FrappeTestCase
 from frappe.utils import add_days, getdate
 
-from aftersales_dms.booking.doctype.service_appointment.test_service_appointment import future_day, make_appointment
+from aftersales_dms.booking.capacity import find_slots
+from aftersales_dms.booking.doctype.service_appointment.test_service_appointment import (
+	future_day,
+	make_appointment,
+)
 from aftersales_dms.tests.peers import SmsGateway, SmtpSink
 
 
@@ -21,14 +25,20 @@ def queued_emails(reference_name):
 
 class TestBookingNotifications(FrappeTestCase):
 	def test_shipped_notifications_are_editable_records(self):
-		for name in ("Service Appointment Confirmed - Email", "Service Appointment Confirmed - SMS",
-			"Service Appointment Reminder - Email", "Service Appointment Reminder - SMS"):
+		for name in (
+			"Service Appointment Confirmed - Email",
+			"Service Appointment Confirmed - SMS",
+			"Service Appointment Reminder - Email",
+			"Service Appointment Reminder - SMS",
+		):
 			notification = frappe.get_doc("Notification", name)
 			self.assertEqual((notification.enabled, notification.is_standard), (1, 0), name)
 
 	def test_confirmation_email_and_sms(self):
 		with SmsGateway() as gateway, SmtpSink() as smtp:
-			appt = make_appointment(future_day() + timedelta(days=12, hours=10), contact_email="aarav.work@example.com")
+			appt = make_appointment(
+				future_day() + timedelta(days=12, hours=10), contact_email="aarav.work@example.com"
+			)
 			self.assertEqual(appt.contact_mobile, "+919822000101")  # defaulted from the customer
 			self.assertFalse(queued_emails(appt.name))
 			appt.confirm()
@@ -40,7 +50,9 @@ class TestBookingNotifications(FrappeTestCase):
 		self.assertIn("Orion Motors Pune", body)
 		emails = queued_emails(appt.name)
 		self.assertEqual(len(emails), 1)
-		recipients = frappe.get_all("Email Queue Recipient", filters={"parent": emails[0].name}, pluck="recipient")
+		recipients = frappe.get_all(
+			"Email Queue Recipient", filters={"parent": emails[0].name}, pluck="recipient"
+		)
 		self.assertEqual(recipients, ["aarav.work@example.com"])
 		self.assertIn(f"Service appointment {appt.name} confirmed", emails[0].message)
 		self.assertEqual(len(gateway.received), 1)
@@ -50,16 +62,43 @@ class TestBookingNotifications(FrappeTestCase):
 		self.assertIn("MH12AB1234", sms["text"])
 
 	def test_reminder_the_day_before_by_the_scheduler_job(self):
-		tomorrow_10 = frappe.utils.get_datetime(add_days(getdate(), 1)) + timedelta(hours=10)
-		appt = make_appointment(tomorrow_10, bay="OMP Bay 3", tech="Ganesh", services=("LAB-PMS-CAR",))
-		unconfirmed = make_appointment(tomorrow_10, bay="OMP Bay 4", tech="Sunil", services=("LAB-DIAG",))
+		tomorrow = add_days(getdate(), 1)
+
+		def book(services, mobile):
+			slot = find_slots("Orion Motors Pune", tomorrow, services=services, limit=1)[0]
+			return make_appointment(
+				slot["start"],
+				bay=slot["service_bay"],
+				tech=None,
+				services=services,
+				technician=slot["technician"],
+				contact_mobile=mobile,
+			)
+
+		appt = book(["LAB-PMS-CAR"], "+919800000001")
+		unconfirmed = book(["LAB-DIAG"], "+919800000002")
 		with SmsGateway() as gateway, SmtpSink():
 			appt.confirm()
 			gateway.received.clear()
 			frappe.db.delete("Email Queue", {"reference_name": appt.name})
 			trigger_daily_alerts()
-		self.assertEqual([s["to"] for s in gateway.received], ["+919822000101"])
-		self.assertIn("reminder", gateway.received[0]["text"])
+		reminded = {s["to"]: s["text"] for s in gateway.received}
+		self.assertIn("+919800000001", reminded)
+		self.assertIn(
+			"reminder, your vehicle MH12AB1234 is booked for service tomorrow", reminded["+919800000001"]
+		)
+		self.assertNotIn("+919800000002", reminded)  # not confirmed: no reminder
+		# every confirmed appointment of tomorrow is reminded, the demo's included, and only those
+		confirmed_tomorrow = frappe.get_all(
+			"Service Appointment",
+			filters={
+				"status": "Confirmed",
+				"scheduled_start": ("between", [tomorrow, tomorrow]),
+				"sms_opt_in": 1,
+			},
+			pluck="contact_mobile",
+		)
+		self.assertEqual(sorted(reminded), sorted(set(confirmed_tomorrow)))
 		emails = queued_emails(appt.name)
 		self.assertEqual(len(emails), 1)
 		self.assertIn("Reminder: service appointment tomorrow", emails[0].message)
@@ -96,13 +135,20 @@ class TestOnlineBookingRequest(FrappeTestCase):
 		self.assertEqual(appt.concerns, "AC not cooling")
 
 	def test_unknown_vehicle_creates_customer_for_review(self):
-		req = submit_request(full_name="Nikhil Rao", mobile_no="+919811112222", registration_plate="MH 01 ZZ 9999",
-			email="nikhil@example.com", sms_opt_in=0)
+		req = submit_request(
+			full_name="Nikhil Rao",
+			mobile_no="+919811112222",
+			registration_plate="MH 01 ZZ 9999",
+			email="nikhil@example.com",
+			sms_opt_in=0,
+		)
 		self.assertEqual(req.status, "Needs Review")
 		appt = frappe.get_doc("Service Appointment", req.service_appointment)
 		self.assertEqual(appt.needs_review, 1)
 		self.assertIsNone(appt.vehicle)
-		self.assertEqual((appt.contact_mobile, appt.sms_opt_in), ("+919811112222", 0))  # no SMS without opt-in
+		self.assertEqual(
+			(appt.contact_mobile, appt.sms_opt_in), ("+919811112222", 0)
+		)  # no SMS without opt-in
 		self.assertEqual(frappe.db.get_value("Customer", appt.customer, "customer_name"), "Nikhil Rao")
 		self.assertIn("MH01ZZ9999", appt.concerns)
 
@@ -125,12 +171,16 @@ class TestOnlineBookingRequest(FrappeTestCase):
 		]:
 			with self.subTest(data=data), self.assertRaisesRegex(frappe.ValidationError, message):
 				submit_request(**data)
-		self.assertEqual((frappe.db.count("Online Booking Request"), frappe.db.count("Service Appointment")), before)
+		self.assertEqual(
+			(frappe.db.count("Online Booking Request"), frappe.db.count("Service Appointment")), before
+		)
 
 	def test_rate_limited_per_mobile(self):
 		for _ in range(3):
-			submit_request(mobile_no="+919833334444", full_name="Busy Caller", registration_plate="MH02AA0001")
+			submit_request(
+				mobile_no="+919833334444", full_name="Busy Caller", registration_plate="MH02AA0001"
+			)
 		with self.assertRaises(frappe.RateLimitExceededError):
-			submit_request(mobile_no="+919833334444", full_name="Busy Caller", registration_plate="MH02AA0001")
-
-
+			submit_request(
+				mobile_no="+919833334444", full_name="Busy Caller", registration_plate="MH02AA0001"
+			)

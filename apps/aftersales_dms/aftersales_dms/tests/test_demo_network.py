@@ -47,7 +47,9 @@ class TestDemoNetwork(FrappeTestCase):
 		for dealer in self.cfg["dealers"]:
 			for part in self.cfg["parts_items"]:
 				qty = frappe.db.get_value(
-					"Bin", {"item_code": part["item_code"], "warehouse": parts_warehouse(dealer["abbr"])}, "actual_qty"
+					"Bin",
+					{"item_code": part["item_code"], "warehouse": parts_warehouse(dealer["abbr"])},
+					"actual_qty",
 				)
 				self.assertEqual(qty or 0, part["opening_qty"], (part["item_code"], dealer["abbr"]))
 
@@ -59,7 +61,9 @@ class TestDemoNetwork(FrappeTestCase):
 			self.assertEqual(item.dms_required_skill, row["skill"])
 		for row in self.cfg["labour_items"] + self.cfg["parts_items"]:
 			rate = frappe.db.get_value(
-				"Item Price", {"item_code": row["item_code"], "price_list": "Standard Selling"}, "price_list_rate"
+				"Item Price",
+				{"item_code": row["item_code"], "price_list": "Standard Selling"},
+				"price_list_rate",
 			)
 			self.assertEqual(rate, row["rate"], row["item_code"])
 
@@ -86,13 +90,27 @@ class TestDemoNetwork(FrappeTestCase):
 
 	def test_oem_is_a_customer(self):
 		self.assertEqual(
-			frappe.db.get_value("Customer", {"customer_name": self.cfg["oem"]["customer_name"]}, "customer_group"),
+			frappe.db.get_value(
+				"Customer", {"customer_name": self.cfg["oem"]["customer_name"]}, "customer_group"
+			),
 			"OEM",
 		)
 
 	def test_loading_twice_changes_nothing(self):
-		doctypes = ("Company", "User", "Employee", "Item", "Item Price", "Customer", "Customer Vehicle",
-			"Stock Ledger Entry", "User Permission", "Service Bay", "Service Technician", "GL Entry")
+		doctypes = (
+			"Company",
+			"User",
+			"Employee",
+			"Item",
+			"Item Price",
+			"Customer",
+			"Customer Vehicle",
+			"Stock Ledger Entry",
+			"User Permission",
+			"Service Bay",
+			"Service Technician",
+			"GL Entry",
+		)
 		before = {dt: frappe.db.count(dt) for dt in doctypes}
 		load_demo()
 		self.assertEqual({dt: frappe.db.count(dt) for dt in doctypes}, before)

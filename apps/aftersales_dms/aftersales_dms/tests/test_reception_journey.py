@@ -26,7 +26,10 @@ def make_recall(code="RC-TEST-01", **kwargs):
 			"model": "Stellar",
 			"year_from": 2021,
 			"year_to": 2023,
-			"remedy_items": [{"item_code": "LAB-BATTERY", "qty": 1}, {"item_code": "PRT-SPARK-PLUG", "qty": 4}],
+			"remedy_items": [
+				{"item_code": "LAB-BATTERY", "qty": 1},
+				{"item_code": "PRT-SPARK-PLUG", "qty": 4},
+			],
 			**kwargs,
 		}
 	).insert()
@@ -48,8 +51,13 @@ class TestReceptionJourney(FrappeTestCase):
 
 	def test_full_journey_inherits_everything(self):
 		make_recall()
-		appt = make_appointment(future_day() + timedelta(days=7, hours=9), services=("LAB-PMS-CAR", "LAB-DIAG"),
-			concerns="Squeal when braking", contact_mobile="+919822000999", tech="Amit")
+		appt = make_appointment(
+			future_day() + timedelta(days=7, hours=9),
+			services=("LAB-PMS-CAR", "LAB-DIAG"),
+			concerns="Squeal when braking",
+			contact_mobile="+919822000999",
+			tech="Amit",
+		)
 		self.assertIn("RC-TEST-01", appt.open_recalls)
 		appt.confirm()
 
@@ -70,37 +78,62 @@ class TestReceptionJourney(FrappeTestCase):
 		ci.reload()
 		self.assertEqual(ci.service_job_card, jc.name)
 		expected = {
-			"company": "Orion Motors Pune", "customer": appt.customer, "vehicle": VEHICLE, "odometer": 30500,
-			"fuel_level": "1/2", "concerns": "Squeal when braking", "vehicle_check_in": ci.name,
-			"service_appointment": appt.name, "vehicle_inspection": inspection.name,
-			"contact_mobile": "+919822000999", "contact_email": "aarav.mehta@example.com", "status": "Open",
-			"registration_plate": "MH12AB1234", "vehicle_category": "Car",
+			"company": "Orion Motors Pune",
+			"customer": appt.customer,
+			"vehicle": VEHICLE,
+			"odometer": 30500,
+			"fuel_level": "1/2",
+			"concerns": "Squeal when braking",
+			"vehicle_check_in": ci.name,
+			"service_appointment": appt.name,
+			"vehicle_inspection": inspection.name,
+			"contact_mobile": "+919822000999",
+			"contact_email": "aarav.mehta@example.com",
+			"status": "Open",
+			"registration_plate": "MH12AB1234",
+			"vehicle_category": "Car",
 		}
 		self.assertDocumentEqual(expected, jc)
 		self.assertIn("RC-TEST-01", jc.open_recalls)
-		labour = [(r.item_code, r.standard_hours, r.rate, r.source, r.technician) for r in jc.labour]
+		labour = [
+			(r.item_code, r.standard_hours, r.rate, r.source, r.technician, r.recall_campaign)
+			for r in jc.labour
+		]
 		amit = frappe.db.get_value("Employee", {"first_name": "Amit"})
-		self.assertEqual(labour, [
-			("LAB-PMS-CAR", 2.5, 900, "Customer Request", amit),
-			("LAB-DIAG", 0.8, 1100, "Customer Request", amit),
-			("LAB-BATTERY", 0.5, 1000, "Recall Campaign", None),
-		])
-		self.assertEqual([(r.item_code, r.qty, r.rate, r.recall_campaign) for r in jc.parts],
-			[("PRT-SPARK-PLUG", 4, 290, "RC-TEST-01")])
-		self.assertAlmostEqual(jc.total_hours, 3.8)
-		self.assertEqual(flt(jc.labour_total), 2.5 * 900 + 0.8 * 1100 + 0.5 * 1000)
+		# the requested services, then each open campaign's remedy (the demo's OM-RC-2026-01 covers this car too)
+		self.assertEqual(
+			labour,
+			[
+				("LAB-PMS-CAR", 2.5, 900, "Customer Request", amit, None),
+				("LAB-DIAG", 0.8, 1100, "Customer Request", amit, None),
+				("LAB-BRAKE-PADS", 1.2, 900, "Recall Campaign", None, "OM-RC-2026-01"),
+				("LAB-BATTERY", 0.5, 1000, "Recall Campaign", None, "RC-TEST-01"),
+			],
+		)
+		self.assertEqual(
+			[(r.item_code, r.qty, r.rate, r.recall_campaign) for r in jc.parts],
+			[("PRT-SPARK-PLUG", 4, 290, "RC-TEST-01")],
+		)
+		self.assertAlmostEqual(jc.total_hours, 5.0)
+		self.assertEqual(flt(jc.labour_total), 2.5 * 900 + 0.8 * 1100 + 1.2 * 900 + 0.5 * 1000)
 		self.assertEqual(flt(jc.parts_total), 4 * 290)
+		self.assertEqual(flt(jc.grand_total), flt(jc.labour_total) + 4 * 290)
 
 		with self.assertRaises(frappe.DuplicateEntryError):
 			make_job_card(ci.name)
 
 	def test_walk_in_without_appointment(self):
-		ci = frappe.get_doc({
-			"doctype": "Vehicle Check In", "company": "Orion Motors Nashik",
-			"customer": frappe.db.get_value("Customer", {"customer_name": "Sneha Kulkarni"}),
-			"vehicle": "MD2A11XX8JWA98765", "odometer": 24100, "fuel_level": "Full",
-			"services": [{"item_code": "LAB-PMS-2W"}],
-		}).insert()
+		ci = frappe.get_doc(
+			{
+				"doctype": "Vehicle Check In",
+				"company": "Orion Motors Nashik",
+				"customer": frappe.db.get_value("Customer", {"customer_name": "Sneha Kulkarni"}),
+				"vehicle": "MD2A11XX8JWA98765",
+				"odometer": 24100,
+				"fuel_level": "Full",
+				"services": [{"item_code": "LAB-PMS-2W"}],
+			}
+		).insert()
 		ci.submit()
 		inspection = frappe.get_doc("Vehicle Inspection", ci.vehicle_inspection)
 		self.assertEqual(inspection.template, "Two-Wheeler Inspection")
@@ -124,6 +157,7 @@ class TestReceptionJourney(FrappeTestCase):
 	def test_mandatory_inspection_items(self):
 		appt = make_appointment(future_day() + timedelta(days=9, hours=9))
 		ci = checked_in(appt)
+
 		def attempt(results, red_note=None):
 			inspection = frappe.get_doc("Vehicle Inspection", ci.vehicle_inspection)
 			for row in inspection.items:
@@ -147,8 +181,14 @@ class TestReceptionJourney(FrappeTestCase):
 		other_customer = frappe.db.get_value("Customer", {"customer_name": "Priya Nair"})
 		with self.assertRaisesRegex(frappe.ValidationError, "appointment's dealer and customer"):
 			checked_in(appt, customer=other_customer)
-		walk_in = {"doctype": "Vehicle Check In", "company": "Orion Motors Pune", "customer": other_customer,
-			"vehicle": VEHICLE, "odometer": 99999, "fuel_level": "Full"}
+		walk_in = {
+			"doctype": "Vehicle Check In",
+			"company": "Orion Motors Pune",
+			"customer": other_customer,
+			"vehicle": VEHICLE,
+			"odometer": 99999,
+			"fuel_level": "Full",
+		}
 		with self.assertRaisesRegex(frappe.ValidationError, "belongs to"):
 			frappe.get_doc(walk_in).insert()
 		with self.assertRaisesRegex(frappe.ValidationError, "between 0 and 9,999,999"):
@@ -169,7 +209,9 @@ class TestReceptionJourney(FrappeTestCase):
 
 class TestVehicleLookup(FrappeTestCase):
 	def test_find_by_plate_or_vin_any_spelling(self):
-		make_recall("RC-TEST-02", make=None, model=None, year_from=None, year_to=None, vins=[{"vin": VEHICLE}])
+		make_recall(
+			"RC-TEST-02", make=None, model=None, year_from=None, year_to=None, vins=[{"vin": VEHICLE}]
+		)
 		for query in ("mh-12-ab-1234", "MH 12 AB 1234", VEHICLE.lower()):
 			with self.subTest(query=query):
 				found = find_vehicle(query)

@@ -20,7 +20,14 @@ from aftersales_dms.reception.vin import InvalidVIN, normalize_plate, validate_v
 MAX_PER_IP_PER_HOUR = 5
 MAX_PER_MOBILE_PER_DAY = 3
 BOOKING_HORIZON_DAYS = 90
-LIMITS = {"full_name": 140, "email": 140, "registration_plate": 20, "vin": 17, "vehicle_description": 140, "concerns": 1000}
+LIMITS = {
+	"full_name": 140,
+	"email": 140,
+	"registration_plate": 20,
+	"vin": 17,
+	"vehicle_description": 140,
+	"concerns": 1000,
+}
 
 
 def normalize_mobile(number: str | None) -> str:
@@ -46,7 +53,9 @@ class OnlineBookingRequest(Document):
 		for field, limit in LIMITS.items():
 			value = (self.get(field) or "").strip()
 			if len(value) > limit:
-				frappe.throw(_("{0} is too long (at most {1} characters).").format(self.meta.get_label(field), limit))
+				frappe.throw(
+					_("{0} is too long (at most {1} characters).").format(self.meta.get_label(field), limit)
+				)
 			self.set(field, value or None)
 		for field in ("full_name", "vehicle_description", "concerns"):
 			if self.get(field) and re.search(r"<\s*/?\s*[a-zA-Z!]", self.get(field)):
@@ -80,16 +89,29 @@ class OnlineBookingRequest(Document):
 
 	def validate_rate(self):
 		self.ip_address = getattr(frappe.local, "request_ip", None) or self.ip_address
-		if self.ip_address and frappe.db.count(
-			"Online Booking Request",
-			{"ip_address": self.ip_address, "creation": (">", add_to_date(now_datetime(), hours=-1))},
-		) >= MAX_PER_IP_PER_HOUR:
-			frappe.throw(_("Too many booking requests from your network; please call the dealer."), frappe.RateLimitExceededError)
-		if frappe.db.count(
-			"Online Booking Request",
-			{"mobile_no": self.mobile_no, "creation": (">", add_to_date(now_datetime(), days=-1))},
-		) >= MAX_PER_MOBILE_PER_DAY:
-			frappe.throw(_("This mobile number already has requests today; we will call you."), frappe.RateLimitExceededError)
+		if (
+			self.ip_address
+			and frappe.db.count(
+				"Online Booking Request",
+				{"ip_address": self.ip_address, "creation": (">", add_to_date(now_datetime(), hours=-1))},
+			)
+			>= MAX_PER_IP_PER_HOUR
+		):
+			frappe.throw(
+				_("Too many booking requests from your network; please call the dealer."),
+				frappe.RateLimitExceededError,
+			)
+		if (
+			frappe.db.count(
+				"Online Booking Request",
+				{"mobile_no": self.mobile_no, "creation": (">", add_to_date(now_datetime(), days=-1))},
+			)
+			>= MAX_PER_MOBILE_PER_DAY
+		):
+			frappe.throw(
+				_("This mobile number already has requests today; we will call you."),
+				frappe.RateLimitExceededError,
+			)
 
 	def after_insert(self):
 		customer, vehicle = self.match()
@@ -124,7 +146,10 @@ class OnlineBookingRequest(Document):
 
 	def match(self) -> tuple[str | None, str | None]:
 		vehicle = frappe.db.get_value(
-			"Customer Vehicle", {"registration_plate": self.registration_plate}, ["name", "customer"], as_dict=True
+			"Customer Vehicle",
+			{"registration_plate": self.registration_plate},
+			["name", "customer"],
+			as_dict=True,
 		)
 		if vehicle:
 			mobile = frappe.db.get_value("Customer", vehicle.customer, "mobile_no")
@@ -138,7 +163,8 @@ class OnlineBookingRequest(Document):
 				"doctype": "Customer",
 				"customer_name": self.full_name,
 				"customer_type": "Individual",
-				"customer_group": frappe.db.get_single_value("Selling Settings", "customer_group") or "Individual",
+				"customer_group": frappe.db.get_single_value("Selling Settings", "customer_group")
+				or "Individual",
 				"territory": frappe.db.get_single_value("Selling Settings", "territory") or "All Territories",
 				"mobile_no": self.mobile_no,
 				"email_id": self.email,

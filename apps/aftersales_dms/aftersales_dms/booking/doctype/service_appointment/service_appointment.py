@@ -37,7 +37,9 @@ class ServiceAppointment(Document):
 		before = self.get_doc_before_save()
 		old = before.status if before else "Requested"
 		if self.status != old and not self.flags.status_change:
-			frappe.throw(_("The status changes only through the appointment's actions (Confirm, Cancel, Check In)."))
+			frappe.throw(
+				_("The status changes only through the appointment's actions (Confirm, Cancel, Check In).")
+			)
 
 	def validate_customer_and_vehicle(self):
 		if self.vehicle:
@@ -51,15 +53,20 @@ class ServiceAppointment(Document):
 
 	def set_contact(self):
 		"""Confirmations and reminders go to the appointment's contact, defaulting to the customer's."""
-		customer = frappe.db.get_value("Customer", self.customer, ["mobile_no", "email_id"], as_dict=True) or {}
+		customer = (
+			frappe.db.get_value("Customer", self.customer, ["mobile_no", "email_id"], as_dict=True) or {}
+		)
 		mobile = self.contact_mobile or customer.get("mobile_no") or ""
 		self.contact_mobile = re.sub(r"[\s\-().]", "", mobile) or None
 		self.contact_email = (self.contact_email or customer.get("email_id") or "").strip() or None
 		if self.contact_email:
 			frappe.utils.validate_email_address(self.contact_email, throw=True)
 		if self.contact_mobile and not PHONE.match(self.contact_mobile):
-			frappe.throw(_("Mobile number {0} is not valid: use digits, optionally a leading +.").format(
-				frappe.bold(self.contact_mobile)))
+			frappe.throw(
+				_("Mobile number {0} is not valid: use digits, optionally a leading +.").format(
+					frappe.bold(self.contact_mobile)
+				)
+			)
 
 	def validate_services(self):
 		seen = set()
@@ -100,7 +107,9 @@ class ServiceAppointment(Document):
 
 	def set_open_recalls(self):
 		self.open_recalls = (
-			"\n".join(f"{c.name}: {c.title}" for c in open_campaigns_for(self.vehicle)) if self.vehicle else None
+			"\n".join(f"{c.name}: {c.title}" for c in open_campaigns_for(self.vehicle))
+			if self.vehicle
+			else None
 		)
 
 	def set_status(self, status: str, reason: str | None = None):

@@ -13,7 +13,8 @@ COMPANY = "Orion Motors Pune"
 
 
 def future_day() -> datetime:
-	day = add_days(getdate(), 2)
+	"""Midnight of a day after the demo's booked week, so tests own their bays and technicians."""
+	day = add_days(getdate(), 10)
 	return datetime.combine(day, datetime.min.time())
 
 
@@ -21,7 +22,9 @@ def technician(first_name):
 	return frappe.db.get_value("Employee", {"first_name": first_name})
 
 
-def make_appointment(start=None, bay="OMP Bay 1", tech="Amit", services=("LAB-PMS-CAR",), do_not_save=False, **kwargs):
+def make_appointment(
+	start=None, bay="OMP Bay 1", tech="Amit", services=("LAB-PMS-CAR",), do_not_save=False, **kwargs
+):
 	doc = frappe.get_doc(
 		{
 			"doctype": "Service Appointment",
@@ -54,7 +57,9 @@ class TestServiceAppointment(FrappeTestCase):
 		start = future_day() + timedelta(hours=13)
 		make_appointment(start, bay="OMP Bay 2", tech="Amit")
 		with self.assertRaisesRegex(frappe.ValidationError, "Bay OMP Bay 2 is already booked"):
-			make_appointment(start + timedelta(hours=1), bay="OMP Bay 2", tech="Sunil", services=("LAB-DIAG",))
+			make_appointment(
+				start + timedelta(hours=1), bay="OMP Bay 2", tech="Sunil", services=("LAB-DIAG",)
+			)
 
 	def test_double_booking_of_technician_refused(self):
 		start = future_day() + timedelta(hours=14)
@@ -98,7 +103,8 @@ class TestServiceAppointment(FrappeTestCase):
 
 		doc = make_appointment(future_day() + timedelta(days=3, hours=9))
 		frappe.db.set_value(
-			"Service Appointment", doc.name,
+			"Service Appointment",
+			doc.name,
 			{"scheduled_start": datetime(2020, 1, 6, 9), "scheduled_end": datetime(2020, 1, 6, 11)},
 		)
 		mark_no_shows()
@@ -116,8 +122,14 @@ class TestSlotFinder(FrappeTestCase):
 			self.assertEqual(s["end"] - s["start"], timedelta(hours=3))
 			self.assertLessEqual(s["end"], day + timedelta(hours=18))
 		# book Raju 09:00-12:00: the next slot he can take starts at 12:00
-		make_appointment(day + timedelta(hours=9), bay="OMP Bay 4", tech="Raju", services=("LAB-PMS-TRAC",),
-			customer=frappe.db.get_value("Customer", {"customer_name": "Shinde Agro Farms"}), vehicle="MBNTRACT3RP000777")
+		make_appointment(
+			day + timedelta(hours=9),
+			bay="OMP Bay 4",
+			tech="Raju",
+			services=("LAB-PMS-TRAC",),
+			customer=frappe.db.get_value("Customer", {"customer_name": "Shinde Agro Farms"}),
+			vehicle="MBNTRACT3RP000777",
+		)
 		slots = find_slots(COMPANY, str(day.date()), services=["LAB-PMS-TRAC"])
 		self.assertEqual(slots[0]["start"], day + timedelta(hours=12))
 

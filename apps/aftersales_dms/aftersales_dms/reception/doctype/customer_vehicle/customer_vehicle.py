@@ -7,6 +7,7 @@ from frappe.model.document import Document
 from frappe.utils import cint, getdate, now_datetime
 
 from aftersales_dms.reception.vin import InvalidVIN, normalize_plate, validate_vin
+from aftersales_dms.reception.wmi import decode_wmi
 
 
 class CustomerVehicle(Document):
@@ -28,6 +29,8 @@ class CustomerVehicle(Document):
 			frappe.throw(str(e), title=_("Invalid VIN"))
 		for warning in warnings:
 			frappe.msgprint(warning, title=_("VIN check digit"), indicator="orange")
+		decoded = decode_wmi(self.vin)
+		self.manufacturer = f"{decoded['manufacturer']} ({decoded['country']})" if decoded else None
 
 	def validate_plate(self):
 		plate = normalize_plate(self.registration_plate)
@@ -53,7 +56,11 @@ class CustomerVehicle(Document):
 			frappe.throw(_("Model year {0} is not plausible.").format(self.year))
 
 	def validate_warranty(self):
-		if self.warranty_start and self.warranty_end and getdate(self.warranty_end) < getdate(self.warranty_start):
+		if (
+			self.warranty_start
+			and self.warranty_end
+			and getdate(self.warranty_end) < getdate(self.warranty_start)
+		):
 			frappe.throw(_("Warranty end cannot be before warranty start."))
 
 	def set_current_odometer(self):

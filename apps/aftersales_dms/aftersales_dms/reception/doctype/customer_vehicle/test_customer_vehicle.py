@@ -93,7 +93,15 @@ class TestCustomerVehicle(FrappeTestCase):
 		doc.insert()
 		self.assertEqual(doc.current_odometer, 5400)
 
+	def test_manufacturer_decoded_from_wmi(self):
+		honda = frappe.get_doc("Customer Vehicle", "1HGCM82633A004352")
+		self.assertIn("Honda", honda.manufacturer)
+		self.assertIn("United States", honda.manufacturer)
+		self.assertFalse(frappe.db.get_value("Customer Vehicle", "MA1TA2XX6GH123456", "manufacturer"))
+
 	def test_demo_vehicles_loaded_with_normalised_plates(self):
-		self.assertEqual(frappe.db.get_value("Customer Vehicle", "MA1TA2XX6GH123456", "registration_plate"), "MH12AB1234")
+		self.assertEqual(
+			frappe.db.get_value("Customer Vehicle", "MA1TA2XX6GH123456", "registration_plate"), "MH12AB1234"
+		)
 		self.assertEqual(normalize_plate("MH.15.EK.2020"), "MH15EK2020")
 		self.assertTrue(frappe.db.exists("Customer Vehicle", {"registration_plate": "MH15EK2020"}))

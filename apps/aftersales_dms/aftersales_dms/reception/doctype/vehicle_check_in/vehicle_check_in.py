@@ -33,17 +33,24 @@ class VehicleCheckIn(Document):
 			as_dict=True,
 		)
 		if appt.status not in ("Requested", "Confirmed"):
-			frappe.throw(_("Appointment {0} is {1}; only a requested or confirmed appointment can be checked in.").format(
-				self.service_appointment, appt.status))
+			frappe.throw(
+				_(
+					"Appointment {0} is {1}; only a requested or confirmed appointment can be checked in."
+				).format(self.service_appointment, appt.status)
+			)
 		if appt.company != self.company or appt.customer != self.customer:
 			frappe.throw(_("The check-in must be for the appointment's dealer and customer."))
 		if appt.vehicle and appt.vehicle != self.vehicle:
-			frappe.throw(_("Appointment {0} is for vehicle {1}.").format(self.service_appointment, appt.vehicle))
+			frappe.throw(
+				_("Appointment {0} is for vehicle {1}.").format(self.service_appointment, appt.vehicle)
+			)
 
 	def validate_vehicle_owner(self):
 		owner = frappe.db.get_value("Customer Vehicle", self.vehicle, "customer")
 		if owner != self.customer:
-			frappe.throw(_("Vehicle {0} belongs to {1}, not to {2}.").format(self.vehicle, owner, self.customer))
+			frappe.throw(
+				_("Vehicle {0} belongs to {1}, not to {2}.").format(self.vehicle, owner, self.customer)
+			)
 
 	def validate_odometer(self):
 		self.last_odometer = cint(frappe.db.get_value("Customer Vehicle", self.vehicle, "current_odometer"))
@@ -58,8 +65,10 @@ class VehicleCheckIn(Document):
 			cint(self.odometer), self.last_odometer
 		)
 		if not self.odometer_override:
-			frappe.throw(message + " " + _("A Workshop Manager must override it, with a reason."),
-				title=_("Odometer rollback"))
+			frappe.throw(
+				message + " " + _("A Workshop Manager must override it, with a reason."),
+				title=_("Odometer rollback"),
+			)
 		if not set(OVERRIDE_ROLES) & set(frappe.get_roles()):
 			frappe.throw(message + " " + _("Only a Workshop Manager may accept it."), frappe.PermissionError)
 		if not (self.odometer_override_reason or "").strip():
@@ -67,7 +76,9 @@ class VehicleCheckIn(Document):
 		self.odometer_override_by = frappe.session.user
 
 	def set_open_recalls(self):
-		self.open_recalls = "\n".join(f"{c.name}: {c.title}" for c in open_campaigns_for(self.vehicle)) or None
+		self.open_recalls = (
+			"\n".join(f"{c.name}: {c.title}" for c in open_campaigns_for(self.vehicle)) or None
+		)
 
 	def before_submit(self):
 		self.check_in_time = now_datetime()
@@ -95,7 +106,9 @@ class VehicleCheckIn(Document):
 	def on_cancel(self):
 		vehicle = frappe.get_doc("Customer Vehicle", self.vehicle)
 		vehicle.odometer_readings = [
-			r for r in vehicle.odometer_readings if not (r.source_doctype == self.doctype and r.source_name == self.name)
+			r
+			for r in vehicle.odometer_readings
+			if not (r.source_doctype == self.doctype and r.source_name == self.name)
 		]
 		vehicle.flags.ignore_permissions = True
 		vehicle.save()
@@ -152,7 +165,9 @@ def make_job_card(source_name: str, target_doc=None):
 		"Service Job Card", {"vehicle_check_in": source_name, "status": ("!=", "Cancelled")}
 	)
 	if existing:
-		frappe.throw(_("Job card {0} is already open for this check-in.").format(existing), frappe.DuplicateEntryError)
+		frappe.throw(
+			_("Job card {0} is already open for this check-in.").format(existing), frappe.DuplicateEntryError
+		)
 
 	def postprocess(source, target):
 		customer = frappe.db.get_value("Customer", source.customer, ["mobile_no", "email_id"], as_dict=True)
@@ -160,8 +175,10 @@ def make_job_card(source_name: str, target_doc=None):
 		target.contact_email = customer.email_id
 		if source.service_appointment:
 			appt = frappe.db.get_value(
-				"Service Appointment", source.service_appointment,
-				["contact_mobile", "contact_email", "technician"], as_dict=True,
+				"Service Appointment",
+				source.service_appointment,
+				["contact_mobile", "contact_email", "technician"],
+				as_dict=True,
 			)
 			target.contact_mobile = appt.contact_mobile or target.contact_mobile
 			target.contact_email = appt.contact_email or target.contact_email

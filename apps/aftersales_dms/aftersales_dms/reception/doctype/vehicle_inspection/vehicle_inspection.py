@@ -22,7 +22,11 @@ class VehicleInspection(Document):
 		for row in self.items:
 			key = (row.section or "", row.check_item)
 			if key not in template_items:
-				frappe.throw(_("Row {0}: {1} is not a check of template {2}.").format(row.idx, row.check_item, self.template))
+				frappe.throw(
+					_("Row {0}: {1} is not a check of template {2}.").format(
+						row.idx, row.check_item, self.template
+					)
+				)
 			row.mandatory = template_items[key]  # the template decides, not the client
 
 	def set_counts(self):
@@ -33,7 +37,9 @@ class VehicleInspection(Document):
 		missing = [r.check_item for r in self.items if r.mandatory and not r.result]
 		if missing:
 			frappe.throw(
-				_("Answer every mandatory check before completing the inspection: {0}").format(", ".join(missing)),
+				_("Answer every mandatory check before completing the inspection: {0}").format(
+					", ".join(missing)
+				),
 				title=_("Inspection incomplete"),
 			)
 		unexplained = [r.check_item for r in self.items if r.result == "Red" and not (r.note or "").strip()]
@@ -56,7 +62,8 @@ def make_inspection(check_in, template: str) -> "VehicleInspection":
 			"vehicle": check_in.vehicle,
 			"template": template,
 			"items": [
-				{"section": r.section, "check_item": r.check_item, "mandatory": r.mandatory} for r in tpl.items
+				{"section": r.section, "check_item": r.check_item, "mandatory": r.mandatory}
+				for r in tpl.items
 			],
 		}
 	)

@@ -19,7 +19,12 @@ class VehicleInspectionTemplate(Document):
 		if self.is_default and not self.disabled:
 			other = frappe.db.get_value(
 				"Vehicle Inspection Template",
-				{"vehicle_category": self.vehicle_category, "is_default": 1, "disabled": 0, "name": ("!=", self.name)},
+				{
+					"vehicle_category": self.vehicle_category,
+					"is_default": 1,
+					"disabled": 0,
+					"name": ("!=", self.name),
+				},
 			)
 			if other:
 				frappe.throw(

@@ -1,0 +1,28 @@
+"""ruff over the app and the tests (the project's style is enforced, not suggested)."""
+
+import os
+import subprocess
+import sys
+
+BENCH = os.environ["DMS_BENCH"]
+PATHS = [os.path.join(BENCH, "apps", "aftersales_dms"), os.path.join(BENCH, "tests")]
+CONFIG = os.path.join(BENCH, "apps", "aftersales_dms", "pyproject.toml")
+
+
+def ruff(*args):
+	return subprocess.run(
+		[sys.executable, "-m", "ruff", *args, "--config", CONFIG, *PATHS],
+		capture_output=True,
+		text=True,
+		timeout=120,
+	)
+
+
+def test_ruff_check():
+	r = ruff("check")
+	assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_ruff_format():
+	r = ruff("format", "--check")
+	assert r.returncode == 0, r.stdout + r.stderr
