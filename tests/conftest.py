@@ -60,3 +60,11 @@ def demo_password():
 
 	with open(os.path.join(BENCH, "fixtures", "dms_demo.json")) as f:
 		return json.load(f)["demo_password"]
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+	"""Expose each phase's report on the item (item.rep_call) for fixtures that react to failures."""
+	outcome = yield
+	report = outcome.get_result()
+	setattr(item, f"rep_{report.when}", report)

@@ -21,3 +21,17 @@ def login(url: str, user: str, password: str) -> requests.Session:
 	r = s.post(f"{url}/api/method/login", data={"usr": user, "pwd": password}, timeout=30)
 	assert r.status_code == 200, (user, r.status_code, r.text[:300])
 	return s
+
+
+CHROMIUM = "/usr/bin/chromium"
+# Debian's chromium as root, headless, without reaching for the network it does not have here
+CHROMIUM_ARGS = [
+	"--no-sandbox",
+	"--disable-gpu",
+	"--disable-quic",
+	"--no-first-run",
+	"--disable-background-networking",
+	"--disable-component-update",
+	"--disable-sync",
+	"--disable-dev-shm-usage",
+]

@@ -3,20 +3,9 @@
 import os
 
 import pytest
-from dmstest import ARTIFACTS
+from dmstest import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS
 
 pytestmark = pytest.mark.browser
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-	"--no-sandbox",
-	"--disable-gpu",
-	"--disable-quic",
-	"--no-first-run",
-	"--disable-background-networking",
-	"--disable-component-update",
-	"--disable-sync",
-	"--disable-dev-shm-usage",
-]
 
 
 @pytest.fixture(scope="module")
@@ -24,7 +13,7 @@ def browser():
 	from playwright.sync_api import sync_playwright
 
 	with sync_playwright() as p:
-		b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+		b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
 		yield b
 		b.close()
 

@@ -55,6 +55,7 @@ def load_demo(fixtures_dir: str | None = None) -> dict:
 	for customer in cfg["customers"]:
 		make_customer(customer, companies)
 	make_outbox(cfg["outbox"])
+	make_sms_gateway(cfg["sms_gateway"])
 	for campaign in cfg["recall_campaigns"]:
 		make_recall_campaign(campaign)
 	make_appointments(cfg["appointments"], companies)
@@ -394,6 +395,17 @@ def make_outbox(row: dict):
 	)
 	account.flags.ignore_validate = True  # the sink runs only while the bench is up: no connection test now
 	account.insert(ignore_permissions=True)
+
+
+def make_sms_gateway(row: dict):
+	settings = frappe.get_doc("SMS Settings")
+	if settings.sms_gateway_url:
+		return
+	settings.sms_gateway_url = row["sms_gateway_url"]
+	settings.message_parameter = row["message_parameter"]
+	settings.receiver_parameter = row["receiver_parameter"]
+	settings.set("parameters", [{"parameter": "sender", "value": row["sender"]}])
+	settings.save(ignore_permissions=True)
 
 
 def make_customer(row: dict, companies: dict):

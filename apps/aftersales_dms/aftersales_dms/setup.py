@@ -21,6 +21,21 @@ ROLES = {
 
 ITEM_GROUPS = ("DMS Labour", "DMS Parts")
 
+ALL_ROLES = tuple(ROLES)
+# What our roles need on ERPNext/Frappe doctypes (added as role permissions, like the Role
+# Permission Manager does; existing rights of other roles are kept).
+ERPNEXT_PERMISSIONS = {
+	"Customer": {"Service Advisor": ("read", "write", "create"), **{r: ("read",) for r in ALL_ROLES}},
+	"Contact": {"Service Advisor": ("read", "write", "create")},
+	"Address": {"Service Advisor": ("read", "write", "create")},
+	"Item": {r: ("read",) for r in ALL_ROLES},
+	"Item Price": {
+		r: ("read",) for r in ("Service Advisor", "Workshop Manager", "Parts Manager", "Service Accountant")
+	},
+	"Company": {r: ("read",) for r in ALL_ROLES},
+	"Employee": {r: ("read",) for r in ("Workshop Manager", "OEM Admin")},
+}
+
 
 def get_custom_fields():
 	return {
@@ -113,6 +128,18 @@ def make_roles():
 			).insert(ignore_permissions=True)
 
 
+def make_role_permissions():
+	from frappe.permissions import add_permission, update_permission_property
+
+	for doctype, roles in ERPNEXT_PERMISSIONS.items():
+		for role, rights in roles.items():
+			if frappe.db.exists("Custom DocPerm", {"parent": doctype, "role": role, "permlevel": 0}):
+				continue  # set once; later changes in Role Permission Manager are the admin's
+			add_permission(doctype, role, 0)
+			for right in rights:
+				update_permission_property(doctype, role, 0, right, 1, validate=False)
+
+
 def make_item_groups():
 	if not frappe.db.exists("Item Group", "All Item Groups"):
 		return  # ERPNext's setup wizard has not run yet; the demo loader calls us again
@@ -164,6 +191,7 @@ def after_install():
 	make_item_groups()
 	make_standard_inspection_data()
 	make_notifications()
+	make_role_permissions()
 
 
 def after_migrate():
@@ -172,6 +200,7 @@ def after_migrate():
 	make_item_groups()
 	make_standard_inspection_data()
 	make_notifications()
+	make_role_permissions()
 
 
 def before_uninstall():

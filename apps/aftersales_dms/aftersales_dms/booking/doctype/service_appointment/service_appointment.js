@@ -9,6 +9,7 @@ frappe.ui.form.on("Service Appointment", {
 		frm.set_query("technician", () => ({ filters: { company: frm.doc.company, status: "Active" } }));
 	},
 	refresh(frm) {
+		frm.dashboard.clear_headline();
 		if (frm.doc.open_recalls) {
 			frm.dashboard.set_headline_alert(
 				`<b>${__("Open recall campaigns")}:</b> ${frappe.utils.escape_html(frm.doc.open_recalls).replace(/\n/g, "; ")}`,
@@ -44,15 +45,11 @@ frappe.ui.form.on("Service Appointment", {
 function find_slot(frm) {
 	const services = (frm.doc.services || []).map((row) => row.item_code).filter(Boolean);
 	const from_date = frm.doc.preferred_date || frappe.datetime.get_today();
+	const args = { company: frm.doc.company, from_date, to_date: frappe.datetime.add_days(from_date, 6), limit: 40 };
+	if (services.length) args.services = services;
+	else args.hours = 1;
 	frappe
-		.call("aftersales_dms.booking.capacity.find_slots", {
-			company: frm.doc.company,
-			from_date,
-			to_date: frappe.datetime.add_days(from_date, 6),
-			services: services.length ? services : null,
-			hours: services.length ? null : 1,
-			limit: 40,
-		})
+		.call("aftersales_dms.booking.capacity.find_slots", args)
 		.then(({ message: slots }) => {
 			if (!slots || !slots.length) {
 				frappe.msgprint(__("No free slot in the 7 days from {0}.", [from_date]));
@@ -63,7 +60,7 @@ function find_slot(frm) {
 				label: `${frappe.datetime.str_to_user(s.start)} – ${s.end.slice(11, 16)} · ${s.service_bay} · ${s.technician_name}`,
 			}));
 			frappe.prompt(
-				{ fieldname: "slot", fieldtype: "Select", label: __("Free slot"), options, reqd: 1 },
+				{ fieldname: "slot", fieldtype: "Select", label: __("Free slot"), options, reqd: 1, default: "0" },
 				({ slot }) => {
 					const s = slots[cint(slot)];
 					frm.set_value({ scheduled_start: s.start, service_bay: s.service_bay, technician: s.technician });

@@ -112,6 +112,11 @@ class ServiceAppointment(Document):
 			else None
 		)
 
+	@property
+	def sms_gateway_configured(self) -> bool:
+		"""Used by the shipped SMS notifications' conditions."""
+		return bool(frappe.db.get_single_value("SMS Settings", "sms_gateway_url"))
+
 	def set_status(self, status: str, reason: str | None = None):
 		if status not in TRANSITIONS.get(self.status, set()):
 			frappe.throw(_("A {0} appointment cannot become {1}.").format(self.status, status))
