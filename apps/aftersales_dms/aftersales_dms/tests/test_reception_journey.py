@@ -13,7 +13,12 @@ from aftersales_dms.booking.doctype.service_appointment.test_service_appointment
 from aftersales_dms.booking.recall import find_vehicle
 from aftersales_dms.reception.doctype.vehicle_check_in.vehicle_check_in import make_check_in, make_job_card
 
-VEHICLE = "MA1TA2XX6GH123456"  # Aarav Mehta's Orion Stellar 2022, demo odometer 28,400
+VEHICLE = "MA1TA2XX6GH123456"  # Aarav Mehta's Orion Stellar 2022
+
+
+def next_odometer(km=2100):
+	"""A reading above whatever the vehicle shows now (other tests and the browser test add readings)."""
+	return frappe.db.get_value("Customer Vehicle", VEHICLE, "current_odometer") + km
 
 
 def make_recall(code="RC-TEST-01", **kwargs):
@@ -35,7 +40,8 @@ def make_recall(code="RC-TEST-01", **kwargs):
 	).insert()
 
 
-def checked_in(appointment, odometer=30500, submit=True, **kwargs):
+def checked_in(appointment, odometer=None, submit=True, **kwargs):
+	odometer = odometer or next_odometer()
 	ci = make_check_in(appointment.name)
 	ci.update({"odometer": odometer, "fuel_level": "1/2", "belongings": "Umbrella", **kwargs})
 	ci.append("damages", {"location": "Front", "description": "Scratch on bumper"})
@@ -61,13 +67,14 @@ class TestReceptionJourney(FrappeTestCase):
 		self.assertIn("RC-TEST-01", appt.open_recalls)
 		appt.confirm()
 
-		ci = checked_in(appt)
+		odometer = next_odometer()
+		ci = checked_in(appt, odometer)
 		appt.reload()
 		self.assertEqual(appt.status, "Checked In")
 		self.assertEqual(ci.concerns, "Squeal when braking")
 		self.assertEqual([r.item_code for r in ci.services], ["LAB-PMS-CAR", "LAB-DIAG"])
 		self.assertIn("RC-TEST-01", ci.open_recalls)
-		self.assertEqual(frappe.db.get_value("Customer Vehicle", VEHICLE, "current_odometer"), 30500)
+		self.assertEqual(frappe.db.get_value("Customer Vehicle", VEHICLE, "current_odometer"), odometer)
 
 		inspection = frappe.get_doc("Vehicle Inspection", ci.vehicle_inspection)
 		self.assertEqual(inspection.template, "Car Multi-Point Inspection")
@@ -81,7 +88,7 @@ class TestReceptionJourney(FrappeTestCase):
 			"company": "Orion Motors Pune",
 			"customer": appt.customer,
 			"vehicle": VEHICLE,
-			"odometer": 30500,
+			"odometer": odometer,
 			"fuel_level": "1/2",
 			"concerns": "Squeal when braking",
 			"vehicle_check_in": ci.name,
@@ -200,10 +207,11 @@ class TestReceptionJourney(FrappeTestCase):
 	def test_cancel_check_in_undoes_it(self):
 		appt = make_appointment(future_day() + timedelta(days=11, hours=9))
 		appt.confirm()
-		ci = checked_in(appt, odometer=31000)
+		before = next_odometer(0)
+		ci = checked_in(appt, odometer=before + 2600)
 		ci.cancel()
 		self.assertEqual(frappe.db.get_value("Service Appointment", appt.name, "status"), "Confirmed")
-		self.assertEqual(frappe.db.get_value("Customer Vehicle", VEHICLE, "current_odometer"), 28400)
+		self.assertEqual(frappe.db.get_value("Customer Vehicle", VEHICLE, "current_odometer"), before)
 		self.assertFalse(frappe.db.exists("Vehicle Inspection", {"vehicle_check_in": ci.name}))
 
 

@@ -15,5 +15,32 @@ frappe.ui.form.on("Service Job Card", {
 				"red"
 			);
 		}
+		if (frm.is_new() || ["Ready for Pickup", "Delivered", "Cancelled"].includes(frm.doc.status)) return;
+		const lines = (frm.doc.labour || []).map((r) => ({
+			value: r.name,
+			label: `${r.idx}. ${r.item_name || r.item_code} · ${r.technician || __("unassigned")} · ${__(r.work_status || "Not Started")}`,
+		}));
+		if (!lines.length) return;
+		const pick = (title, then) =>
+			frappe.prompt({ fieldname: "line", fieldtype: "Select", label: __("Labour line"), options: lines, reqd: 1, default: lines[0].value }, ({ line }) => then(line), title);
+		if (frappe.user.has_role("Workshop Manager")) {
+			frm.add_custom_button(__("Suggest Technician"), () =>
+				pick(__("Suggest a technician"), (line) =>
+					frappe.call("aftersales_dms.workshop.assignment.suggest_technicians", { job_card: frm.doc.name, labour_line: line }).then(({ message }) => {
+						const options = message.map((t) => ({
+							value: t.technician,
+							label: `${t.technician_name} · ${t.has_skill ? __("skill level {0}", [t.skill_level ?? "-"]) : __("lacks the skill")} · ${__("{0} h open today", [t.open_hours])}`,
+						}));
+						frappe.prompt({ fieldname: "technician", fieldtype: "Select", label: __("Technician"), options, reqd: 1, default: options[0]?.value }, ({ technician }) =>
+							frm.call("assign_technician", { labour_line: line, technician }).then(() => frm.reload_doc())
+						, __("Technicians, best first"));
+					})
+				),
+				__("Workshop")
+			);
+		}
+		for (const [action, label] of [["start_work", __("Start Work")], ["pause_work", __("Pause Work")], ["finish_work", __("Finish Work")]]) {
+			frm.add_custom_button(label, () => pick(label, (line) => frm.call(action, { labour_line: line }).then(() => frm.reload_doc())), __("Job Clock"));
+		}
 	},
 });

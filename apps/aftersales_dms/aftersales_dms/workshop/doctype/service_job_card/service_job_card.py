@@ -4,7 +4,7 @@
 import frappe
 from frappe import _
 from frappe.model.document import Document
-from frappe.utils import flt
+from frappe.utils import flt, now_datetime, time_diff_in_hours
 
 from aftersales_dms.booking.recall import open_campaigns_for
 
@@ -64,6 +64,7 @@ class ServiceJobCard(Document):
 		self.validate_vehicle_owner()
 		self.validate_check_in()
 		self.validate_labour()
+		self.validate_assignment_and_clock()
 		self.validate_parts()
 		self.set_totals()
 
@@ -121,6 +122,53 @@ class ServiceJobCard(Document):
 				)
 			row.amount = flt(flt(row.standard_hours) * flt(row.rate), row.precision("amount"))
 
+	def validate_assignment_and_clock(self):
+		"""Technicians are assigned by a Workshop Manager; clocked lines keep their technician and logs."""
+		before = self.get_doc_before_save()
+		if before:
+			old = {r.name: r for r in before.labour}
+			manager = bool({"Workshop Manager", "System Manager"} & set(frappe.get_roles()))
+			for row in self.labour:
+				prev = old.get(row.name)
+				if prev and prev.technician != row.technician:
+					if not manager:
+						frappe.throw(
+							_("Labour row {0}: only a Workshop Manager assigns technicians.").format(row.idx),
+							frappe.PermissionError,
+						)
+					if row.work_status in ("In Progress", "Done"):
+						frappe.throw(
+							_("Labour row {0} is {1}: its technician cannot change.").format(
+								row.idx, row.work_status
+							)
+						)
+		if not self.flags.clocking:
+
+			def clock_state(doc):
+				logs = (
+					[
+						(t.labour_line, t.technician, str(t.from_time), str(t.to_time or ""), flt(t.hours, 4))
+						for t in doc.time_logs
+					]
+					if doc
+					else []
+				)
+				status = {r.name: r.work_status or "Not Started" for r in doc.labour} if doc else {}
+				return logs, status
+
+			logs, status = clock_state(self)
+			old_logs, old_status = clock_state(before)
+			if logs != old_logs or any(status[n] != old_status.get(n, "Not Started") for n in status):
+				frappe.throw(
+					_("Time logs and work status change only through the job clock (Start, Pause, Finish).")
+				)
+		names = {r.name for r in self.labour}
+		for log in self.time_logs:
+			if log.labour_line not in names:
+				frappe.throw(
+					_("A labour line with clocked time cannot be removed ({0}).").format(log.item_code)
+				)
+
 	def validate_parts(self):
 		for row in self.parts:
 			kind, is_stock = frappe.db.get_value("Item", row.item_code, ["dms_item_kind", "is_stock_item"])
@@ -134,6 +182,9 @@ class ServiceJobCard(Document):
 
 	def set_totals(self):
 		self.total_hours = flt(sum(flt(r.standard_hours) for r in self.labour), 2)
+		for row in self.labour:
+			row.clocked_hours = flt(sum(flt(t.hours) for t in self.time_logs if t.labour_line == row.name), 2)
+		self.total_clocked_hours = flt(sum(flt(t.hours) for t in self.time_logs), 2)
 		self.labour_total = sum(flt(r.amount) for r in self.labour)
 		self.parts_total = sum(flt(r.amount) for r in self.parts)
 		self.grand_total = self.labour_total + self.parts_total
@@ -141,11 +192,146 @@ class ServiceJobCard(Document):
 	def after_insert(self):
 		if self.vehicle_check_in:
 			frappe.db.set_value("Vehicle Check In", self.vehicle_check_in, "service_job_card", self.name)
+		self.assign_to_workshop_managers()
+
+	def assign_to_workshop_managers(self):
+		"""A ToDo for each Workshop Manager of this dealer: assign technicians to the new job card."""
+		from frappe.desk.form.assign_to import add as assign
+
+		managers = workshop_managers(self.company)
+		if managers:
+			assign(
+				{
+					"assign_to": managers,
+					"doctype": self.doctype,
+					"name": self.name,
+					"description": _("Assign technicians to job card {0} ({1}, {2})").format(
+						self.name, self.registration_plate, self.customer_name
+					),
+				},
+				ignore_permissions=True,
+			)
+
+	# ---- labour lines: assignment and the job clock
+	def get_labour_line(self, row_name: str):
+		for row in self.labour:
+			if row.name == row_name:
+				return row
+		frappe.throw(_("Job card {0} has no labour line {1}.").format(self.name, row_name))
+
+	@frappe.whitelist(methods=["POST"])
+	def assign_technician(self, labour_line: str, technician: str):
+		from aftersales_dms.workshop.assignment import check_can_assign
+
+		check_can_assign()
+		self.check_not_closed()
+		line = self.get_labour_line(labour_line)
+		if line.work_status in ("In Progress", "Done"):
+			frappe.throw(
+				_("Labour line {0} is {1}; reassign it only before work starts or while paused.").format(
+					line.idx, line.work_status
+				)
+			)
+		line.technician = technician
+		self.flags.ignore_permissions = True
+		self.save()
+
+	@frappe.whitelist(methods=["POST"])
+	def start_work(self, labour_line: str):
+		self.clock(labour_line, "start")
+
+	@frappe.whitelist(methods=["POST"])
+	def pause_work(self, labour_line: str):
+		self.clock(labour_line, "pause")
+
+	@frappe.whitelist(methods=["POST"])
+	def finish_work(self, labour_line: str):
+		self.clock(labour_line, "finish")
+
+	def clock(self, labour_line: str, action: str):
+		# one clock action at a time on this job card: lock its row, then read it fresh
+		frappe.db.get_value(self.doctype, self.name, "name", for_update=True)
+		self.reload()
+		self.check_not_closed()
+		line = self.get_labour_line(labour_line)
+		if not line.technician:
+			frappe.throw(_("Labour line {0} has no technician yet.").format(line.idx))
+		check_clocking_user(line.technician)
+		now = now_datetime()
+		open_log = next((t for t in self.time_logs if t.labour_line == line.name and not t.to_time), None)
+		if action == "start":
+			if line.work_status not in ("Not Started", "Paused"):
+				frappe.throw(_("Labour line {0} is {1}.").format(line.idx, line.work_status))
+			busy = technician_open_clock(line.technician)
+			if busy:
+				frappe.throw(
+					_("Technician {0} is already clocked on {1}; pause or finish that first.").format(
+						line.technician, busy
+					)
+				)
+			self.append(
+				"time_logs",
+				{
+					"labour_line": line.name,
+					"item_code": line.item_code,
+					"technician": line.technician,
+					"from_time": now,
+				},
+			)
+			line.work_status = "In Progress"
+		else:
+			if line.work_status == "Done" or (line.work_status == "Paused" and action == "pause"):
+				frappe.throw(_("Labour line {0} is {1}.").format(line.idx, line.work_status))
+			if open_log:
+				open_log.to_time = now
+				open_log.hours = flt(time_diff_in_hours(now, open_log.from_time), 4)
+			elif line.work_status != "Paused":
+				frappe.throw(_("Labour line {0} has not been started.").format(line.idx))
+			line.work_status = "Paused" if action == "pause" else "Done"
+		self.flags.ignore_permissions = True
+		self.flags.clocking = True
+		self.save()
+
+	def check_not_closed(self):
+		if self.status in ("Ready for Pickup", "Delivered", "Cancelled"):
+			frappe.throw(
+				_("Job card {0} is {1}: its labour can no longer change.").format(self.name, self.status)
+			)
 
 	def on_trash(self):
 		if self.vehicle_check_in:
 			frappe.db.set_value("Vehicle Check In", self.vehicle_check_in, "service_job_card", None)
 
 
+def workshop_managers(company: str) -> list[str]:
+	managers = frappe.get_all(
+		"Has Role", filters={"role": "Workshop Manager", "parenttype": "User"}, pluck="parent", distinct=True
+	)
+	enabled = frappe.get_all("User", filters={"name": ("in", managers or [""]), "enabled": 1}, pluck="name")
+	return sorted(
+		u
+		for u in enabled
+		if frappe.db.exists("User Permission", {"user": u, "allow": "Company", "for_value": company})
+	)
+
+
+def check_clocking_user(technician: str):
+	"""Technicians clock their own work; a Workshop Manager may clock for anyone."""
+	if {"Workshop Manager", "System Manager"} & set(frappe.get_roles()):
+		return
+	if frappe.db.get_value("Service Technician", technician, "user") != frappe.session.user:
+		frappe.throw(
+			_("Only technician {0} or a Workshop Manager can clock this line.").format(technician),
+			frappe.PermissionError,
+		)
+
+
+def technician_open_clock(technician: str) -> str | None:
+	return frappe.db.get_value(
+		"Service Job Card Time Log", {"technician": technician, "to_time": ("is", "not set")}, "parent"
+	)
+
+
 def on_doctype_update():
 	frappe.db.add_index("Service Job Card", ["company", "status"])
+	frappe.db.add_index("Service Job Card Time Log", ["technician", "to_time"])
