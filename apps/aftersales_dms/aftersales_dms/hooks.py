@@ -18,6 +18,8 @@ add_to_apps_screen = [
 	}
 ]
 
+app_include_js = "aftersales_dms.bundle.js"
+
 after_install = "aftersales_dms.install.after_install"
 after_migrate = "aftersales_dms.install.after_migrate"
 before_uninstall = "aftersales_dms.install.before_uninstall"

@@ -186,6 +186,7 @@ def make_notifications():
 
 
 def after_install():
+	"""Everything here is idempotent and creates only what is missing, so migrate runs it too."""
 	make_roles()
 	create_custom_fields(get_custom_fields(), ignore_validate=True)
 	make_item_groups()
@@ -194,13 +195,7 @@ def after_install():
 	make_role_permissions()
 
 
-def after_migrate():
-	make_roles()
-	create_custom_fields(get_custom_fields(), ignore_validate=True)
-	make_item_groups()
-	make_standard_inspection_data()
-	make_notifications()
-	make_role_permissions()
+after_migrate = after_install
 
 
 def before_uninstall():

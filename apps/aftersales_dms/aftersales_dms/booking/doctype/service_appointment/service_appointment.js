@@ -9,13 +9,7 @@ frappe.ui.form.on("Service Appointment", {
 		frm.set_query("technician", () => ({ filters: { company: frm.doc.company, status: "Active" } }));
 	},
 	refresh(frm) {
-		frm.dashboard.clear_headline();
-		if (frm.doc.open_recalls) {
-			frm.dashboard.set_headline_alert(
-				`<b>${__("Open recall campaigns")}:</b> ${frappe.utils.escape_html(frm.doc.open_recalls).replace(/\n/g, "; ")}`,
-				"red"
-			);
-		}
+		aftersales_dms.show_recall_banner(frm);
 		if (frm.is_new() || !["Requested", "Confirmed"].includes(frm.doc.status)) return;
 		frm.add_custom_button(__("Check In"), () =>
 			frappe.model.open_mapped_doc({

@@ -10,6 +10,7 @@ from frappe.utils import add_to_date, flt, get_datetime, getdate, now_datetime
 
 from aftersales_dms.booking.capacity import check_booking, lock_resources
 from aftersales_dms.booking.recall import open_campaigns_for
+from aftersales_dms.controllers.guards import validate_status_untouched, validate_vehicle_owner
 
 PHONE = re.compile(r"^\+?[0-9]{7,15}$")
 
@@ -34,20 +35,14 @@ class ServiceAppointment(Document):
 		self.set_open_recalls()
 
 	def validate_status_untouched(self):
-		before = self.get_doc_before_save()
-		old = before.status if before else "Requested"
-		if self.status != old and not self.flags.status_change:
-			frappe.throw(
-				_("The status changes only through the appointment's actions (Confirm, Cancel, Check In).")
-			)
+		validate_status_untouched(
+			self,
+			"Requested",
+			_("The status changes only through the appointment's actions (Confirm, Cancel, Check In)."),
+		)
 
 	def validate_customer_and_vehicle(self):
-		if self.vehicle:
-			owner = frappe.db.get_value("Customer Vehicle", self.vehicle, "customer")
-			if owner != self.customer:
-				frappe.throw(
-					_("Vehicle {0} belongs to {1}, not to {2}.").format(self.vehicle, owner, self.customer)
-				)
+		validate_vehicle_owner(self.vehicle, self.customer)
 		if self.preferred_date and getdate(self.preferred_date) < getdate() and self.is_new():
 			frappe.throw(_("The preferred date cannot be in the past."))
 

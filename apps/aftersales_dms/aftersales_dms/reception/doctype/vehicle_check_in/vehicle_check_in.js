@@ -10,13 +10,7 @@ frappe.ui.form.on("Vehicle Check In", {
 		frm.set_query("item_code", "services", () => ({ filters: { dms_item_kind: "Labour", disabled: 0 } }));
 	},
 	refresh(frm) {
-		frm.dashboard.clear_headline();
-		if (frm.doc.open_recalls) {
-			frm.dashboard.set_headline_alert(
-				`<b>${__("Open recall campaigns")}:</b> ${frappe.utils.escape_html(frm.doc.open_recalls).replace(/\n/g, "; ")}`,
-				"red"
-			);
-		}
+		aftersales_dms.show_recall_banner(frm);
 		if (frm.doc.docstatus === 1 && !frm.doc.service_job_card) {
 			frm.add_custom_button(__("Job Card"), () =>
 				frappe.model.open_mapped_doc({

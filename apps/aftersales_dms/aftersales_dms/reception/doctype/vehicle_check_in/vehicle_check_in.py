@@ -8,6 +8,7 @@ from frappe.model.mapper import get_mapped_doc
 from frappe.utils import cint, now_datetime
 
 from aftersales_dms.booking.recall import open_campaigns_for
+from aftersales_dms.controllers.guards import validate_vehicle_owner
 from aftersales_dms.reception.doctype.vehicle_inspection.vehicle_inspection import make_inspection
 from aftersales_dms.reception.doctype.vehicle_inspection_template.vehicle_inspection_template import (
 	default_template,
@@ -46,11 +47,7 @@ class VehicleCheckIn(Document):
 			)
 
 	def validate_vehicle_owner(self):
-		owner = frappe.db.get_value("Customer Vehicle", self.vehicle, "customer")
-		if owner != self.customer:
-			frappe.throw(
-				_("Vehicle {0} belongs to {1}, not to {2}.").format(self.vehicle, owner, self.customer)
-			)
+		validate_vehicle_owner(self.vehicle, self.customer)
 
 	def validate_odometer(self):
 		self.last_odometer = cint(frappe.db.get_value("Customer Vehicle", self.vehicle, "current_odometer"))

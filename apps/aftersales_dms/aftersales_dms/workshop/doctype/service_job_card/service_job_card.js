@@ -8,13 +8,7 @@ frappe.ui.form.on("Service Job Card", {
 		frm.set_query("technician", "labour", () => ({ filters: { company: frm.doc.company, status: "Active" } }));
 	},
 	refresh(frm) {
-		frm.dashboard.clear_headline();
-		if (frm.doc.open_recalls) {
-			frm.dashboard.set_headline_alert(
-				`<b>${__("Open recall campaigns")}:</b> ${frappe.utils.escape_html(frm.doc.open_recalls).replace(/\n/g, "; ")}`,
-				"red"
-			);
-		}
+		aftersales_dms.show_recall_banner(frm);
 		if (frm.is_new() || ["Ready for Pickup", "Delivered", "Cancelled"].includes(frm.doc.status)) return;
 		const lines = (frm.doc.labour || []).map((r) => ({
 			value: r.name,

@@ -7,6 +7,7 @@ from frappe.model.document import Document
 from frappe.utils import flt, now_datetime, time_diff_in_hours
 
 from aftersales_dms.booking.recall import open_campaigns_for
+from aftersales_dms.controllers.guards import validate_status_untouched, validate_vehicle_owner
 
 PRICE_LIST = "Standard Selling"
 
@@ -69,17 +70,12 @@ class ServiceJobCard(Document):
 		self.set_totals()
 
 	def validate_status_untouched(self):
-		before = self.get_doc_before_save()
-		old = before.status if before else "Open"
-		if self.status != old and not self.flags.status_change:
-			frappe.throw(_("The job card's status changes only through its workflow actions."))
+		validate_status_untouched(
+			self, "Open", _("The job card's status changes only through its workflow actions.")
+		)
 
 	def validate_vehicle_owner(self):
-		owner = frappe.db.get_value("Customer Vehicle", self.vehicle, "customer")
-		if owner != self.customer:
-			frappe.throw(
-				_("Vehicle {0} belongs to {1}, not to {2}.").format(self.vehicle, owner, self.customer)
-			)
+		validate_vehicle_owner(self.vehicle, self.customer)
 
 	def validate_check_in(self):
 		if not self.vehicle_check_in:

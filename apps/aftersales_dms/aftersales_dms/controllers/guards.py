@@ -1,0 +1,21 @@
+"""Checks shared by the journey's documents."""
+
+import frappe
+from frappe import _
+
+
+def validate_vehicle_owner(vehicle: str | None, customer: str | None):
+	"""A document's vehicle must belong to its customer."""
+	if not vehicle:
+		return
+	owner = frappe.db.get_value("Customer Vehicle", vehicle, "customer")
+	if owner != customer:
+		frappe.throw(_("Vehicle {0} belongs to {1}, not to {2}.").format(vehicle, owner, customer))
+
+
+def validate_status_untouched(doc, initial: str, message: str):
+	"""`status` is set by the controller's actions only (doc.flags.status_change), never by a client."""
+	before = doc.get_doc_before_save()
+	old = before.status if before else initial
+	if doc.status != old and not doc.flags.status_change:
+		frappe.throw(message)
