@@ -140,15 +140,6 @@ def make_dealer(dealer: dict, cfg: dict) -> str:
 				"chart_of_accounts": cfg["chart_of_accounts"],
 			}
 		).insert(ignore_permissions=True)
-	frappe.db.set_value(
-		"Company",
-		name,
-		{
-			"dms_workshop_opens": dealer["workshop_opens"],
-			"dms_workshop_closes": dealer["workshop_closes"],
-			"dms_slot_minutes": dealer["slot_minutes"],
-		},
-	)
 	warehouse = parts_warehouse(abbr)
 	if not frappe.db.exists("Warehouse", warehouse):
 		frappe.get_doc(
@@ -159,6 +150,17 @@ def make_dealer(dealer: dict, cfg: dict) -> str:
 				"parent_warehouse": f"All Warehouses - {abbr}",
 			}
 		).insert(ignore_permissions=True)
+	frappe.db.set_value(
+		"Company",
+		name,
+		{
+			"dms_workshop_opens": dealer["workshop_opens"],
+			"dms_workshop_closes": dealer["workshop_closes"],
+			"dms_slot_minutes": dealer["slot_minutes"],
+			"dms_parts_warehouse": parts_warehouse(abbr),
+			"dms_wip_warehouse": f"Work In Progress - {abbr}",
+		},
+	)
 	make_sales_tax_template(name, abbr, dealer["tax_rate"])
 	for bay_name, bay_type in dealer["bays"]:
 		upsert("Service Bay", bay_name, {"bay_name": bay_name, "company": name, "bay_type": bay_type})

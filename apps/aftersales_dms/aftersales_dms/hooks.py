@@ -32,3 +32,10 @@ scheduler_events = {
 		],
 	},
 }
+
+doc_events = {
+	"Stock Entry": {
+		"on_submit": "aftersales_dms.parts.doctype.parts_request.parts_request.on_stock_entry_change",
+		"on_cancel": "aftersales_dms.parts.doctype.parts_request.parts_request.on_stock_entry_change",
+	},
+}

@@ -34,6 +34,10 @@ ERPNEXT_PERMISSIONS = {
 	},
 	"Company": {r: ("read",) for r in ALL_ROLES},
 	"Employee": {r: ("read",) for r in ("Workshop Manager", "OEM Admin")},
+	"Stock Entry": {"Parts Manager": ("read",), "Service Accountant": ("read",)},
+	"Material Request": {"Parts Manager": ("read",)},
+	"Warehouse": {r: ("read",) for r in ALL_ROLES},
+	"Bin": {r: ("read",) for r in ("Parts Manager", "Service Advisor", "Workshop Manager")},
 }
 
 
@@ -62,12 +66,58 @@ def get_custom_fields():
 				"insert_after": "dms_workshop_opens",
 			},
 			{
+				"fieldname": "dms_parts_warehouse",
+				"fieldtype": "Link",
+				"label": "Parts Store Warehouse",
+				"options": "Warehouse",
+				"insert_after": "dms_workshop_closes",
+			},
+			{
+				"fieldname": "dms_wip_warehouse",
+				"fieldtype": "Link",
+				"label": "Workshop WIP Warehouse",
+				"options": "Warehouse",
+				"insert_after": "dms_parts_warehouse",
+				"description": "Parts issued to job cards wait here until invoiced",
+			},
+			{
 				"fieldname": "dms_slot_minutes",
 				"fieldtype": "Int",
 				"label": "Booking Slot (minutes)",
 				"default": "30",
 				"non_negative": 1,
 				"insert_after": "dms_workshop_closes",
+			},
+		],
+		"Stock Entry": [
+			{
+				"fieldname": "dms_parts_request",
+				"fieldtype": "Link",
+				"label": "Parts Request",
+				"options": "Parts Request",
+				"insert_after": "stock_entry_type",
+				"read_only": 1,
+				"search_index": 1,
+			},
+			{
+				"fieldname": "dms_service_job_card",
+				"fieldtype": "Link",
+				"label": "Service Job Card",
+				"options": "Service Job Card",
+				"insert_after": "dms_parts_request",
+				"read_only": 1,
+				"search_index": 1,
+			},
+		],
+		"Material Request": [
+			{
+				"fieldname": "dms_service_job_card",
+				"fieldtype": "Link",
+				"label": "Service Job Card",
+				"options": "Service Job Card",
+				"insert_after": "material_request_type",
+				"read_only": 1,
+				"search_index": 1,
 			},
 		],
 		"Item": [

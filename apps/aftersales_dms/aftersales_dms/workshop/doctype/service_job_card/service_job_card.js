@@ -10,6 +10,15 @@ frappe.ui.form.on("Service Job Card", {
 	refresh(frm) {
 		aftersales_dms.show_recall_banner(frm);
 		if (frm.is_new() || ["Ready for Pickup", "Delivered", "Cancelled"].includes(frm.doc.status)) return;
+		if ((frm.doc.parts || []).some((r) => r.qty > (r.issued_qty || 0))) {
+			frm.add_custom_button(__("Parts Request"), () =>
+				frappe.model.open_mapped_doc({
+					method: "aftersales_dms.parts.doctype.parts_request.parts_request.make_parts_request",
+					frm,
+				}),
+				__("Create")
+			);
+		}
 		const lines = (frm.doc.labour || []).map((r) => ({
 			value: r.name,
 			label: `${r.idx}. ${r.item_name || r.item_code} · ${r.technician || __("unassigned")} · ${__(r.work_status || "Not Started")}`,

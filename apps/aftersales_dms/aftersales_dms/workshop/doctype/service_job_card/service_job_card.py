@@ -166,7 +166,20 @@ class ServiceJobCard(Document):
 				)
 
 	def validate_parts(self):
+		before = self.get_doc_before_save()
+		issued = {r.name: flt(r.issued_qty) for r in before.parts} if before else {}
+		kept = {r.name for r in self.parts}
+		for name, qty in issued.items():
+			if qty > 0 and name not in kept:
+				frappe.throw(_("A part line with issued stock cannot be removed; return the parts first."))
 		for row in self.parts:
+			row.issued_qty = issued.get(row.name, 0)  # set from stock entries only
+			if flt(row.qty) < row.issued_qty:
+				frappe.throw(
+					_("Parts row {0}: {1} are issued; the quantity cannot be lower.").format(
+						row.idx, row.issued_qty
+					)
+				)
 			kind, is_stock = frappe.db.get_value("Item", row.item_code, ["dms_item_kind", "is_stock_item"])
 			if kind != "Part" or not is_stock:
 				frappe.throw(_("Parts row {0}: {1} is not a stock part.").format(row.idx, row.item_code))

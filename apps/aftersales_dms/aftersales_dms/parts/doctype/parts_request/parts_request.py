@@ -1,0 +1,340 @@
+# Copyright (c) 2026, Aftersales DMS contributors
+# For license information, please see license.txt
+
+"""Parts for a job card, issued and returned through ERPNext Stock Entries.
+
+Design: an issue is a *Material Transfer* from the dealer's parts store to its workshop WIP
+warehouse, a return the transfer back. The stock ledger and valuation are ERPNext's own; the
+parts stay on the balance sheet (at cost, in WIP) until the invoice takes them out of stock,
+so cost of goods sold is booked when the revenue is. Quantities issued and returned are always
+recomputed from the submitted Stock Entries, never trusted from a client. A shortage raises a
+purchase Material Request and a ToDo for the dealer's Parts Managers.
+"""
+
+import frappe
+from frappe import _
+from frappe.desk.form.assign_to import add as assign
+from frappe.model.document import Document
+from frappe.utils import add_days, flt, today
+
+PARTS_ROLES = ("Parts Manager", "System Manager")
+
+
+class PartsRequest(Document):
+	def validate(self):
+		self.set_from_job_card()
+		self.validate_items()
+		self.set_availability()
+		if self.docstatus == 0:
+			self.status = "Draft"
+
+	def set_from_job_card(self):
+		company, status = frappe.db.get_value(
+			"Service Job Card", self.service_job_card, ["company", "status"]
+		)
+		if status in ("Delivered", "Cancelled"):
+			frappe.throw(_("Job card {0} is {1}.").format(self.service_job_card, status))
+		self.company = company
+		store, wip = frappe.get_cached_value("Company", company, ["dms_parts_warehouse", "dms_wip_warehouse"])
+		self.store_warehouse = self.store_warehouse or store
+		self.wip_warehouse = self.wip_warehouse or wip
+		for field in ("store_warehouse", "wip_warehouse"):
+			wh = self.get(field)
+			if not wh:
+				frappe.throw(
+					_(
+						"Set the parts store and WIP warehouses on dealer {0} (Company → Aftersales Workshop)."
+					).format(company)
+				)
+			if frappe.get_cached_value("Warehouse", wh, "company") != company:
+				frappe.throw(_("Warehouse {0} belongs to another dealer.").format(wh))
+		if self.store_warehouse == self.wip_warehouse:
+			frappe.throw(_("The parts store and the WIP warehouse must differ."))
+
+	def validate_items(self):
+		seen = set()
+		for row in self.items:
+			kind, is_stock = frappe.db.get_value("Item", row.item_code, ["dms_item_kind", "is_stock_item"])
+			if kind != "Part" or not is_stock:
+				frappe.throw(_("Row {0}: {1} is not a stock part.").format(row.idx, row.item_code))
+			if not 0 < flt(row.qty) <= 10_000:
+				frappe.throw(_("Row {0}: quantity must be more than 0 and at most 10,000.").format(row.idx))
+			if row.item_code in seen:
+				frappe.throw(_("Row {0}: {1} is listed twice.").format(row.idx, row.item_code))
+			seen.add(row.item_code)
+			if self.docstatus == 1 and flt(row.qty) < flt(row.issued_qty) - flt(row.returned_qty):
+				frappe.throw(_("Row {0}: more is issued than requested.").format(row.idx))
+
+	def set_availability(self):
+		bins = bin_figures([r.item_code for r in self.items], self.store_warehouse)
+		for row in self.items:
+			figures = bins.get(row.item_code, {})
+			row.actual_qty = flt(figures.get("actual_qty"))
+			row.reserved_qty = flt(figures.get("reserved_qty"))
+			row.projected_qty = flt(figures.get("projected_qty"))
+
+	def before_submit(self):
+		self.status = "Requested"
+
+	def before_cancel(self):
+		outstanding = [r.item_code for r in self.items if flt(r.issued_qty) - flt(r.returned_qty) > 0]
+		if outstanding:
+			frappe.throw(_("Return the issued parts first: {0}").format(", ".join(outstanding)))
+
+	def on_cancel(self):
+		self.db_set("status", "Cancelled")
+
+	# ---- actions
+	@frappe.whitelist(methods=["POST"])
+	def issue_parts(self):
+		"""Issue what is in stock now; raise a Material Request for the rest."""
+		check_parts_role()
+		if self.docstatus != 1:
+			frappe.throw(_("Submit the parts request before issuing."))
+		items = sorted(r.item_code for r in self.items)
+		start_locked_transaction()
+		# Lock this request and the store's bins (in a fixed order) so two issues of the same
+		# stock are serialised: the second one sees what the first took.
+		frappe.db.get_value(self.doctype, self.name, "name", for_update=True)
+		bins = bin_figures(items, self.store_warehouse, for_update=True)
+		self.reload()
+		to_issue, shortages = [], []
+		for row in self.items:
+			pending = flt(row.qty) - (flt(row.issued_qty) - flt(row.returned_qty))
+			if pending <= 0:
+				continue
+			available = flt(bins.get(row.item_code, {}).get("actual_qty"))
+			now = min(pending, max(available, 0))
+			if now > 0:
+				to_issue.append((row.item_code, now))
+			if pending - now > 0:
+				shortages.append((row.item_code, pending - now))
+		if not to_issue and not shortages:
+			frappe.throw(_("Everything requested is already issued."))
+		if to_issue:
+			self.make_transfer(to_issue, self.store_warehouse, self.wip_warehouse)
+		self.raise_shortage(shortages)
+		self.update_quantities()
+		return {"issued": to_issue, "shortages": shortages, "material_request": self.material_request}
+
+	@frappe.whitelist(methods=["POST"])
+	def return_parts(self, item_code: str | None = None, qty: float | None = None):
+		"""Return issued parts to the store: one item (qty, default all of it) or everything."""
+		check_parts_role()
+		start_locked_transaction()
+		frappe.db.get_value(self.doctype, self.name, "name", for_update=True)
+		self.reload()
+		returns = []
+		for row in self.items:
+			outstanding = flt(row.issued_qty) - flt(row.returned_qty)
+			if item_code and row.item_code != item_code:
+				continue
+			want = flt(qty) if (item_code and qty) else outstanding
+			if want <= 0 or want > outstanding:
+				frappe.throw(_("{0}: {1} can be returned, not {2}.").format(row.item_code, outstanding, want))
+			returns.append((row.item_code, want))
+		if not returns:
+			frappe.throw(_("Nothing to return."))
+		self.make_transfer(returns, self.wip_warehouse, self.store_warehouse)
+		self.update_quantities()
+
+	def make_transfer(self, lines, source, target):
+		se = frappe.get_doc(
+			{
+				"doctype": "Stock Entry",
+				"stock_entry_type": "Material Transfer",
+				"purpose": "Material Transfer",
+				"company": self.company,
+				"dms_parts_request": self.name,
+				"dms_service_job_card": self.service_job_card,
+				"remarks": _("Parts for job card {0} ({1})").format(self.service_job_card, self.name),
+				"items": [
+					{"item_code": item, "qty": qty, "s_warehouse": source, "t_warehouse": target}
+					for item, qty in lines
+				],
+			}
+		)
+		se.flags.ignore_permissions = True
+		se.insert()
+		se.submit()  # ERPNext refuses negative stock here
+		return se
+
+	def raise_shortage(self, shortages):
+		for row in self.items:
+			row.shortage_qty = 0
+		if not shortages:
+			return
+		shortage = dict(shortages)
+		for row in self.items:
+			row.shortage_qty = shortage.get(row.item_code, 0)
+		open_mr = self.material_request and frappe.db.get_value(
+			"Material Request", self.material_request, "status"
+		) in ("Draft", "Pending", "Partially Ordered")
+		if open_mr:
+			return
+		mr = frappe.get_doc(
+			{
+				"doctype": "Material Request",
+				"material_request_type": "Purchase",
+				"company": self.company,
+				"transaction_date": today(),
+				"schedule_date": add_days(today(), 2),
+				"dms_service_job_card": self.service_job_card,
+				"items": [
+					{
+						"item_code": item,
+						"qty": qty,
+						"warehouse": self.store_warehouse,
+						"schedule_date": add_days(today(), 2),
+					}
+					for item, qty in shortages
+				],
+			}
+		)
+		mr.flags.ignore_permissions = True
+		mr.insert()
+		mr.submit()
+		self.db_set("material_request", mr.name)
+		managers = parts_managers(self.company)
+		if managers:
+			assign(
+				{
+					"assign_to": managers,
+					"doctype": "Material Request",
+					"name": mr.name,
+					"description": _("Parts short for job card {0}: {1}").format(
+						self.service_job_card, ", ".join(f"{q:g} x {i}" for i, q in shortages)
+					),
+				},
+				ignore_permissions=True,
+			)
+
+	def update_quantities(self):
+		"""Issued and returned quantities, from this request's submitted Stock Entries."""
+		moved = frappe.db.sql(
+			"""select d.item_code, d.s_warehouse, d.t_warehouse, sum(d.transfer_qty) qty
+			from `tabStock Entry Detail` d join `tabStock Entry` se on se.name = d.parent
+			where se.dms_parts_request = %s and se.docstatus = 1
+			group by d.item_code, d.s_warehouse, d.t_warehouse""",
+			self.name,
+			as_dict=True,
+		)
+		for row in self.items:
+			row.issued_qty = sum(
+				m.qty for m in moved if m.item_code == row.item_code and m.t_warehouse == self.wip_warehouse
+			)
+			row.returned_qty = sum(
+				m.qty for m in moved if m.item_code == row.item_code and m.s_warehouse == self.wip_warehouse
+			)
+			row.db_update()
+		net = [flt(r.issued_qty) - flt(r.returned_qty) for r in self.items]
+		if self.docstatus == 1:
+			if all(n >= flt(r.qty) for n, r in zip(net, self.items, strict=True)):
+				status = "Issued"
+			elif any(n > 0 for n in net):
+				status = "Partially Issued"
+			elif any(flt(r.returned_qty) > 0 for r in self.items):
+				status = "Returned"
+			else:
+				status = "Requested"
+			self.db_set("status", status)
+		update_job_card_issued_qty(self.service_job_card)
+
+
+def bin_figures(items: list[str], warehouse: str, for_update: bool = False) -> dict[str, dict]:
+	if not items:
+		return {}
+	rows = frappe.db.sql(
+		f"""select item_code, actual_qty, reserved_qty, projected_qty from `tabBin`
+		where warehouse = %s and item_code in %s order by item_code {"for update" if for_update else ""}""",
+		(warehouse, tuple(items)),
+		as_dict=True,
+	)
+	return {r.item_code: r for r in rows}
+
+
+def start_locked_transaction():
+	"""End the request's read snapshot before taking row locks.
+
+	Under REPEATABLE READ a transaction reads from the snapshot of its first plain read. If an
+	issue waited on another issue's locks, its later plain reads (ERPNext's Bin updates from a
+	Material Request, for one) would still see the stock from before the other issue and write
+	it back. Nothing has been written yet at this point, so committing here only starts a new
+	transaction whose snapshot is taken after the locks are held.
+	"""
+	frappe.db.commit()  # nosemgrep: deliberate transaction boundary before locking stock rows
+
+
+def check_parts_role():
+	if not set(PARTS_ROLES) & set(frappe.get_roles()):
+		frappe.throw(_("Only a Parts Manager issues and returns parts."), frappe.PermissionError)
+
+
+def parts_managers(company: str) -> list[str]:
+	users = frappe.get_all(
+		"Has Role", filters={"role": "Parts Manager", "parenttype": "User"}, pluck="parent"
+	)
+	return sorted(
+		u
+		for u in set(users)
+		if frappe.db.get_value("User", u, "enabled")
+		and frappe.db.exists("User Permission", {"user": u, "allow": "Company", "for_value": company})
+	)
+
+
+def update_job_card_issued_qty(job_card: str):
+	"""Net issued quantity per part on the job card, from all its submitted parts stock entries."""
+	rows = frappe.db.sql(
+		"""select d.item_code,
+			sum(case when d.t_warehouse = pr.wip_warehouse then d.transfer_qty else 0 end)
+			- sum(case when d.s_warehouse = pr.wip_warehouse then d.transfer_qty else 0 end) qty
+		from `tabStock Entry Detail` d
+		join `tabStock Entry` se on se.name = d.parent
+		join `tabParts Request` pr on pr.name = se.dms_parts_request
+		where se.dms_service_job_card = %s and se.docstatus = 1
+		group by d.item_code""",
+		job_card,
+		as_dict=True,
+	)
+	net = {r.item_code: flt(r.qty) for r in rows}
+	for part in frappe.get_all(
+		"Service Job Card Part", filters={"parent": job_card}, fields=["name", "item_code"]
+	):
+		frappe.db.set_value(
+			"Service Job Card Part",
+			part.name,
+			"issued_qty",
+			net.get(part.item_code, 0),
+			update_modified=False,
+		)
+
+
+def on_stock_entry_change(doc, method=None):
+	"""doc_events: a parts Stock Entry cancelled (or submitted) outside the request keeps quantities true."""
+	if doc.get("dms_parts_request") and frappe.db.exists("Parts Request", doc.dms_parts_request):
+		frappe.get_doc("Parts Request", doc.dms_parts_request).update_quantities()
+
+
+@frappe.whitelist()
+def make_parts_request(source_name: str, target_doc=None):
+	"""Parts request from a job card's part lines (unsaved draft)."""
+	from frappe.model.mapper import get_mapped_doc
+
+	return get_mapped_doc(
+		"Service Job Card",
+		source_name,
+		{
+			"Service Job Card": {
+				"doctype": "Parts Request",
+				"field_map": {"name": "service_job_card"},
+				"field_no_map": ["naming_series", "status"],
+			},
+			"Service Job Card Part": {
+				"doctype": "Parts Request Item",
+				"field_map": {"name": "job_card_part"},
+				"field_no_map": ["issued_qty"],
+				"condition": lambda row: flt(row.qty) > flt(row.issued_qty),
+			},
+		},
+		target_doc,
+	)

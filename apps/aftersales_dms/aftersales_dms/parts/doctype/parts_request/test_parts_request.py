@@ -1,0 +1,223 @@
+# Copyright (c) 2026, Aftersales DMS contributors
+# For license information, please see license.txt
+
+import threading
+
+import frappe
+import pytest
+from frappe.tests.utils import FrappeTestCase
+from frappe.utils import flt
+
+from aftersales_dms.workshop.doctype.service_job_card.test_service_job_card import make_job_card
+
+STORE, WIP = "Parts Store - OMP", "Work In Progress - OMP"
+
+
+def bin_qty(item, warehouse):
+	return flt(frappe.db.get_value("Bin", {"item_code": item, "warehouse": warehouse}, "actual_qty"))
+
+
+def make_request(items, job_card=None, submit=True):
+	job_card = job_card or make_job_card(parts=[{"item_code": i, "qty": q} for i, q in items]).name
+	pr = frappe.get_doc(
+		{
+			"doctype": "Parts Request",
+			"service_job_card": job_card,
+			"items": [{"item_code": i, "qty": q} for i, q in items],
+		}
+	).insert()
+	if submit:
+		pr.submit()
+	return pr
+
+
+class TestPartsRequest(FrappeTestCase):
+	def tearDown(self):
+		frappe.set_user("Administrator")
+
+	def test_availability_from_bin(self):
+		pr = make_request([("PRT-OIL-FILTER-C", 2), ("PRT-COOLANT-1L", 1)], submit=False)
+		rows = {r.item_code: r for r in pr.items}
+		self.assertEqual(rows["PRT-OIL-FILTER-C"].actual_qty, bin_qty("PRT-OIL-FILTER-C", STORE))
+		self.assertEqual(rows["PRT-COOLANT-1L"].actual_qty, 0)
+		self.assertEqual(
+			(pr.store_warehouse, pr.wip_warehouse, pr.company), (STORE, WIP, "Orion Motors Pune")
+		)
+
+	def test_issue_and_return_through_stock_entries(self):
+		before_store, before_wip = bin_qty("PRT-SPARK-PLUG", STORE), bin_qty("PRT-SPARK-PLUG", WIP)
+		pr = make_request([("PRT-SPARK-PLUG", 4)])
+		frappe.set_user("parts@omp.example")
+		result = pr.issue_parts()
+		self.assertEqual(result["issued"], [("PRT-SPARK-PLUG", 4)])
+		se = frappe.get_doc("Stock Entry", {"dms_parts_request": pr.name, "docstatus": 1})
+		self.assertEqual(
+			(se.purpose, se.items[0].s_warehouse, se.items[0].t_warehouse), ("Material Transfer", STORE, WIP)
+		)
+		self.assertEqual(bin_qty("PRT-SPARK-PLUG", STORE), before_store - 4)
+		self.assertEqual(bin_qty("PRT-SPARK-PLUG", WIP), before_wip + 4)
+		pr.reload()
+		self.assertEqual((pr.status, pr.items[0].issued_qty), ("Issued", 4))
+		part = frappe.get_all(
+			"Service Job Card Part", filters={"parent": pr.service_job_card}, fields=["issued_qty"]
+		)
+		self.assertEqual(part[0].issued_qty, 4)
+		sle = frappe.get_all(
+			"Stock Ledger Entry",
+			filters={"voucher_no": se.name, "is_cancelled": 0},
+			fields=["warehouse", "actual_qty"],
+		)
+		self.assertEqual(sorted((r.warehouse, r.actual_qty) for r in sle), [(STORE, -4), (WIP, 4)])
+
+		pr.return_parts("PRT-SPARK-PLUG", 1)
+		pr.reload()
+		self.assertEqual((pr.items[0].returned_qty, pr.status), (1, "Partially Issued"))
+		self.assertEqual(bin_qty("PRT-SPARK-PLUG", STORE), before_store - 3)
+		with self.assertRaisesRegex(frappe.ValidationError, "3.0 can be returned, not 5"):
+			pr.return_parts("PRT-SPARK-PLUG", 5)
+		frappe.set_user("Administrator")
+		with self.assertRaisesRegex(frappe.ValidationError, "Return the issued parts first"):
+			pr.cancel()
+
+	def test_shortage_raises_material_request_and_parts_manager_todo(self):
+		in_store = bin_qty("PRT-BATTERY-12V", STORE)
+		pr = make_request([("PRT-BATTERY-12V", in_store + 2), ("PRT-COOLANT-1L", 3)])
+		frappe.set_user("parts@omp.example")
+		result = pr.issue_parts()
+		self.assertEqual(result["issued"], [("PRT-BATTERY-12V", in_store)])
+		self.assertEqual(sorted(result["shortages"]), [("PRT-BATTERY-12V", 2), ("PRT-COOLANT-1L", 3)])
+		mr = frappe.get_doc("Material Request", result["material_request"])
+		self.assertEqual(
+			(mr.material_request_type, mr.docstatus, mr.dms_service_job_card),
+			("Purchase", 1, pr.service_job_card),
+		)
+		self.assertEqual(
+			sorted((i.item_code, i.qty, i.warehouse) for i in mr.items),
+			[("PRT-BATTERY-12V", 2, STORE), ("PRT-COOLANT-1L", 3, STORE)],
+		)
+		todo = frappe.get_all(
+			"ToDo",
+			filters={"reference_type": "Material Request", "reference_name": mr.name},
+			pluck="allocated_to",
+		)
+		self.assertEqual(todo, ["parts@omp.example"])
+		pr.reload()
+		self.assertEqual(pr.status, "Partially Issued")
+		self.assertEqual(bin_qty("PRT-BATTERY-12V", STORE), 0)
+
+	def test_rules(self):
+		pr = make_request([("PRT-AIR-FILTER-C", 1)])
+		frappe.set_user("advisor@omp.example")
+		with self.assertRaisesRegex(frappe.PermissionError, "Only a Parts Manager"):
+			pr.issue_parts()
+		frappe.set_user("Administrator")
+		for items, message in [
+			([("LAB-DIAG", 1)], "not a stock part"),
+			([("PRT-AIR-FILTER-C", 0)], "more than 0"),
+			([("PRT-AIR-FILTER-C", -2)], "more than 0"),
+			([("PRT-AIR-FILTER-C", 10**6)], "at most 10,000"),
+			([("PRT-AIR-FILTER-C", 1), ("PRT-AIR-FILTER-C", 1)], "listed twice"),
+		]:
+			with self.subTest(items=items), self.assertRaisesRegex(frappe.ValidationError, message):
+				make_request(items, job_card=pr.service_job_card, submit=False)
+
+	def test_issued_quantity_on_the_job_card_cannot_be_forged(self):
+		pr = make_request([("PRT-OIL-5W30-1L", 4)])
+		pr.issue_parts()
+		jc = frappe.get_doc("Service Job Card", pr.service_job_card)
+		jc.parts[0].issued_qty = 0
+		jc.save()
+		self.assertEqual(frappe.db.get_value("Service Job Card Part", jc.parts[0].name, "issued_qty"), 4)
+		jc.parts[0].qty = 2
+		with self.assertRaisesRegex(frappe.ValidationError, "cannot be lower"):
+			jc.save()
+
+
+@pytest.mark.commits
+def test_concurrent_issue_of_the_last_unit_one_wins():
+	"""Two parts managers issue the last unit at the same moment, each on its own connection."""
+	site = frappe.local.site
+	item = "PRT-RACE-LAST-UNIT"
+	if not frappe.db.exists("Item", item):
+		frappe.get_doc(
+			{
+				"doctype": "Item",
+				"item_code": item,
+				"item_name": "Race test part",
+				"item_group": "DMS Parts",
+				"stock_uom": "Nos",
+				"is_stock_item": 1,
+				"valuation_rate": 100,
+				"dms_item_kind": "Part",
+			}
+		).insert()
+	have = bin_qty(item, STORE)  # bring the store to exactly one unit
+	if have != 1:
+		receipt = have < 1
+		frappe.get_doc(
+			{
+				"doctype": "Stock Entry",
+				"stock_entry_type": "Material Receipt" if receipt else "Material Issue",
+				"company": "Orion Motors Pune",
+				"items": [
+					{
+						"item_code": item,
+						"qty": abs(1 - have),
+						"basic_rate": 100,
+						"t_warehouse" if receipt else "s_warehouse": STORE,
+					}
+				],
+			}
+		).insert().submit()
+	requests = [make_request([(item, 1)]).name for _ in range(2)]
+	frappe.db.commit()
+	assert bin_qty(item, STORE) == 1
+
+	barrier, results = threading.Barrier(2), {}
+
+	def issue(name):
+		frappe.init(site=site)
+		frappe.connect()
+		frappe.set_user("parts@omp.example")
+		try:
+			pr = frappe.get_doc("Parts Request", name)
+			barrier.wait(timeout=30)
+			results[name] = pr.issue_parts()
+			frappe.db.commit()
+		except Exception as e:
+			frappe.db.rollback()
+			results[name] = e
+		finally:
+			frappe.destroy()
+
+	threads = [threading.Thread(target=issue, args=(n,)) for n in requests]
+	for t in threads:
+		t.start()
+	for t in threads:
+		t.join(120)
+	issued = [r for r in results.values() if isinstance(r, dict) and r["issued"]]
+	short = [r for r in results.values() if isinstance(r, dict) and not r["issued"]]
+	assert len(issued) == 1 and len(short) == 1, results
+	assert short[0]["shortages"] == [(item, 1)] and short[0]["material_request"]
+	frappe.db.rollback()  # see the threads' commits
+	assert bin_qty(item, STORE) == 0
+	assert frappe.db.count("Stock Entry", {"dms_parts_request": ("in", requests), "docstatus": 1}) == 1
+
+
+class TestPartsRequestFromJobCard(FrappeTestCase):
+	def test_mapped_from_the_job_cards_unissued_parts(self):
+		from aftersales_dms.parts.doctype.parts_request.parts_request import make_parts_request
+
+		jc = make_job_card(
+			parts=[{"item_code": "PRT-OIL-5W30-1L", "qty": 4}, {"item_code": "PRT-OIL-FILTER-C", "qty": 1}]
+		)
+		first = make_parts_request(jc.name)
+		self.assertEqual(
+			[(r.item_code, r.qty) for r in first.items], [("PRT-OIL-5W30-1L", 4), ("PRT-OIL-FILTER-C", 1)]
+		)
+		first.items = first.items[:1]
+		first.insert().submit()
+		first.issue_parts()
+		second = make_parts_request(jc.name)
+		self.assertEqual([(r.item_code, r.qty) for r in second.items], [("PRT-OIL-FILTER-C", 1)])
+		self.assertEqual(second.service_job_card, jc.name)
