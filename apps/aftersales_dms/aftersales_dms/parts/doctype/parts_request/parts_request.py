@@ -17,6 +17,8 @@ from frappe.desk.form.assign_to import add as assign
 from frappe.model.document import Document
 from frappe.utils import add_days, flt, today
 
+from aftersales_dms.controllers.dealer import dealer_users
+
 PARTS_ROLES = ("Parts Manager", "System Manager")
 
 
@@ -271,15 +273,7 @@ def check_parts_role():
 
 
 def parts_managers(company: str) -> list[str]:
-	users = frappe.get_all(
-		"Has Role", filters={"role": "Parts Manager", "parenttype": "User"}, pluck="parent"
-	)
-	return sorted(
-		u
-		for u in set(users)
-		if frappe.db.get_value("User", u, "enabled")
-		and frappe.db.exists("User Permission", {"user": u, "allow": "Company", "for_value": company})
-	)
+	return dealer_users("Parts Manager", company)
 
 
 def update_job_card_issued_qty(job_card: str):

@@ -7,6 +7,7 @@ from frappe.model.document import Document
 from frappe.utils import flt, now_datetime, time_diff_in_hours
 
 from aftersales_dms.booking.recall import open_campaigns_for
+from aftersales_dms.controllers.dealer import dealer_users
 from aftersales_dms.controllers.guards import validate_status_untouched, validate_vehicle_owner
 
 PRICE_LIST = "Standard Selling"
@@ -313,15 +314,7 @@ class ServiceJobCard(Document):
 
 
 def workshop_managers(company: str) -> list[str]:
-	managers = frappe.get_all(
-		"Has Role", filters={"role": "Workshop Manager", "parenttype": "User"}, pluck="parent", distinct=True
-	)
-	enabled = frappe.get_all("User", filters={"name": ("in", managers or [""]), "enabled": 1}, pluck="name")
-	return sorted(
-		u
-		for u in enabled
-		if frappe.db.exists("User Permission", {"user": u, "allow": "Company", "for_value": company})
-	)
+	return dealer_users("Workshop Manager", company)
 
 
 def check_clocking_user(technician: str):
