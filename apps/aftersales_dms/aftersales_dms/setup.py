@@ -36,6 +36,12 @@ ERPNEXT_PERMISSIONS = {
 	"Employee": {r: ("read",) for r in ("Workshop Manager", "OEM Admin")},
 	"Stock Entry": {"Parts Manager": ("read",), "Service Accountant": ("read",)},
 	"Material Request": {"Parts Manager": ("read",)},
+	"Quotation": {
+		"Service Advisor": ("read", "write", "create", "submit"),
+		"Workshop Manager": ("read",),
+		"Service Accountant": ("read",),
+	},
+	"Sales Taxes and Charges Template": {r: ("read",) for r in ("Service Advisor", "Service Accountant")},
 	"Warehouse": {r: ("read",) for r in ALL_ROLES},
 	"Bin": {r: ("read",) for r in ("Parts Manager", "Service Advisor", "Workshop Manager")},
 }
@@ -107,6 +113,27 @@ def get_custom_fields():
 				"insert_after": "dms_parts_request",
 				"read_only": 1,
 				"search_index": 1,
+			},
+		],
+		"Quotation": [
+			{
+				"fieldname": "dms_service_job_card",
+				"fieldtype": "Link",
+				"label": "Service Job Card",
+				"options": "Service Job Card",
+				"insert_after": "order_type",
+				"read_only": 1,
+				"search_index": 1,
+			},
+		],
+		"Quotation Item": [
+			{
+				"fieldname": "dms_job_card_row",
+				"fieldtype": "Data",
+				"label": "Job Card Row",
+				"insert_after": "item_code",
+				"read_only": 1,
+				"hidden": 1,
 			},
 		],
 		"Material Request": [

@@ -10,6 +10,13 @@ frappe.ui.form.on("Service Job Card", {
 	refresh(frm) {
 		aftersales_dms.show_recall_banner(frm);
 		if (frm.is_new() || ["Ready for Pickup", "Delivered", "Cancelled"].includes(frm.doc.status)) return;
+		if ((frm.doc.labour || []).length || (frm.doc.parts || []).length) {
+			frm.add_custom_button(frm.doc.estimate ? __("New Estimate") : __("Estimate"), () =>
+				frappe.call({ method: "aftersales_dms.billing.estimate.make_estimate", args: { job_card: frm.doc.name }, freeze: true })
+					.then(({ message }) => { frm.reload_doc(); frappe.show_alert(__("Quotation {0} created", [message])); }),
+				__("Create")
+			);
+		}
 		if ((frm.doc.parts || []).some((r) => r.qty > (r.issued_qty || 0))) {
 			frm.add_custom_button(__("Parts Request"), () =>
 				frappe.model.open_mapped_doc({

@@ -1,0 +1,80 @@
+"""The job card's estimate: an ERPNext Quotation priced from its labour and parts.
+
+Labour lines become quotation lines of the labour item with qty = standard hours and rate =
+hourly rate; part lines keep qty and rate. Taxes come from the dealer's default Sales Taxes and
+Charges Template, so ERPNext computes them exactly as it will on the invoice. Each quotation line
+remembers its job card row (dms_job_card_row) for the customer's per-line decision later. A new
+estimate replaces an open one, which is cancelled so only one is ever live.
+"""
+
+import frappe
+from frappe import _
+from frappe.utils import add_days, flt, today
+
+ESTIMATE_VALID_DAYS = 15
+
+
+def dealer_tax_template(company: str) -> str | None:
+	return frappe.db.get_value(
+		"Sales Taxes and Charges Template", {"company": company, "is_default": 1, "disabled": 0}
+	)
+
+
+@frappe.whitelist(methods=["POST"])
+def make_estimate(job_card: str) -> str:
+	"""Create and submit the Quotation for a job card; returns its name."""
+	jc = frappe.get_doc("Service Job Card", job_card)
+	jc.check_permission("write")
+	if jc.status in ("Ready for Pickup", "Delivered", "Cancelled"):
+		frappe.throw(_("Job card {0} is {1}: no new estimate.").format(jc.name, jc.status))
+	if not (jc.labour or jc.parts):
+		frappe.throw(_("Add labour or parts to the job card before estimating."))
+	frappe.db.get_value("Service Job Card", jc.name, "name", for_update=True)  # one estimate at a time
+	previous = frappe.db.get_value("Service Job Card", jc.name, "estimate")
+	items = [
+		{
+			"item_code": row.item_code,
+			"qty": flt(row.standard_hours),
+			"uom": frappe.db.get_value("Item", row.item_code, "stock_uom"),
+			"rate": flt(row.rate),
+			"description": row.item_name,
+			"dms_job_card_row": row.name,
+		}
+		for row in jc.labour
+	] + [
+		{
+			"item_code": row.item_code,
+			"qty": flt(row.qty),
+			"rate": flt(row.rate),
+			"dms_job_card_row": row.name,
+		}
+		for row in jc.parts
+	]
+	quotation = frappe.get_doc(
+		{
+			"doctype": "Quotation",
+			"quotation_to": "Customer",
+			"party_name": jc.customer,
+			"company": jc.company,
+			"transaction_date": today(),
+			"valid_till": add_days(today(), ESTIMATE_VALID_DAYS),
+			"order_type": "Maintenance",
+			"selling_price_list": "Standard Selling",
+			"ignore_pricing_rule": 1,
+			"taxes_and_charges": dealer_tax_template(jc.company),
+			"dms_service_job_card": jc.name,
+			"items": items,
+		}
+	)
+	quotation.append_taxes_from_master()  # the dealer's template, whatever Accounts Settings say
+	quotation.flags.ignore_permissions = True
+	quotation.insert()
+	quotation.submit()
+	if previous and frappe.db.get_value("Quotation", previous, "docstatus") == 1:
+		old = frappe.get_doc("Quotation", previous)
+		old.flags.ignore_permissions = True
+		old.cancel()
+	frappe.db.set_value(
+		"Service Job Card", jc.name, {"estimate": quotation.name, "estimate_total": quotation.grand_total}
+	)
+	return quotation.name
