@@ -75,6 +75,15 @@ def make_estimate(job_card: str) -> str:
 		old.flags.ignore_permissions = True
 		old.cancel()
 	frappe.db.set_value(
-		"Service Job Card", jc.name, {"estimate": quotation.name, "estimate_total": quotation.grand_total}
+		"Service Job Card",
+		jc.name,
+		# a new estimate needs a new decision: any earlier link stops working
+		{
+			"estimate": quotation.name,
+			"estimate_total": quotation.grand_total,
+			"approval_nonce": None,
+			"approval_status": None,
+			"approval_link_expires": None,
+		},
 	)
 	return quotation.name

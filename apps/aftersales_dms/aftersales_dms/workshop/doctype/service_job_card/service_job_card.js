@@ -17,6 +17,16 @@ frappe.ui.form.on("Service Job Card", {
 				__("Create")
 			);
 		}
+		if (frm.doc.estimate) {
+			frm.add_custom_button(__("Customer Approval Link"), () =>
+				frm.call({ method: "aftersales_dms.billing.approval.make_approval_link", args: { job_card: frm.doc.name } }).then(({ message }) => {
+					frappe.utils.copy_to_clipboard(message);
+					frappe.msgprint(__("Send this link to the customer (valid 72 hours, works once):") + `<br><code>${frappe.utils.escape_html(message)}</code>`);
+					frm.reload_doc();
+				}),
+				__("Create")
+			);
+		}
 		if ((frm.doc.parts || []).some((r) => r.qty > (r.issued_qty || 0))) {
 			frm.add_custom_button(__("Parts Request"), () =>
 				frappe.model.open_mapped_doc({

@@ -6,6 +6,7 @@ from frappe import _
 from frappe.model.document import Document
 from frappe.utils import flt, now_datetime, time_diff_in_hours
 
+from aftersales_dms.billing.approval import approval_fields_untouched
 from aftersales_dms.booking.recall import open_campaigns_for
 from aftersales_dms.controllers.dealer import dealer_users
 from aftersales_dms.controllers.guards import validate_status_untouched, validate_vehicle_owner
@@ -68,6 +69,7 @@ class ServiceJobCard(Document):
 		self.validate_labour()
 		self.validate_assignment_and_clock()
 		self.validate_parts()
+		approval_fields_untouched(self)
 		self.set_totals()
 
 	def validate_status_untouched(self):

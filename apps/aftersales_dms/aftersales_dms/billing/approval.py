@@ -1,0 +1,157 @@
+"""The customer's approval of an estimate through a signed, expiring, single-use link.
+
+Token = base64url("<job card>|<quotation>|<expires unix>|<nonce>") + "." + HMAC-SHA256 of it with
+the site's encryption key. The job card keeps only the SHA-256 of the nonce: a decision consumes
+it, so a link works once; a new link replaces the old one. Whatever is wrong with a token, the
+page says the same thing and shows nothing of the job.
+"""
+
+import base64
+import hashlib
+import hmac
+import secrets
+from datetime import timedelta
+
+import frappe
+from frappe import _
+from frappe.rate_limiter import rate_limit
+from frappe.utils import cint, get_datetime, get_url, now_datetime
+from frappe.utils.password import get_encryption_key
+
+LINK_VALID_HOURS = 72
+INVALID = "This approval link is invalid, has expired or has already been used."
+DECISIONS = ("Approved", "Declined")
+
+
+class InvalidApprovalLink(frappe.ValidationError):
+	pass
+
+
+def _sign(payload: str) -> str:
+	return hmac.new(get_encryption_key().encode(), payload.encode(), hashlib.sha256).hexdigest()
+
+
+def _digest(nonce: str) -> str:
+	return hashlib.sha256(nonce.encode()).hexdigest()
+
+
+def make_token(job_card: str, quotation: str, valid_hours: float = LINK_VALID_HOURS) -> tuple[str, str]:
+	"""Return (token, nonce digest) for the job card's current estimate."""
+	nonce = secrets.token_urlsafe(16)
+	expires = int((now_datetime() + timedelta(hours=valid_hours)).timestamp())
+	payload = f"{job_card}|{quotation}|{expires}|{nonce}"
+	encoded = base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=")
+	return f"{encoded}.{_sign(payload)}", _digest(nonce)
+
+
+@frappe.whitelist(methods=["POST"])
+def make_approval_link(job_card: str) -> str:
+	jc = frappe.get_doc("Service Job Card", job_card)
+	jc.check_permission("write")
+	if not jc.estimate or frappe.db.get_value("Quotation", jc.estimate, "docstatus") != 1:
+		frappe.throw(_("Make the estimate first."))
+	token, digest = make_token(jc.name, jc.estimate)
+	expires = now_datetime() + timedelta(hours=LINK_VALID_HOURS)
+	frappe.db.set_value(
+		"Service Job Card",
+		jc.name,
+		{"approval_nonce": digest, "approval_link_expires": expires, "approval_status": "Awaiting Customer"},
+	)
+	return get_url(f"/estimate_approval?token={token}")
+
+
+def read_token(token: str | None) -> "frappe.model.document.Document":
+	"""The job card a valid, unexpired, unused token is for; InvalidApprovalLink otherwise."""
+	try:
+		encoded, signature = (token or "").split(".")
+		payload = base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)).decode()
+		job_card, quotation, expires, nonce = payload.split("|")
+		valid = hmac.compare_digest(_sign(payload), signature) and cint(expires) > now_datetime().timestamp()
+	except (ValueError, UnicodeDecodeError):
+		valid = False
+	if not valid or not frappe.db.exists("Service Job Card", job_card):
+		raise InvalidApprovalLink(_(INVALID))
+	jc = frappe.get_doc("Service Job Card", job_card)
+	if (
+		jc.estimate != quotation
+		or not jc.approval_nonce
+		or not hmac.compare_digest(jc.approval_nonce, _digest(nonce))
+	):
+		raise InvalidApprovalLink(_(INVALID))
+	return jc
+
+
+def estimate_lines(jc) -> list[dict]:
+	quotation = frappe.get_doc("Quotation", jc.estimate)
+	return [
+		{
+			"row": item.dms_job_card_row,
+			"description": item.description or item.item_name,
+			"qty": item.qty,
+			"uom": item.uom,
+			"rate": item.rate,
+			"amount": item.amount,
+		}
+		for item in quotation.items
+	], quotation
+
+
+@frappe.whitelist(allow_guest=True, methods=["POST"])
+@rate_limit(limit=10, seconds=60)
+def decide(token: str, decisions: str | dict):
+	"""Record the customer's per-line decision with time, IP and user agent; the link is then spent."""
+	jc = read_token(token)
+	frappe.db.get_value("Service Job Card", jc.name, "name", for_update=True)
+	jc = read_token(token)  # again, under the lock: two tabs cannot both decide
+	decisions = frappe.parse_json(decisions) if isinstance(decisions, str) else decisions
+	lines, _quotation = estimate_lines(jc)
+	rows = {line["row"] for line in lines}
+	if (
+		not isinstance(decisions, dict)
+		or set(decisions) != rows
+		or not set(decisions.values()) <= set(DECISIONS)
+	):
+		frappe.throw(_("Approve or decline every line of the estimate."))
+	for row in list(jc.labour) + list(jc.parts):
+		if row.name in decisions:
+			row.customer_decision = decisions[row.name]
+	chosen = set(decisions.values())
+	jc.approval_status = (
+		"Approved" if chosen == {"Approved"} else "Declined" if chosen == {"Declined"} else "Partly Approved"
+	)
+	jc.approved_on = now_datetime()
+	jc.approval_ip = getattr(frappe.local, "request_ip", None)
+	request = getattr(frappe.local, "request", None)
+	jc.approval_user_agent = (request.headers.get("User-Agent", "") if request else "")[:500] or None
+	jc.approval_nonce = None
+	jc.flags.approval = True
+	jc.flags.ignore_permissions = True
+	jc.save()
+	return {"approval_status": jc.approval_status}
+
+
+def approval_fields_untouched(jc):
+	"""Decisions and evidence come only from the customer's link (called from the job card's validate)."""
+	if jc.flags.approval:
+		return
+	before = jc.get_doc_before_save()
+
+	def state(doc):
+		if not doc:
+			return None
+		rows = {r.name: r.customer_decision or "" for r in list(doc.labour) + list(doc.parts)}
+		return (doc.approval_status or "", str(doc.approved_on or ""), doc.approval_ip or "", rows)
+
+	now, old = state(jc), state(before)
+	if old is None:
+		if any(now[3].values()) or now[2]:
+			frappe.throw(_("Customer decisions are recorded only through the approval link."))
+		return
+	changed_rows = {k for k, v in now[3].items() if k in old[3] and v != old[3][k]}
+	new_rows_decided = {k for k, v in now[3].items() if k not in old[3] and v}
+	if now[1:3] != old[1:3] or changed_rows or new_rows_decided:
+		frappe.throw(_("Customer decisions are recorded only through the approval link."))
+
+
+def link_expiry_display(jc) -> str:
+	return str(get_datetime(jc.approval_link_expires)) if jc.approval_link_expires else ""

@@ -1,0 +1,74 @@
+"""The customer's approval page over HTTP: a guest with the link, and nobody else."""
+
+import json
+
+import requests
+from dmstest import login
+
+
+def make_job_card_with_link(server, session):
+	r = session.get(
+		f"{server}/api/resource/Customer",
+		params={"filters": json.dumps([["customer_name", "=", "Aarav Mehta"]])},
+		timeout=30,
+	)
+	customer = r.json()["data"][0]["name"]
+	doc = {
+		"company": "Orion Motors Pune",
+		"customer": customer,
+		"vehicle": "MA1TA2XX6GH123456",
+		"labour": [{"item_code": "LAB-PMS-CAR", "standard_hours": 2.5, "rate": 900}],
+		"parts": [{"item_code": "PRT-OIL-5W30-1L", "qty": 4, "rate": 650}],
+	}
+	r = session.post(f"{server}/api/resource/Service Job Card", json=doc, timeout=60)
+	assert r.status_code == 200, r.text[:500]
+	jc = r.json()["data"]
+	r = session.post(
+		f"{server}/api/method/aftersales_dms.billing.estimate.make_estimate",
+		data={"job_card": jc["name"]},
+		timeout=60,
+	)
+	assert r.status_code == 200, r.text[:500]
+	r = session.post(
+		f"{server}/api/method/aftersales_dms.billing.approval.make_approval_link",
+		data={"job_card": jc["name"]},
+		timeout=60,
+	)
+	assert r.status_code == 200, r.text[:500]
+	return jc, r.json()["message"]
+
+
+def test_guest_approves_per_line_with_evidence_and_the_link_works_once(server, demo_password):
+	advisor = login(server, "advisor@omp.example", demo_password)
+	jc, link = make_job_card_with_link(server, advisor)
+	token = link.split("token=")[1]
+	page = requests.get(f"{server}/estimate_approval", params={"token": token}, timeout=30)
+	assert page.status_code == 200
+	assert "Periodic maintenance service - car" in page.text and "MH12AB1234" in page.text
+	labour_row, part_row = jc["labour"][0]["name"], jc["parts"][0]["name"]
+	ua = "Mozilla/5.0 (DMS approval test)"
+	r = requests.post(
+		f"{server}/api/method/aftersales_dms.billing.approval.decide",
+		data={"token": token, "decisions": json.dumps({labour_row: "Approved", part_row: "Declined"})},
+		headers={"User-Agent": ua},
+		timeout=30,
+	)
+	assert r.status_code == 200, r.text[:500]
+	doc = advisor.get(f"{server}/api/resource/Service Job Card/{jc['name']}", timeout=30).json()["data"]
+	assert doc["approval_status"] == "Partly Approved"
+	assert doc["approval_ip"] == "127.0.0.1" and doc["approval_user_agent"] == ua and doc["approved_on"]
+	assert [r["customer_decision"] for r in doc["labour"] + doc["parts"]] == ["Approved", "Declined"]
+	again = requests.post(
+		f"{server}/api/method/aftersales_dms.billing.approval.decide",
+		data={"token": token, "decisions": json.dumps({labour_row: "Approved", part_row: "Approved"})},
+		timeout=30,
+	)
+	assert again.status_code == 417 and "already been used" in again.text
+	spent = requests.get(f"{server}/estimate_approval", params={"token": token}, timeout=30)
+	assert "already been used" in spent.text and "Periodic maintenance" not in spent.text
+
+
+def test_forged_link_shows_nothing(server):
+	page = requests.get(f"{server}/estimate_approval", params={"token": "SFJDLTEyMw.deadbeef"}, timeout=30)
+	assert page.status_code == 200
+	assert "invalid" in page.text and "<table" not in page.text
