@@ -45,7 +45,13 @@ def server():
 	else:
 		proc.kill()
 		raise RuntimeError(f"test server did not answer within 60 s; see {log.name}")
+	# the site's public URL is this server: links in emails and wkhtmltopdf's asset fetches use it
+	from frappe.installer import update_site_config
+
+	site_config = os.path.join(BENCH, "sites", SITE, "site_config.json")
+	update_site_config("host_name", url, site_config_path=site_config)
 	yield url
+	update_site_config("host_name", "None", site_config_path=site_config)
 	proc.terminate()
 	try:
 		proc.wait(10)

@@ -72,3 +72,53 @@ def test_forged_link_shows_nothing(server):
 	page = requests.get(f"{server}/estimate_approval", params={"token": "SFJDLTEyMw.deadbeef"}, timeout=30)
 	assert page.status_code == 200
 	assert "invalid" in page.text and "<table" not in page.text
+
+
+def test_estimate_emailed_as_pdf_with_the_link(server, demo_password):
+	"""The running server renders the Quotation with wkhtmltopdf and hands the mail to SMTP.
+
+	The demo's outgoing Email Account points at 127.0.0.1:2525 (the mail sink of ./dms up), so the
+	test listens there itself.
+	"""
+	import email
+	import socket
+	from email import policy
+
+	import pytest
+	from aiosmtpd.controller import Controller
+
+	with socket.socket() as probe:
+		if probe.connect_ex(("127.0.0.1", 2525)) == 0:
+			pytest.skip("port 2525 is taken (./dms up's mail sink is running): stop it with ./dms down")
+
+	received = []
+
+	class Handler:
+		async def handle_DATA(self, server_, session, envelope):
+			received.append(
+				(list(envelope.rcpt_tos), email.message_from_bytes(envelope.content, policy=policy.default))
+			)
+			return "250 OK"
+
+	sink = Controller(Handler(), hostname="127.0.0.1", port=2525)
+	sink.start()
+	try:
+		advisor = login(server, "advisor@omp.example", demo_password)
+		jc, _link = make_job_card_with_link(server, advisor)
+		r = advisor.post(
+			f"{server}/api/method/aftersales_dms.billing.approval.send_estimate",
+			data={"job_card": jc["name"]},
+			timeout=120,
+		)
+		assert r.status_code == 200, r.text[:800]
+		link = r.json()["message"]
+		assert link.startswith(server + "/estimate_approval?token=")
+	finally:
+		sink.stop()
+	mails = [(to, msg) for to, msg in received if "Your estimate for MH12AB1234" in str(msg["subject"])]
+	assert len(mails) == 1, [str(m["subject"]) for _, m in received]
+	to, msg = mails[0]
+	assert to == ["aarav.mehta@example.com"]
+	assert link.replace("&", "&amp;") in msg.get_body(("html",)).get_content()
+	pdfs = [p for p in msg.iter_attachments() if p.get_content_type() == "application/pdf"]
+	assert len(pdfs) == 1 and pdfs[0].get_content().startswith(b"%PDF")

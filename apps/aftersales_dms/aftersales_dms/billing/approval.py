@@ -155,3 +155,27 @@ def approval_fields_untouched(jc):
 
 def link_expiry_display(jc) -> str:
 	return str(get_datetime(jc.approval_link_expires)) if jc.approval_link_expires else ""
+
+
+@frappe.whitelist(methods=["POST"])
+def send_estimate(job_card: str) -> str:
+	"""Email the estimate (Quotation PDF, rendered by wkhtmltopdf) with a fresh approval link."""
+	jc = frappe.get_doc("Service Job Card", job_card)
+	jc.check_permission("write")
+	if not jc.contact_email:
+		frappe.throw(_("The job card has no customer email; add one or share the approval link another way."))
+	link = make_approval_link(jc.name)
+	frappe.sendmail(
+		recipients=[jc.contact_email],
+		subject=_("Your estimate for {0} from {1}").format(jc.registration_plate, jc.company),
+		message=_(
+			"<p>Dear {0},</p><p>please find the estimate for your vehicle {1} attached.</p>"
+			'<p>Approve or decline each line here: <a href="{2}">{2}</a><br>'
+			"(the link works once and expires in {3} hours)</p>"
+		).format(jc.customer_name, jc.registration_plate, link, LINK_VALID_HOURS),
+		attachments=[frappe.attach_print("Quotation", jc.estimate, file_name=jc.estimate)],
+		reference_doctype=jc.doctype,
+		reference_name=jc.name,
+		now=True,
+	)
+	return link

@@ -90,3 +90,13 @@ class TestEstimateApproval(FrappeTestCase):
 		jc.labour[0].customer_decision = "Approved"
 		with self.assertRaisesRegex(frappe.ValidationError, "only through the approval link"):
 			jc.save()
+
+
+class TestEstimateEmail(FrappeTestCase):
+	def test_no_email_no_send(self):
+		from aftersales_dms.billing.approval import send_estimate
+
+		jc = estimated_job_card()
+		frappe.db.set_value("Service Job Card", jc.name, "contact_email", None)
+		with self.assertRaisesRegex(frappe.ValidationError, "no customer email"):
+			send_estimate(jc.name)

@@ -19,3 +19,12 @@ def validate_status_untouched(doc, initial: str, message: str):
 	old = before.status if before else initial
 	if doc.status != old and not doc.flags.status_change:
 		frappe.throw(message)
+
+
+def default_contact(doc):
+	"""Fill the document's contact_mobile / contact_email from its customer where empty."""
+	if doc.contact_mobile and doc.contact_email:
+		return
+	customer = frappe.db.get_value("Customer", doc.customer, ["mobile_no", "email_id"], as_dict=True) or {}
+	doc.contact_mobile = doc.contact_mobile or customer.get("mobile_no")
+	doc.contact_email = doc.contact_email or customer.get("email_id")

@@ -10,7 +10,11 @@ from frappe.utils import add_to_date, flt, get_datetime, getdate, now_datetime
 
 from aftersales_dms.booking.capacity import check_booking, lock_resources
 from aftersales_dms.booking.recall import open_campaigns_for
-from aftersales_dms.controllers.guards import validate_status_untouched, validate_vehicle_owner
+from aftersales_dms.controllers.guards import (
+	default_contact,
+	validate_status_untouched,
+	validate_vehicle_owner,
+)
 
 PHONE = re.compile(r"^\+?[0-9]{7,15}$")
 
@@ -48,12 +52,9 @@ class ServiceAppointment(Document):
 
 	def set_contact(self):
 		"""Confirmations and reminders go to the appointment's contact, defaulting to the customer's."""
-		customer = (
-			frappe.db.get_value("Customer", self.customer, ["mobile_no", "email_id"], as_dict=True) or {}
-		)
-		mobile = self.contact_mobile or customer.get("mobile_no") or ""
-		self.contact_mobile = re.sub(r"[\s\-().]", "", mobile) or None
-		self.contact_email = (self.contact_email or customer.get("email_id") or "").strip() or None
+		default_contact(self)
+		self.contact_mobile = re.sub(r"[\s\-().]", "", self.contact_mobile or "") or None
+		self.contact_email = (self.contact_email or "").strip() or None
 		if self.contact_email:
 			frappe.utils.validate_email_address(self.contact_email, throw=True)
 		if self.contact_mobile and not PHONE.match(self.contact_mobile):

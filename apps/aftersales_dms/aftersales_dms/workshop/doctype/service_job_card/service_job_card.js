@@ -17,6 +17,13 @@ frappe.ui.form.on("Service Job Card", {
 				__("Create")
 			);
 		}
+		if (frm.doc.estimate && frm.doc.contact_email) {
+			frm.add_custom_button(__("Email Estimate"), () =>
+				frappe.call({ method: "aftersales_dms.billing.approval.send_estimate", args: { job_card: frm.doc.name }, freeze: true })
+					.then(() => { frappe.show_alert(__("Estimate emailed to {0}", [frm.doc.contact_email])); frm.reload_doc(); }),
+				__("Create")
+			);
+		}
 		if (frm.doc.estimate) {
 			frm.add_custom_button(__("Customer Approval Link"), () =>
 				frm.call({ method: "aftersales_dms.billing.approval.make_approval_link", args: { job_card: frm.doc.name } }).then(({ message }) => {

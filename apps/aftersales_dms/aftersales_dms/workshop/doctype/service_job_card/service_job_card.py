@@ -9,7 +9,11 @@ from frappe.utils import flt, now_datetime, time_diff_in_hours
 from aftersales_dms.billing.approval import approval_fields_untouched
 from aftersales_dms.booking.recall import open_campaigns_for
 from aftersales_dms.controllers.dealer import dealer_users
-from aftersales_dms.controllers.guards import validate_status_untouched, validate_vehicle_owner
+from aftersales_dms.controllers.guards import (
+	default_contact,
+	validate_status_untouched,
+	validate_vehicle_owner,
+)
 
 PRICE_LIST = "Standard Selling"
 
@@ -65,6 +69,7 @@ class ServiceJobCard(Document):
 	def validate(self):
 		self.validate_status_untouched()
 		self.validate_vehicle_owner()
+		default_contact(self)
 		self.validate_check_in()
 		self.validate_labour()
 		self.validate_assignment_and_clock()
