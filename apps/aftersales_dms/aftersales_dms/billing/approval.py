@@ -15,7 +15,7 @@ from datetime import timedelta
 import frappe
 from frappe import _
 from frappe.rate_limiter import rate_limit
-from frappe.utils import cint, get_datetime, get_url, now_datetime
+from frappe.utils import cint, get_url, now_datetime
 from frappe.utils.password import get_encryption_key
 
 LINK_VALID_HOURS = 72
@@ -35,13 +35,13 @@ def _digest(nonce: str) -> str:
 	return hashlib.sha256(nonce.encode()).hexdigest()
 
 
-def make_token(job_card: str, quotation: str, valid_hours: float = LINK_VALID_HOURS) -> tuple[str, str]:
-	"""Return (token, nonce digest) for the job card's current estimate."""
+def make_token(job_card: str, quotation: str, valid_hours: float = LINK_VALID_HOURS):
+	"""Return (token, nonce digest, expiry) for the job card's current estimate."""
 	nonce = secrets.token_urlsafe(16)
-	expires = int((now_datetime() + timedelta(hours=valid_hours)).timestamp())
-	payload = f"{job_card}|{quotation}|{expires}|{nonce}"
+	expires = (now_datetime() + timedelta(hours=valid_hours)).replace(microsecond=0)
+	payload = f"{job_card}|{quotation}|{int(expires.timestamp())}|{nonce}"
 	encoded = base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=")
-	return f"{encoded}.{_sign(payload)}", _digest(nonce)
+	return f"{encoded}.{_sign(payload)}", _digest(nonce), expires
 
 
 @frappe.whitelist(methods=["POST"])
@@ -50,8 +50,7 @@ def make_approval_link(job_card: str) -> str:
 	jc.check_permission("write")
 	if not jc.estimate or frappe.db.get_value("Quotation", jc.estimate, "docstatus") != 1:
 		frappe.throw(_("Make the estimate first."))
-	token, digest = make_token(jc.name, jc.estimate)
-	expires = now_datetime() + timedelta(hours=LINK_VALID_HOURS)
+	token, digest, expires = make_token(jc.name, jc.estimate)
 	frappe.db.set_value(
 		"Service Job Card",
 		jc.name,
@@ -151,10 +150,6 @@ def approval_fields_untouched(jc):
 	new_rows_decided = {k for k, v in now[3].items() if k not in old[3] and v}
 	if now[1:3] != old[1:3] or changed_rows or new_rows_decided:
 		frappe.throw(_("Customer decisions are recorded only through the approval link."))
-
-
-def link_expiry_display(jc) -> str:
-	return str(get_datetime(jc.approval_link_expires)) if jc.approval_link_expires else ""
 
 
 @frappe.whitelist(methods=["POST"])

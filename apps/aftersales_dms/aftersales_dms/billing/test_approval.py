@@ -54,7 +54,7 @@ class TestEstimateApproval(FrappeTestCase):
 		for bad in (f"{encoded}.{'0' * 64}", f"{encoded[:-2]}xx.{signature}", "garbage", "", f"{encoded}"):
 			with self.subTest(bad=bad), self.assertRaises(InvalidApprovalLink):
 				read_token(bad)
-		expired, digest = make_token(jc.name, jc.estimate, valid_hours=-1)
+		expired, digest, _expires = make_token(jc.name, jc.estimate, valid_hours=-1)
 		frappe.db.set_value("Service Job Card", jc.name, "approval_nonce", digest)
 		with self.assertRaises(InvalidApprovalLink):
 			read_token(expired)

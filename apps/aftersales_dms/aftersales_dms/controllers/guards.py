@@ -3,6 +3,12 @@
 import frappe
 from frappe import _
 
+MANAGER_ROLES = ("Workshop Manager", "System Manager")
+
+
+def has_any_role(roles) -> bool:
+	return bool(set(roles) & set(frappe.get_roles()))
+
 
 def validate_vehicle_owner(vehicle: str | None, customer: str | None):
 	"""A document's vehicle must belong to its customer."""

@@ -18,6 +18,7 @@ from frappe.model.document import Document
 from frappe.utils import add_days, flt, today
 
 from aftersales_dms.controllers.dealer import dealer_users
+from aftersales_dms.controllers.guards import has_any_role
 
 PARTS_ROLES = ("Parts Manager", "System Manager")
 
@@ -268,7 +269,7 @@ def start_locked_transaction():
 
 
 def check_parts_role():
-	if not set(PARTS_ROLES) & set(frappe.get_roles()):
+	if not has_any_role(PARTS_ROLES):
 		frappe.throw(_("Only a Parts Manager issues and returns parts."), frappe.PermissionError)
 
 

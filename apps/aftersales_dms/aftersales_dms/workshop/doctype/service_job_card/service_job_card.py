@@ -10,7 +10,9 @@ from aftersales_dms.billing.approval import approval_fields_untouched
 from aftersales_dms.booking.recall import open_campaigns_for
 from aftersales_dms.controllers.dealer import dealer_users
 from aftersales_dms.controllers.guards import (
+	MANAGER_ROLES,
 	default_contact,
+	has_any_role,
 	validate_status_untouched,
 	validate_vehicle_owner,
 )
@@ -131,7 +133,7 @@ class ServiceJobCard(Document):
 		before = self.get_doc_before_save()
 		if before:
 			old = {r.name: r for r in before.labour}
-			manager = bool({"Workshop Manager", "System Manager"} & set(frappe.get_roles()))
+			manager = has_any_role(MANAGER_ROLES)
 			for row in self.labour:
 				prev = old.get(row.name)
 				if prev and prev.technician != row.technician:
@@ -326,7 +328,7 @@ def workshop_managers(company: str) -> list[str]:
 
 def check_clocking_user(technician: str):
 	"""Technicians clock their own work; a Workshop Manager may clock for anyone."""
-	if {"Workshop Manager", "System Manager"} & set(frappe.get_roles()):
+	if has_any_role(MANAGER_ROLES):
 		return
 	if frappe.db.get_value("Service Technician", technician, "user") != frappe.session.user:
 		frappe.throw(
