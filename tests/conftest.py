@@ -12,8 +12,27 @@ from dmstest import ARTIFACTS, BENCH, SITE, free_port
 
 @pytest.fixture(scope="session")
 def server():
-	"""`bench --site <test site> serve` on a free loopback port, stopped after the session."""
-	port = free_port()
+	"""`bench --site <test site> serve` on a free loopback port, with Frappe's realtime (socket.io)
+	server beside it on another, stopped after the session."""
+	from frappe.installer import update_site_config
+
+	site_config = os.path.join(BENCH, "sites", SITE, "site_config.json")
+	port, socketio_port = free_port(), free_port()
+	# the desk connects to socket.io on this port (dev-server mode: same host, own port)
+	update_site_config("socketio_port", socketio_port, site_config_path=site_config)
+	socketio_log = open(os.path.join(ARTIFACTS, "test-socketio.log"), "w")
+	socketio = subprocess.Popen(
+		["node", os.path.join(BENCH, "apps", "frappe", "socketio.js")],
+		cwd=BENCH,
+		env={
+			**os.environ,
+			"FRAPPE_BENCH_ROOT": BENCH,
+			"FRAPPE_SITE": SITE,
+			"FRAPPE_SOCKETIO_PORT": str(socketio_port),
+		},
+		stdout=socketio_log,
+		stderr=subprocess.STDOUT,
+	)
 	log = open(os.path.join(ARTIFACTS, "test-server.log"), "w")
 	proc = subprocess.Popen(
 		[
@@ -29,6 +48,7 @@ def server():
 			"--noreload",
 		],
 		cwd=os.path.join(BENCH, "sites"),
+		env={**os.environ, "DEV_SERVER": "1"},
 		stdout=log,
 		stderr=subprocess.STDOUT,
 	)
@@ -46,18 +66,18 @@ def server():
 		proc.kill()
 		raise RuntimeError(f"test server did not answer within 60 s; see {log.name}")
 	# the site's public URL is this server: links in emails and wkhtmltopdf's asset fetches use it
-	from frappe.installer import update_site_config
-
-	site_config = os.path.join(BENCH, "sites", SITE, "site_config.json")
 	update_site_config("host_name", url, site_config_path=site_config)
 	yield url
 	update_site_config("host_name", "None", site_config_path=site_config)
-	proc.terminate()
-	try:
-		proc.wait(10)
-	except subprocess.TimeoutExpired:
-		proc.kill()
+	update_site_config("socketio_port", "None", site_config_path=site_config)
+	for p in (proc, socketio):
+		p.terminate()
+		try:
+			p.wait(10)
+		except subprocess.TimeoutExpired:
+			p.kill()
 	log.close()
+	socketio_log.close()
 
 
 @pytest.fixture(scope="session")

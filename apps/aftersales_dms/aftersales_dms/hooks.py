@@ -35,7 +35,14 @@ scheduler_events = {
 
 doc_events = {
 	"Stock Entry": {
-		"on_submit": "aftersales_dms.parts.doctype.parts_request.parts_request.on_stock_entry_change",
+		"on_submit": [
+			"aftersales_dms.parts.doctype.parts_request.parts_request.on_stock_entry_change",
+			"aftersales_dms.workshop.status.on_stock_received",
+		],
 		"on_cancel": "aftersales_dms.parts.doctype.parts_request.parts_request.on_stock_entry_change",
 	},
+	# parts arriving wake job cards that wait for them
+	"Purchase Receipt": {"on_submit": "aftersales_dms.workshop.status.on_stock_received"},
+	"Purchase Invoice": {"on_submit": "aftersales_dms.workshop.status.on_stock_received"},
+	"Stock Reconciliation": {"on_submit": "aftersales_dms.workshop.status.on_stock_received"},
 }

@@ -136,6 +136,53 @@ def get_custom_fields():
 				"hidden": 1,
 			},
 		],
+		"Sales Invoice": [
+			{
+				"fieldname": "dms_section",
+				"fieldtype": "Section Break",
+				"label": "Service",
+				"insert_after": "customer_name",
+				"collapsible": 1,
+			},
+			{
+				"fieldname": "dms_service_job_card",
+				"fieldtype": "Link",
+				"label": "Service Job Card",
+				"options": "Service Job Card",
+				"insert_after": "dms_section",
+				"read_only": 1,
+				"search_index": 1,
+			},
+			{
+				"fieldname": "dms_vehicle",
+				"fieldtype": "Link",
+				"label": "Vehicle",
+				"options": "Customer Vehicle",
+				"insert_after": "dms_service_job_card",
+				"read_only": 1,
+			},
+			{
+				"fieldname": "dms_column_break",
+				"fieldtype": "Column Break",
+				"insert_after": "dms_vehicle",
+			},
+			{
+				"fieldname": "dms_odometer",
+				"fieldtype": "Int",
+				"label": "Odometer",
+				"insert_after": "dms_column_break",
+				"read_only": 1,
+			},
+			{
+				"fieldname": "dms_bill_to",
+				"fieldtype": "Select",
+				"label": "Service Billing",
+				"options": "\nCustomer\nWarranty\nInternal",
+				"insert_after": "dms_odometer",
+				"read_only": 1,
+				"description": "Which part of the job card this invoice bills",
+			},
+		],
 		"Material Request": [
 			{
 				"fieldname": "dms_service_job_card",
@@ -262,6 +309,12 @@ def make_notifications():
 			doc.insert(ignore_permissions=True, set_name=row["name"])
 
 
+def make_workflow():
+	from aftersales_dms.workshop.status import make_workflow
+
+	make_workflow()
+
+
 def after_install():
 	"""Everything here is idempotent and creates only what is missing, so migrate runs it too."""
 	make_roles()
@@ -269,6 +322,7 @@ def after_install():
 	make_item_groups()
 	make_standard_inspection_data()
 	make_notifications()
+	make_workflow()
 	make_role_permissions()
 
 

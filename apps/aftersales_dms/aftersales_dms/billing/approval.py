@@ -18,6 +18,8 @@ from frappe.rate_limiter import rate_limit
 from frappe.utils import cint, get_url, now_datetime
 from frappe.utils.password import get_encryption_key
 
+from aftersales_dms.controllers.guards import check_job_card_editor
+
 LINK_VALID_HOURS = 72
 INVALID = "This approval link is invalid, has expired or has already been used."
 DECISIONS = ("Approved", "Declined")
@@ -47,7 +49,7 @@ def make_token(job_card: str, quotation: str, valid_hours: float = LINK_VALID_HO
 @frappe.whitelist(methods=["POST"])
 def make_approval_link(job_card: str) -> str:
 	jc = frappe.get_doc("Service Job Card", job_card)
-	jc.check_permission("write")
+	check_job_card_editor(jc)
 	if not jc.estimate or frappe.db.get_value("Quotation", jc.estimate, "docstatus") != 1:
 		frappe.throw(_("Make the estimate first."))
 	token, digest, expires = make_token(jc.name, jc.estimate)
@@ -156,7 +158,7 @@ def approval_fields_untouched(jc):
 def send_estimate(job_card: str) -> str:
 	"""Email the estimate (Quotation PDF, rendered by wkhtmltopdf) with a fresh approval link."""
 	jc = frappe.get_doc("Service Job Card", job_card)
-	jc.check_permission("write")
+	check_job_card_editor(jc)
 	if not jc.contact_email:
 		frappe.throw(_("The job card has no customer email; add one or share the approval link another way."))
 	link = make_approval_link(jc.name)

@@ -11,6 +11,8 @@ import frappe
 from frappe import _
 from frappe.utils import add_days, flt, today
 
+from aftersales_dms.controllers.guards import check_job_card_editor
+
 ESTIMATE_VALID_DAYS = 15
 
 
@@ -24,7 +26,7 @@ def dealer_tax_template(company: str) -> str | None:
 def make_estimate(job_card: str) -> str:
 	"""Create and submit the Quotation for a job card; returns its name."""
 	jc = frappe.get_doc("Service Job Card", job_card)
-	jc.check_permission("write")
+	check_job_card_editor(jc)
 	if jc.status in ("Ready for Pickup", "Delivered", "Cancelled"):
 		frappe.throw(_("Job card {0} is {1}: no new estimate.").format(jc.name, jc.status))
 	if not (jc.labour or jc.parts):

@@ -4,6 +4,8 @@ import frappe
 from frappe import _
 
 MANAGER_ROLES = ("Workshop Manager", "System Manager")
+# who edits a job card's content (technicians and QC supervisors only move its status)
+EDITOR_ROLES = ("Service Advisor", "Workshop Manager", "OEM Admin", "System Manager")
 
 
 def has_any_role(roles) -> bool:
@@ -34,3 +36,12 @@ def default_contact(doc):
 	customer = frappe.db.get_value("Customer", doc.customer, ["mobile_no", "email_id"], as_dict=True) or {}
 	doc.contact_mobile = doc.contact_mobile or customer.get("mobile_no")
 	doc.contact_email = doc.contact_email or customer.get("email_id")
+
+
+def check_job_card_editor(job_card):
+	"""Estimates and approval links are the advisors' and managers' (write access to this job card)."""
+	job_card.check_permission("write")
+	if not has_any_role(EDITOR_ROLES):
+		frappe.throw(
+			_("Only a Service Advisor or Workshop Manager can do this on a job card."), frappe.PermissionError
+		)

@@ -19,6 +19,7 @@ from frappe.utils import add_days, flt, today
 
 from aftersales_dms.controllers.dealer import dealer_users
 from aftersales_dms.controllers.guards import has_any_role
+from aftersales_dms.workshop.status import on_parts_short
 
 PARTS_ROLES = ("Parts Manager", "System Manager")
 
@@ -118,6 +119,8 @@ class PartsRequest(Document):
 			self.make_transfer(to_issue, self.store_warehouse, self.wip_warehouse)
 		self.raise_shortage(shortages)
 		self.update_quantities()
+		if shortages:
+			on_parts_short(self.service_job_card, shortages)
 		return {"issued": to_issue, "shortages": shortages, "material_request": self.material_request}
 
 	@frappe.whitelist(methods=["POST"])
@@ -312,8 +315,13 @@ def on_stock_entry_change(doc, method=None):
 
 @frappe.whitelist()
 def make_parts_request(source_name: str, target_doc=None):
-	"""Parts request from a job card's part lines (unsaved draft)."""
+	"""Parts request from a job card's part lines (unsaved draft, with the dealer's warehouses)."""
 	from frappe.model.mapper import get_mapped_doc
+
+	def postprocess(source, target):
+		target.store_warehouse, target.wip_warehouse = frappe.get_cached_value(
+			"Company", source.company, ["dms_parts_warehouse", "dms_wip_warehouse"]
+		)
 
 	return get_mapped_doc(
 		"Service Job Card",
@@ -332,4 +340,5 @@ def make_parts_request(source_name: str, target_doc=None):
 			},
 		},
 		target_doc,
+		postprocess,
 	)

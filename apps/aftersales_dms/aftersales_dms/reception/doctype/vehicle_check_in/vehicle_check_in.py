@@ -172,9 +172,10 @@ def make_job_card(source_name: str, target_doc=None):
 			appt = frappe.db.get_value(
 				"Service Appointment",
 				source.service_appointment,
-				["contact_mobile", "contact_email", "technician"],
+				["contact_mobile", "contact_email", "technician", "service_bay"],
 				as_dict=True,
 			)
+			target.service_bay = appt.service_bay
 			target.contact_mobile = appt.contact_mobile or target.contact_mobile
 			target.contact_email = appt.contact_email or target.contact_email
 		else:

@@ -9,6 +9,10 @@ frappe.ui.form.on("Service Job Card", {
 	},
 	refresh(frm) {
 		aftersales_dms.show_recall_banner(frm);
+		if (!frm.is_new()) frm.add_custom_button(__("Workshop Board"), () => frappe.set_route("workshop-board"));
+		if (frm.doc.status === "Quality Check" && frm.doc.qc_items?.length) {
+			frm.dashboard.set_headline(__("Quality Check: verify each checklist item below and save, then Pass QC (or write QC Remarks and Fail QC) from Actions."));
+		}
 		if (frm.is_new() || ["Ready for Pickup", "Delivered", "Cancelled"].includes(frm.doc.status)) return;
 		if ((frm.doc.labour || []).length || (frm.doc.parts || []).length) {
 			frm.add_custom_button(frm.doc.estimate ? __("New Estimate") : __("Estimate"), () =>
@@ -66,7 +70,7 @@ frappe.ui.form.on("Service Job Card", {
 				__("Workshop")
 			);
 		}
-		for (const [action, label] of [["start_work", __("Start Work")], ["pause_work", __("Pause Work")], ["finish_work", __("Finish Work")]]) {
+		for (const [action, label] of [["start_work", __("Clock On")], ["pause_work", __("Pause")], ["finish_work", __("Clock Off")]]) {
 			frm.add_custom_button(label, () => pick(label, (line) => frm.call(action, { labour_line: line }).then(() => frm.reload_doc())), __("Job Clock"));
 		}
 	},

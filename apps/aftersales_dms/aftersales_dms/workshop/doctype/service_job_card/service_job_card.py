@@ -4,18 +4,19 @@
 import frappe
 from frappe import _
 from frappe.model.document import Document
-from frappe.utils import flt, now_datetime, time_diff_in_hours
+from frappe.utils import flt, get_datetime, now_datetime, time_diff_in_hours
 
 from aftersales_dms.billing.approval import approval_fields_untouched
 from aftersales_dms.booking.recall import open_campaigns_for
 from aftersales_dms.controllers.dealer import dealer_users
 from aftersales_dms.controllers.guards import (
+	EDITOR_ROLES,
 	MANAGER_ROLES,
 	default_contact,
 	has_any_role,
-	validate_status_untouched,
 	validate_vehicle_owner,
 )
+from aftersales_dms.workshop import status
 
 PRICE_LIST = "Standard Selling"
 
@@ -69,7 +70,7 @@ def add_recall_lines(job_card, vehicle: str, company: str):
 
 class ServiceJobCard(Document):
 	def validate(self):
-		self.validate_status_untouched()
+		self.validate_editor()
 		self.validate_vehicle_owner()
 		default_contact(self)
 		self.validate_check_in()
@@ -77,12 +78,30 @@ class ServiceJobCard(Document):
 		self.validate_assignment_and_clock()
 		self.validate_parts()
 		approval_fields_untouched(self)
+		status.validate_qc_items(self)
+		status.validate_status(self)
 		self.set_totals()
 
-	def validate_status_untouched(self):
-		validate_status_untouched(
-			self, "Open", _("The job card's status changes only through its workflow actions.")
-		)
+	def validate_workflow(self):
+		# the system's own moves (Waiting for Parts in and out) are not workflow actions;
+		# status.validate_status checks them instead
+		if not self.flags.system_transition:
+			super().validate_workflow()
+
+	def validate_editor(self):
+		"""Technicians and Quality Supervisors may save a job card only to move its status (workflow
+		actions) and fill in the QC checklist; everything else is the advisors' and managers'."""
+		before = self.get_doc_before_save()
+		if not before or self.flags.ignore_permissions or has_any_role(EDITOR_ROLES):
+			return
+		changed = changed_fields(self, before, ignore=LIMITED_EDITOR_FIELDS)
+		if changed:
+			frappe.throw(
+				_(
+					"Your role may change only the status and the QC checklist of a job card, not: {0}."
+				).format(", ".join(_(self.meta.get_label(f)) for f in changed)),
+				frappe.PermissionError,
+			)
 
 	def validate_vehicle_owner(self):
 		validate_vehicle_owner(self.vehicle, self.customer)
@@ -208,6 +227,14 @@ class ServiceJobCard(Document):
 		self.parts_total = sum(flt(r.amount) for r in self.parts)
 		self.grand_total = self.labour_total + self.parts_total
 
+	@property
+	def sms_gateway_configured(self) -> bool:
+		"""Used by the shipped SMS notifications' conditions."""
+		return bool(frappe.db.get_single_value("SMS Settings", "sms_gateway_url"))
+
+	def on_update(self):
+		status.publish_board_update(self)
+
 	def after_insert(self):
 		if self.vehicle_check_in:
 			frappe.db.set_value("Vehicle Check In", self.vehicle_check_in, "service_job_card", self.name)
@@ -312,7 +339,7 @@ class ServiceJobCard(Document):
 		self.save()
 
 	def check_not_closed(self):
-		if self.status in ("Ready for Pickup", "Delivered", "Cancelled"):
+		if self.status in status.CLOSED:
 			frappe.throw(
 				_("Job card {0} is {1}: its labour can no longer change.").format(self.name, self.status)
 			)
@@ -320,6 +347,54 @@ class ServiceJobCard(Document):
 	def on_trash(self):
 		if self.vehicle_check_in:
 			frappe.db.set_value("Vehicle Check In", self.vehicle_check_in, "service_job_card", None)
+
+
+# fields the system sets while a limited editor saves (status moves, QC round)
+LIMITED_EDITOR_FIELDS = {
+	"status",
+	"status_log",
+	"held_from",
+	"qc_items",
+	"qc_remarks",
+	"qc_result",
+	"qc_by",
+	"qc_on",
+}
+IGNORED = {"modified", "modified_by", "creation", "owner", "idx", "docstatus", "parent", "parentfield"}
+
+
+def changed_fields(doc, before, ignore=()) -> list[str]:
+	"""Fields (and tables) whose values differ between doc and before, types normalised."""
+
+	def norm(df, value):
+		if df.fieldtype in ("Int", "Float", "Currency", "Percent", "Check"):
+			return flt(value)
+		if df.fieldtype in ("Date", "Datetime") and value:
+			return str(get_datetime(value))
+		return str(value) if value not in (None, "") else ""
+
+	def row_state(meta, row):
+		return [
+			(df.fieldname, norm(df, row.get(df.fieldname)))
+			for df in meta.fields
+			if df.fieldtype not in ("Section Break", "Column Break", "Tab Break", "HTML", "Button")
+		]
+
+	changed = []
+	for df in doc.meta.fields:
+		if df.fieldname in ignore or df.fieldname in IGNORED:
+			continue
+		if df.fieldtype in ("Section Break", "Column Break", "Tab Break", "HTML", "Button"):
+			continue
+		if df.fieldtype == "Table":
+			child = frappe.get_meta(df.options)
+			now = [(r.name, row_state(child, r)) for r in doc.get(df.fieldname)]
+			old = [(r.name, row_state(child, r)) for r in before.get(df.fieldname)]
+			if now != old:
+				changed.append(df.fieldname)
+		elif norm(df, doc.get(df.fieldname)) != norm(df, before.get(df.fieldname)):
+			changed.append(df.fieldname)
+	return changed
 
 
 def workshop_managers(company: str) -> list[str]:

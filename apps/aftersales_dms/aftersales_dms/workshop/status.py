@@ -1,0 +1,388 @@
+"""The job card's status: an editable Frappe Workflow on top, fixed guards underneath.
+
+The Workflow "Service Job Card" (created once from data/job_card_workflow.json, then the OEM
+admin's to edit in the desk) decides which actions exist and which role may take them. Whatever
+the workflow says, the controller refuses a status the job is not ready for (GUARDS below) and
+records every change, with the time spent in the status it left, in the status history.
+
+Two moves belong to the system, not to the workflow: a parts shortage puts the job in Waiting
+for Parts, and the arrival of the parts puts it back where it was (system_transition).
+"""
+
+import json
+import os
+
+import frappe
+from frappe import _
+from frappe.utils import flt, now_datetime, time_diff_in_hours
+
+WORKFLOW = "Service Job Card"
+INITIAL = "Open"
+ACTIVE = ("Open", "In Progress", "Awaiting Approval", "Repairing")
+CLOSED = ("Ready for Pickup", "Delivered", "Cancelled")
+HOLDS = ("On Hold", "Waiting for Parts")
+SYSTEM_MOVES = {
+	"Waiting for Parts": ACTIVE,  # a shortage, from any working status
+	"*": ("Waiting for Parts",),  # parts arrived: back to held_from
+}
+
+
+KANBAN_BOARD = "Workshop"
+KANBAN_COLOURS = {
+	"Awaiting Approval": "Orange",
+	"Quality Check": "Orange",
+	"Ready for Pickup": "Green",
+	"Delivered": "Gray",
+	"Waiting for Parts": "Red",
+	"Cancelled": "Red",
+	"On Hold": "Gray",
+}
+
+
+class JobCardStatusError(frappe.ValidationError):
+	pass
+
+
+def _refuse(message):
+	frappe.throw(message, JobCardStatusError, title=_("Not yet"))
+
+
+# ---- guards: what must be true for a job card to enter a status, whoever moves it
+def guard_awaiting_approval(doc, old):
+	if not doc.estimate or not doc.approval_status:
+		_refuse(_("Make the estimate and send it to the customer (email or approval link) first."))
+
+
+def guard_repairing(doc, old):
+	if doc.approval_status not in ("Approved", "Partly Approved"):
+		_refuse(
+			_("The customer has not approved the estimate (approval: {0}).").format(
+				_(doc.approval_status or "not requested")
+			)
+		)
+	missing = [
+		f"{flt(r.qty) - flt(r.issued_qty):g} x {r.item_code}"
+		for r in doc.parts
+		if r.customer_decision != "Declined" and flt(r.issued_qty) < flt(r.qty)
+	]
+	if missing:
+		_refuse(_("Parts not issued yet: {0}.").format(", ".join(missing)))
+
+
+def guard_quality_check(doc, old):
+	open_lines = [
+		f"{r.idx}. {r.item_name or r.item_code} ({_(r.work_status or 'Not Started')})"
+		for r in doc.labour
+		if r.customer_decision != "Declined" and r.work_status != "Done"
+	]
+	if open_lines:
+		_refuse(_("Labour not finished on the job clock: {0}.").format(", ".join(open_lines)))
+
+
+def guard_ready_for_pickup(doc, old):
+	if old != "Quality Check":
+		_refuse(_("Only a passed quality check makes the vehicle ready for pickup."))
+	pending = [r.check_item for r in doc.qc_items if not r.verified]
+	if not doc.qc_items or pending:
+		_refuse(_("QC checklist items not verified: {0}.").format(", ".join(pending) or _("none loaded")))
+
+
+def guard_failed_qc(doc, old):
+	if old == "Quality Check" and not (doc.qc_remarks or "").strip():
+		_refuse(_("Write in QC Remarks why the job fails QC; it goes back to the technicians."))
+
+
+def guard_delivered(doc, old):
+	invoice = frappe.db.get_value(
+		"Sales Invoice", {"dms_service_job_card": doc.name, "docstatus": 1, "is_return": 0}, "name"
+	)
+	if not invoice:
+		_refuse(_("Invoice the job card before delivering the vehicle."))
+
+
+def guard_cancelled(doc, old):
+	if any(flt(r.issued_qty) > 0 for r in doc.parts):
+		_refuse(_("Return the issued parts before cancelling the job card."))
+	if any(not t.to_time for t in doc.time_logs):
+		_refuse(_("A technician is still clocked on this job card."))
+
+
+def guard_resume(doc, old):
+	if doc.status != doc.held_from:
+		_refuse(_("The job card resumes in {0}, where it was put on hold.").format(_(doc.held_from or "?")))
+
+
+GUARDS = {
+	"Awaiting Approval": [guard_awaiting_approval],
+	"Repairing": [guard_repairing, guard_failed_qc],
+	"Quality Check": [guard_quality_check],
+	"Ready for Pickup": [guard_ready_for_pickup],
+	"Delivered": [guard_delivered],
+	"Cancelled": [guard_cancelled],
+}
+
+
+def validate_status(doc):
+	"""Called from the job card's validate: check and record a status change."""
+	before = doc.get_doc_before_save()
+	old = before.status if before else INITIAL
+	if before and _log_rows(doc) != _log_rows(before):
+		frappe.throw(_("The status history is written by the system only."))
+	if not before:
+		if doc.status != INITIAL:
+			frappe.throw(_("A new job card starts as {0}.").format(_(INITIAL)))
+		doc.set("status_log", [])
+		return
+	if doc.status == old:
+		return
+	new = doc.status
+	system = doc.flags.system_transition
+	if system:
+		allowed = SYSTEM_MOVES.get(new, ()) + (SYSTEM_MOVES["*"] if new == before.held_from else ())
+		if old not in allowed:
+			frappe.throw(_("The system cannot move a job card from {0} to {1}.").format(old, new))
+	elif not frappe.get_all("Workflow", filters={"document_type": doc.doctype, "is_active": 1}, limit=1):
+		frappe.throw(
+			_("The job card's status changes only through its workflow, and no workflow is active for it."),
+			JobCardStatusError,
+		)
+	if old in HOLDS and new != "Cancelled":
+		guard_resume(doc, old)  # back where it was: it passed that status's guards already
+	else:
+		for guard in GUARDS.get(new, ()):
+			guard(doc, old)
+	on_enter(doc, old, new)
+	previous = doc.status_log[-1].changed_on if doc.status_log else doc.creation
+	now = now_datetime()
+	doc.append(
+		"status_log",
+		{
+			"from_status": old,
+			"to_status": new,
+			"changed_on": now,
+			"changed_by": frappe.session.user,
+			"hours_in_from_status": flt(time_diff_in_hours(now, previous), 2) if previous else 0,
+			"remarks": system if isinstance(system, str) else _status_remarks(doc, old, new),
+		},
+	)
+
+
+def _status_remarks(doc, old, new):
+	if old == "Quality Check" and new == "Repairing":
+		return _("QC failed: {0}").format(doc.qc_remarks.strip())
+	return None
+
+
+def _log_rows(doc):
+	return [
+		(r.from_status, r.to_status, str(r.changed_on), r.changed_by, r.remarks or "") for r in doc.status_log
+	]
+
+
+def on_enter(doc, old, new):
+	"""Side effects of entering a status that belong to the document itself."""
+	if new in HOLDS:
+		doc.held_from = old
+	elif old in HOLDS:
+		doc.held_from = None
+	if new == "Quality Check":
+		load_qc_checklist(doc)
+	if old == "Quality Check" and new in ("Ready for Pickup", "Repairing"):
+		doc.qc_result = "Passed" if new == "Ready for Pickup" else "Failed"
+		doc.qc_by = frappe.session.user
+		doc.qc_on = now_datetime()
+
+
+def load_qc_checklist(doc):
+	"""What the Quality Supervisor verifies: every inspection item found Red or Amber, and every
+	labour line the customer approved. A new QC round starts unverified."""
+	doc.set("qc_items", [])
+	doc.qc_remarks = None
+	if doc.vehicle_inspection:
+		for item in frappe.get_all(
+			"Vehicle Inspection Item",
+			filters={"parent": doc.vehicle_inspection, "result": ("in", ("Red", "Amber"))},
+			fields=["name", "section", "check_item", "result", "note"],
+			order_by="idx",
+		):
+			doc.append(
+				"qc_items",
+				{
+					"check_item": f"{item.section}: {item.check_item}" if item.section else item.check_item,
+					"source": "Inspection",
+					"inspection_result": item.result,
+					"reference": item.name,
+				},
+			)
+	for row in doc.labour:
+		if row.customer_decision != "Declined":
+			doc.append(
+				"qc_items",
+				{
+					"check_item": row.item_name or row.item_code,
+					"source": "Labour",
+					"reference": row.name,
+				},
+			)
+
+
+def validate_qc_items(doc):
+	"""Only the QC checklist's verified/remarks change, only in Quality Check, only by QC roles."""
+	before = doc.get_doc_before_save()
+	if not before or doc.status != before.status:
+		return
+
+	def state(d):
+		return [(r.name, r.check_item, r.reference, r.verified, r.remarks or "") for r in d.qc_items]
+
+	def fixed(d):
+		return [(r.name, r.check_item, r.reference) for r in d.qc_items]
+
+	if fixed(doc) != fixed(before):
+		frappe.throw(_("The QC checklist is loaded by the system when the job enters Quality Check."))
+	if state(doc) != state(before) or (doc.qc_remarks or "") != (before.qc_remarks or ""):
+		if doc.status != "Quality Check":
+			frappe.throw(_("The QC checklist is filled in while the job card is in Quality Check."))
+		if not set(frappe.get_roles()) & {"Quality Supervisor", "Workshop Manager", "System Manager"}:
+			frappe.throw(_("Only a Quality Supervisor fills in the QC checklist."), frappe.PermissionError)
+
+
+# ---- system moves
+def system_transition(job_card: str, new: str, reason: str):
+	"""Move a job card as the system does (Waiting for Parts in and out), with the same guards."""
+	doc = frappe.get_doc("Service Job Card", job_card, for_update=True)
+	if doc.status == new:
+		return doc
+	doc.status = new
+	doc.flags.system_transition = reason
+	doc.flags.ignore_permissions = True
+	doc.save()
+	return doc
+
+
+def on_parts_short(job_card: str, shortages):
+	status = frappe.db.get_value("Service Job Card", job_card, "status")
+	if status in ACTIVE:
+		system_transition(
+			job_card,
+			"Waiting for Parts",
+			_("Parts short: {0}").format(", ".join(f"{q:g} x {i}" for i, q in shortages)),
+		)
+
+
+def parts_covered(job_card: str) -> bool:
+	"""True when the dealer's parts stores hold everything still to issue for this job card."""
+	rows = frappe.db.sql(
+		"""select i.item_code, pr.store_warehouse,
+			sum(i.qty - (i.issued_qty - i.returned_qty)) pending
+		from `tabParts Request Item` i join `tabParts Request` pr on pr.name = i.parent
+		where pr.service_job_card = %s and pr.docstatus = 1
+		group by i.item_code, pr.store_warehouse""",
+		job_card,
+		as_dict=True,
+	)
+	for row in rows:
+		if flt(row.pending) <= 0:
+			continue
+		actual = flt(
+			frappe.db.get_value(
+				"Bin", {"item_code": row.item_code, "warehouse": row.store_warehouse}, "actual_qty"
+			)
+		)
+		if actual < flt(row.pending):
+			return False
+	return True
+
+
+def on_stock_received(doc, method=None):
+	"""doc_events: stock came in (Purchase Receipt, Stock Entry, ...); wake job cards waiting for it."""
+	items = {row.item_code for row in doc.get("items") or []}
+	if not items:
+		return
+	waiting = frappe.db.sql(
+		"""select distinct pr.service_job_card from `tabParts Request` pr
+		join `tabParts Request Item` i on i.parent = pr.name
+		join `tabService Job Card` jc on jc.name = pr.service_job_card
+		where jc.status = 'Waiting for Parts' and pr.docstatus = 1 and pr.company = %s
+			and i.item_code in %s""",
+		(doc.company, tuple(items)),
+		pluck=True,
+	)
+	for job_card in waiting:
+		if parts_covered(job_card):
+			held_from = frappe.db.get_value("Service Job Card", job_card, "held_from") or "In Progress"
+			system_transition(job_card, held_from, _("Parts arrived ({0} {1})").format(doc.doctype, doc.name))
+			notify_parts_arrived(job_card)
+
+
+def notify_parts_arrived(job_card: str):
+	from frappe.desk.form.assign_to import add as assign
+
+	from aftersales_dms.parts.doctype.parts_request.parts_request import parts_managers
+
+	company = frappe.db.get_value("Service Job Card", job_card, "company")
+	managers = parts_managers(company)
+	if managers:
+		assign(
+			{
+				"assign_to": managers,
+				"doctype": "Service Job Card",
+				"name": job_card,
+				"description": _("Parts arrived for job card {0}: issue them").format(job_card),
+			},
+			ignore_permissions=True,
+		)
+
+
+# ---- the workflow record
+def workflow_definition() -> dict:
+	path = os.path.join(os.path.dirname(__file__), "data", "job_card_workflow.json")
+	with open(path) as f:
+		return json.load(f)
+
+
+def make_workflow():
+	"""Create the job card workflow (and its states and actions) once; never overwrite it."""
+	data = workflow_definition()
+	for state, style in data["state_styles"].items():
+		if not frappe.db.exists("Workflow State", state):
+			frappe.get_doc(
+				{"doctype": "Workflow State", "workflow_state_name": state, "style": style}
+			).insert(ignore_permissions=True)
+	for action in {t["action"] for t in data["workflow"]["transitions"]}:
+		if not frappe.db.exists("Workflow Action Master", action):
+			frappe.get_doc({"doctype": "Workflow Action Master", "workflow_action_name": action}).insert(
+				ignore_permissions=True
+			)
+	if not frappe.db.exists("Workflow", data["workflow"]["workflow_name"]):
+		frappe.get_doc({"doctype": "Workflow", **data["workflow"]}).insert(ignore_permissions=True)
+	if not frappe.db.exists("Kanban Board", KANBAN_BOARD):
+		# dragging a card sets the status through the same save: workflow and guards apply
+		frappe.get_doc(
+			{
+				"doctype": "Kanban Board",
+				"kanban_board_name": KANBAN_BOARD,
+				"reference_doctype": "Service Job Card",
+				"field_name": "status",
+				"show_labels": 1,
+				"fields": json.dumps(["registration_plate", "customer_name", "service_bay"]),
+				"columns": [
+					{
+						"column_name": s["state"],
+						"indicator": KANBAN_COLOURS.get(s["state"], "Blue"),
+						"status": "Archived" if s["state"] in ("Delivered", "Cancelled") else "Active",
+					}
+					for s in data["workflow"]["states"]
+				],
+			}
+		).insert(ignore_permissions=True)
+
+
+def publish_board_update(doc):
+	"""Tell open workshop boards of this dealer to refresh (they re-read with permissions)."""
+	frappe.publish_realtime(
+		"dms_workshop_board",
+		{"company": doc.company, "job_card": doc.name},
+		doctype=None,
+		after_commit=True,
+	)
