@@ -37,7 +37,9 @@ def load_demo(fixtures_dir: str | None = None) -> dict:
 	complete_setup(cfg["setup"], dealers[0])
 	setup.after_install()  # item groups need ERPNext's trees, which the setup wizard creates
 	companies = {d["abbr"]: make_dealer(d, cfg["setup"]) for d in dealers}
-	make_oem(cfg["oem"])
+	oem = make_oem(cfg["oem"])
+	for company in companies.values():
+		set_bill_to_parties(company, oem)
 	for row in cfg["vehicle_categories"]:
 		upsert("Vehicle Category", row["category_name"], row)
 	for skill, description in cfg["skills"]:
@@ -226,6 +228,32 @@ def make_oem(oem: dict):
 				"email_id": oem["email"],
 			}
 		).insert(ignore_permissions=True)
+	return frappe.db.get_value("Customer", {"customer_name": oem["customer_name"]})
+
+
+def set_bill_to_parties(company: str, oem_customer: str):
+	"""Warranty lines go to the OEM; internal lines to the dealer's own internal customer."""
+	internal = f"{company} (Internal)"
+	if not frappe.db.exists("Customer", {"customer_name": internal}):
+		frappe.get_doc(
+			{
+				"doctype": "Customer",
+				"customer_name": internal,
+				"customer_type": "Company",
+				"customer_group": "Commercial",
+				"territory": "All Territories",
+			}
+		).insert(ignore_permissions=True)
+	frappe.db.set_value(
+		"Company",
+		company,
+		{
+			"dms_oem_customer": oem_customer,
+			"dms_internal_customer": frappe.db.get_value("Customer", {"customer_name": internal}),
+			"dms_labour_billing": frappe.db.get_value("Company", company, "dms_labour_billing")
+			or "Sold Hours",
+		},
+	)
 
 
 def make_user(row: dict, companies: dict, password: str, extra_roles=()):

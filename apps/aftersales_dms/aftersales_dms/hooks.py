@@ -44,5 +44,14 @@ doc_events = {
 	# parts arriving wake job cards that wait for them
 	"Purchase Receipt": {"on_submit": "aftersales_dms.workshop.status.on_stock_received"},
 	"Purchase Invoice": {"on_submit": "aftersales_dms.workshop.status.on_stock_received"},
+	"Sales Invoice": {
+		"validate": "aftersales_dms.billing.invoice.validate_sales_invoice",
+		"on_submit": "aftersales_dms.billing.invoice.on_sales_invoice_change",
+		"on_cancel": "aftersales_dms.billing.invoice.on_sales_invoice_change",
+	},
+	"Payment Entry": {
+		"on_submit": "aftersales_dms.billing.invoice.on_payment_change",
+		"on_cancel": "aftersales_dms.billing.invoice.on_payment_change",
+	},
 	"Stock Reconciliation": {"on_submit": "aftersales_dms.workshop.status.on_stock_received"},
 }

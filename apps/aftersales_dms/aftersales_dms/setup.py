@@ -87,6 +87,31 @@ def get_custom_fields():
 				"description": "Parts issued to job cards wait here until invoiced",
 			},
 			{
+				"fieldname": "dms_oem_customer",
+				"fieldtype": "Link",
+				"label": "OEM (Warranty Bill-To)",
+				"options": "Customer",
+				"insert_after": "dms_wip_warehouse",
+				"description": "Warranty lines of job cards are invoiced to this customer",
+			},
+			{
+				"fieldname": "dms_internal_customer",
+				"fieldtype": "Link",
+				"label": "Internal Bill-To",
+				"options": "Customer",
+				"insert_after": "dms_oem_customer",
+				"description": "Internal lines (used cars, goodwill, demo fleet) are invoiced to this customer",
+			},
+			{
+				"fieldname": "dms_labour_billing",
+				"fieldtype": "Select",
+				"label": "Bill Labour By",
+				"options": "Sold Hours\nClocked Hours",
+				"default": "Sold Hours",
+				"insert_after": "dms_internal_customer",
+				"description": "Sold: the standard hours of each operation. Clocked: the hours technicians clocked",
+			},
+			{
 				"fieldname": "dms_slot_minutes",
 				"fieldtype": "Int",
 				"label": "Booking Slot (minutes)",
@@ -181,6 +206,16 @@ def get_custom_fields():
 				"insert_after": "dms_odometer",
 				"read_only": 1,
 				"description": "Which part of the job card this invoice bills",
+			},
+		],
+		"Sales Invoice Item": [
+			{
+				"fieldname": "dms_job_card_row",
+				"fieldtype": "Data",
+				"label": "Job Card Row",
+				"insert_after": "item_code",
+				"read_only": 1,
+				"hidden": 1,
 			},
 		],
 		"Material Request": [

@@ -93,11 +93,13 @@ def guard_failed_qc(doc, old):
 
 
 def guard_delivered(doc, old):
-	invoice = frappe.db.get_value(
-		"Sales Invoice", {"dms_service_job_card": doc.name, "docstatus": 1, "is_return": 0}, "name"
-	)
-	if not invoice:
+	from aftersales_dms.billing.invoice import check_deliverable
+
+	if not (doc.customer_invoice or doc.warranty_invoice or doc.internal_invoice):
 		_refuse(_("Invoice the job card before delivering the vehicle."))
+	problem = check_deliverable(doc)
+	if problem:
+		_refuse(problem)
 
 
 def guard_cancelled(doc, old):
@@ -187,6 +189,10 @@ def on_enter(doc, old, new):
 		doc.held_from = None
 	if new == "Quality Check":
 		load_qc_checklist(doc)
+	if new == "Delivered":
+		from aftersales_dms.billing.invoice import on_delivered
+
+		on_delivered(doc)
 	if old == "Quality Check" and new in ("Ready for Pickup", "Repairing"):
 		doc.qc_result = "Passed" if new == "Ready for Pickup" else "Failed"
 		doc.qc_by = frappe.session.user

@@ -13,6 +13,24 @@ frappe.ui.form.on("Service Job Card", {
 		if (frm.doc.status === "Quality Check" && frm.doc.qc_items?.length) {
 			frm.dashboard.set_headline(__("Quality Check: verify each checklist item below and save, then Pass QC (or write QC Remarks and Fail QC) from Actions."));
 		}
+		if (frm.doc.status === "Ready for Pickup") {
+			frm.add_custom_button(__("Invoices"), () =>
+				frappe.call({ method: "aftersales_dms.billing.invoice.make_invoices", args: { job_card: frm.doc.name }, freeze: true }).then(({ message }) => {
+					frm.reload_doc();
+					const names = Object.values(message);
+					if (names.length === 1) frappe.set_route("Form", "Sales Invoice", names[0]);
+					else frappe.msgprint(Object.entries(message).map(([who, name]) => `${__(who)}: <a href="/app/sales-invoice/${encodeURIComponent(name)}">${frappe.utils.escape_html(name)}</a>`).join("<br>"), __("Invoices"));
+				}),
+				__("Create")
+			);
+			if (frm.doc.outstanding_amount > 0 && !frm.doc.credit_override_by) {
+				frm.add_custom_button(__("Release on Credit"), () =>
+					frappe.prompt({ fieldname: "reason", fieldtype: "Small Text", label: __("Reason"), reqd: 1 }, ({ reason }) =>
+						frappe.call({ method: "aftersales_dms.billing.invoice.record_credit_override", args: { job_card: frm.doc.name, reason } }).then(() => frm.reload_doc())
+					, __("Release the vehicle with the invoice unpaid"))
+				);
+			}
+		}
 		if (frm.is_new() || ["Ready for Pickup", "Delivered", "Cancelled"].includes(frm.doc.status)) return;
 		if ((frm.doc.labour || []).length || (frm.doc.parts || []).length) {
 			frm.add_custom_button(frm.doc.estimate ? __("New Estimate") : __("Estimate"), () =>

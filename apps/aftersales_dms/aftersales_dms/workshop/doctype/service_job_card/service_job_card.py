@@ -51,9 +51,12 @@ def add_recall_lines(job_card, vehicle: str, company: str):
 			if kind == "Labour":
 				job_card.append(
 					"labour",
-					labour_line(
-						row.item_code, company, source="Recall Campaign", recall_campaign=campaign.name
-					),
+					{
+						**labour_line(
+							row.item_code, company, source="Recall Campaign", recall_campaign=campaign.name
+						),
+						"bill_to": "Warranty",  # the OEM pays for its recalls
+					},
 				)
 			else:
 				job_card.append(
@@ -64,12 +67,14 @@ def add_recall_lines(job_card, vehicle: str, company: str):
 						"rate": selling_rate(row.item_code),
 						"source": "Recall Campaign",
 						"recall_campaign": campaign.name,
+						"bill_to": "Warranty",
 					},
 				)
 
 
 class ServiceJobCard(Document):
 	def validate(self):
+		self.keep_system_fields()
 		self.validate_editor()
 		self.validate_vehicle_owner()
 		default_contact(self)
@@ -81,6 +86,13 @@ class ServiceJobCard(Document):
 		status.validate_qc_items(self)
 		status.validate_status(self)
 		self.set_totals()
+
+	def keep_system_fields(self):
+		"""Fields only the system writes (links to invoices and the estimate, QC sign-off, delivery):
+		whatever a client sends, they keep their stored value (a new job card starts without)."""
+		before = self.get_doc_before_save()
+		for field in SYSTEM_FIELDS:
+			self.set(field, before.get(field) if before else None)
 
 	def validate_workflow(self):
 		# the system's own moves (Waiting for Parts in and out) are not workflow actions;
@@ -360,6 +372,23 @@ LIMITED_EDITOR_FIELDS = {
 	"qc_by",
 	"qc_on",
 }
+SYSTEM_FIELDS = (
+	"estimate",
+	"estimate_total",
+	"held_from",
+	"qc_result",
+	"qc_by",
+	"qc_on",
+	"customer_invoice",
+	"warranty_invoice",
+	"internal_invoice",
+	"invoiced_amount",
+	"paid_amount",
+	"outstanding_amount",
+	"credit_override_by",
+	"credit_override_reason",
+	"delivered_on",
+)
 IGNORED = {"modified", "modified_by", "creation", "owner", "idx", "docstatus", "parent", "parentfield"}
 
 

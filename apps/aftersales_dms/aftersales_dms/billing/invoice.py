@@ -1,0 +1,278 @@
+"""The job card's invoices: ERPNext Sales Invoices built from the work actually done.
+
+One invoice per bill-to party: Customer lines to the job card's customer, Warranty lines to the
+dealer's OEM customer, Internal lines to the dealer's internal customer. Labour is billed at the
+line's hourly rate for the sold (standard) or clocked hours, as the dealer chooses (Company →
+Bill Labour By); parts for the quantity actually issued (net of returns), never the estimate.
+Lines the customer declined are not billed. Taxes come from the dealer's default template.
+
+Accounting: the parts were moved at cost into the workshop WIP warehouse when issued; the
+invoice takes them out of WIP (update_stock), so submitting it books revenue and cost of goods
+sold together (Dr Debtors / Cr Service income and output tax; Dr COGS / Cr WIP stock account).
+
+Idempotent: the job card row is locked and its invoice links read in the same locking read, so
+double clicks and concurrent requests create each party's invoice once and return it after.
+"""
+
+import frappe
+from frappe import _
+from frappe.utils import flt, now_datetime, today
+
+from aftersales_dms.billing.estimate import dealer_tax_template
+from aftersales_dms.controllers.guards import has_any_role
+
+BILL_TO_FIELD = {
+	"Customer": "customer_invoice",
+	"Warranty": "warranty_invoice",
+	"Internal": "internal_invoice",
+}
+INVOICE_ROLES = ("Service Accountant", "Service Advisor", "Workshop Manager", "System Manager")
+OVERRIDE_ROLES = ("Service Accountant", "Workshop Manager", "System Manager")
+INVOICEABLE = ("Ready for Pickup",)
+
+
+def bill_to_party(jc, bill_to: str) -> str:
+	if bill_to == "Customer":
+		return jc.customer
+	field = "dms_oem_customer" if bill_to == "Warranty" else "dms_internal_customer"
+	party = frappe.get_cached_value("Company", jc.company, field)
+	if not party:
+		frappe.throw(
+			_("Set the {0} bill-to customer on dealer {1} (Company → Aftersales Workshop).").format(
+				_(bill_to), jc.company
+			)
+		)
+	return party
+
+
+def invoice_lines(jc) -> dict[str, list[dict]]:
+	"""Billable lines of a job card, grouped by bill-to."""
+	labour_by = frappe.get_cached_value("Company", jc.company, "dms_labour_billing") or "Sold Hours"
+	wip = frappe.get_cached_value("Company", jc.company, "dms_wip_warehouse")
+	lines = {}
+	for row in jc.labour:
+		if row.customer_decision == "Declined":
+			continue
+		hours = flt(row.clocked_hours if labour_by == "Clocked Hours" else row.standard_hours, 2)
+		if hours <= 0:
+			continue
+		lines.setdefault(row.bill_to or "Customer", []).append(
+			{
+				"item_code": row.item_code,
+				"qty": hours,
+				"uom": frappe.get_cached_value("Item", row.item_code, "stock_uom"),
+				"rate": flt(row.rate),
+				"description": f"{row.item_name} ({hours:g} h)",
+				"dms_job_card_row": row.name,
+			}
+		)
+	for row in jc.parts:
+		qty = flt(row.issued_qty)
+		if row.customer_decision == "Declined" or qty <= 0:
+			continue
+		lines.setdefault(row.bill_to or "Customer", []).append(
+			{
+				"item_code": row.item_code,
+				"qty": qty,
+				"rate": flt(row.rate),
+				"warehouse": wip,
+				"dms_job_card_row": row.name,
+			}
+		)
+	return lines
+
+
+@frappe.whitelist(methods=["POST"])
+def make_invoices(job_card: str) -> dict[str, str]:
+	"""Draft Sales Invoices for every bill-to party of the job card; existing ones are returned."""
+	if not has_any_role(INVOICE_ROLES):
+		frappe.throw(
+			_("Only service accountants, advisors and managers invoice job cards."), frappe.PermissionError
+		)
+	frappe.get_doc("Service Job Card", job_card).check_permission("read")
+	# the locking read returns the latest committed links, whatever this transaction read before
+	locked = frappe.db.get_value(
+		"Service Job Card", job_card, ["status", *BILL_TO_FIELD.values()], as_dict=True, for_update=True
+	)
+	jc = frappe.get_doc("Service Job Card", job_card)
+	if locked.status not in INVOICEABLE:
+		frappe.throw(
+			_("Job card {0} is {1}: invoice it when it is Ready for Pickup (QC passed).").format(
+				jc.name, _(locked.status)
+			)
+		)
+	lines = invoice_lines(jc)
+	if not lines:
+		frappe.throw(_("Nothing on job card {0} is billable.").format(jc.name))
+	result = {}
+	for bill_to, items in lines.items():
+		field = BILL_TO_FIELD[bill_to]
+		existing = locked.get(field)
+		if existing and frappe.db.get_value("Sales Invoice", existing, "docstatus") != 2:
+			result[bill_to] = existing
+			continue
+		invoice = build_invoice(jc, bill_to, items)
+		frappe.db.set_value("Service Job Card", jc.name, field, invoice.name, update_modified=False)
+		result[bill_to] = invoice.name
+	return result
+
+
+def build_invoice(jc, bill_to: str, items: list[dict]):
+	invoice = frappe.get_doc(
+		{
+			"doctype": "Sales Invoice",
+			"customer": bill_to_party(jc, bill_to),
+			"company": jc.company,
+			"posting_date": today(),
+			"set_posting_time": 0,
+			"currency": frappe.get_cached_value("Company", jc.company, "default_currency"),
+			"selling_price_list": "Standard Selling",
+			"ignore_pricing_rule": 1,
+			"update_stock": 1 if any(i.get("warehouse") for i in items) else 0,
+			"taxes_and_charges": dealer_tax_template(jc.company),
+			"dms_service_job_card": jc.name,
+			"dms_vehicle": jc.vehicle,
+			"dms_odometer": jc.odometer,
+			"dms_bill_to": bill_to,
+			"remarks": _("Service job card {0}, vehicle {1}").format(jc.name, jc.registration_plate),
+			"items": items,
+		}
+	)
+	invoice.append_taxes_from_master()
+	invoice.flags.ignore_permissions = True
+	invoice.insert()
+	return invoice
+
+
+def validate_sales_invoice(doc, method=None):
+	"""doc_events: a service invoice stays the job card's (same dealer, one per party)."""
+	if not doc.get("dms_service_job_card") or doc.is_return:
+		return
+	company, status = frappe.db.get_value(
+		"Service Job Card", doc.dms_service_job_card, ["company", "status"]
+	) or (None, None)
+	if company != doc.company:
+		frappe.throw(_("Job card {0} belongs to another dealer.").format(doc.dms_service_job_card))
+	twin = frappe.db.get_value(
+		"Sales Invoice",
+		{
+			"dms_service_job_card": doc.dms_service_job_card,
+			"dms_bill_to": doc.dms_bill_to,
+			"docstatus": ("<", 2),
+			"is_return": 0,
+			"name": ("!=", doc.name),
+		},
+	)
+	if twin:
+		frappe.throw(
+			_("Job card {0} already has a {1} invoice: {2}.").format(
+				doc.dms_service_job_card, _(doc.dms_bill_to), twin
+			),
+			frappe.DuplicateEntryError,
+		)
+
+
+def update_job_card_billing(job_card: str):
+	"""Invoiced, paid and outstanding of the customer-pay invoice, from ERPNext's own figures."""
+	invoice = frappe.db.get_value("Service Job Card", job_card, "customer_invoice")
+	values = {"invoiced_amount": 0, "paid_amount": 0, "outstanding_amount": 0}
+	if invoice:
+		inv = frappe.db.get_value(
+			"Sales Invoice",
+			invoice,
+			["docstatus", "rounded_total", "grand_total", "outstanding_amount"],
+			as_dict=True,
+		)
+		if inv and inv.docstatus == 1:
+			total = flt(inv.rounded_total) or flt(inv.grand_total)
+			values = {
+				"invoiced_amount": total,
+				"paid_amount": total - flt(inv.outstanding_amount),
+				"outstanding_amount": flt(inv.outstanding_amount),
+			}
+	frappe.db.set_value("Service Job Card", job_card, values, update_modified=False)
+
+
+def on_sales_invoice_change(doc, method=None):
+	"""doc_events (Sales Invoice submit/cancel)."""
+	if doc.get("dms_service_job_card"):
+		update_job_card_billing(doc.dms_service_job_card)
+	if doc.is_return and doc.return_against:
+		job_card = frappe.db.get_value("Sales Invoice", doc.return_against, "dms_service_job_card")
+		if job_card:
+			update_job_card_billing(job_card)
+
+
+def on_payment_change(doc, method=None):
+	"""doc_events (Payment Entry submit/cancel): refresh the job cards of the invoices it pays."""
+	invoices = [
+		r.reference_name for r in doc.get("references") or [] if r.reference_doctype == "Sales Invoice"
+	]
+	if not invoices:
+		return
+	for job_card in set(
+		frappe.get_all(
+			"Sales Invoice",
+			filters={"name": ("in", invoices), "dms_service_job_card": ("is", "set")},
+			pluck="dms_service_job_card",
+		)
+	):
+		update_job_card_billing(job_card)
+
+
+@frappe.whitelist(methods=["POST"])
+def record_credit_override(job_card: str, reason: str):
+	"""Let a vehicle leave with the customer's invoice unpaid: who, when and why are recorded."""
+	if not has_any_role(OVERRIDE_ROLES):
+		frappe.throw(
+			_("Only a Service Accountant or Workshop Manager can release a vehicle on credit."),
+			frappe.PermissionError,
+		)
+	jc = frappe.get_doc("Service Job Card", job_card)
+	jc.check_permission("read")
+	reason = (reason or "").strip()
+	if len(reason) < 5:
+		frappe.throw(_("Give the reason for releasing the vehicle on credit."))
+	frappe.db.set_value(
+		"Service Job Card",
+		jc.name,
+		{"credit_override_by": frappe.session.user, "credit_override_reason": reason},
+	)
+	jc.add_comment("Info", _("Released on credit by {0}: {1}").format(frappe.session.user, reason))
+
+
+def check_deliverable(jc):
+	"""Gate pass: every party's invoice is submitted; the customer's is paid unless released on credit."""
+	lines = invoice_lines(jc)
+	if not lines:
+		return
+	for bill_to in lines:
+		invoice = jc.get(BILL_TO_FIELD[bill_to])
+		if not invoice or frappe.db.get_value("Sales Invoice", invoice, "docstatus") != 1:
+			return _("Submit the {0} invoice of this job card before delivering the vehicle.").format(
+				_(bill_to)
+			)
+	if "Customer" in lines and not jc.credit_override_by:
+		outstanding = flt(frappe.db.get_value("Sales Invoice", jc.customer_invoice, "outstanding_amount"))
+		if outstanding > 0:
+			return _(
+				"The customer still owes {0} on invoice {1}: take the payment or release on credit."
+			).format(
+				frappe.format_value(outstanding, {"fieldtype": "Currency", "options": "currency"}, jc),
+				jc.customer_invoice,
+			)
+
+
+def on_delivered(jc):
+	"""The vehicle leaves: stamp the job card and the vehicle's service record."""
+	jc.delivered_on = now_datetime()
+	vehicle = frappe.db.get_value("Customer Vehicle", jc.vehicle, ["current_odometer"], as_dict=True)
+	if vehicle:
+		frappe.db.set_value(
+			"Customer Vehicle",
+			jc.vehicle,
+			{
+				"last_service_date": today(),
+				"current_odometer": max(int(vehicle.current_odometer or 0), int(jc.odometer or 0)),
+			},
+		)

@@ -1,0 +1,283 @@
+# Copyright (c) 2026, Aftersales DMS contributors
+# For license information, please see license.txt
+
+"""Invoices from the job card: parties, the ledger, stock, payments, the gate pass, races."""
+
+import threading
+from datetime import timedelta
+from unittest.mock import patch
+
+import frappe
+import pytest
+from erpnext.accounts.doctype.payment_entry.payment_entry import get_payment_entry
+from frappe.tests.utils import FrappeTestCase
+from frappe.utils import flt, now_datetime, today
+
+from aftersales_dms.billing.approval import decide, make_approval_link
+from aftersales_dms.billing.estimate import make_estimate
+from aftersales_dms.billing.invoice import make_invoices, record_credit_override
+from aftersales_dms.billing.test_approval import token_of
+from aftersales_dms.workshop.doctype.service_job_card.test_service_job_card import make_job_card
+from aftersales_dms.workshop.status import JobCardStatusError
+from aftersales_dms.workshop.test_job_card_status import (
+	ADVISOR,
+	AMIT,
+	MANAGER,
+	QC,
+	act,
+	as_user,
+	issue_all,
+)
+
+COMPANY = "Orion Motors Pune"
+ACCOUNTANT = "accounts@omp.example"
+
+
+def ready_job_card(
+	labour=(("LAB-PMS-CAR", "Customer"),), parts=(("PRT-OIL-FILTER-C", 1, "Customer"),), clock_hours=None
+):
+	"""A job card taken through the whole workflow to Ready for Pickup; every line approved."""
+	jc = make_job_card(
+		labour=[item for item, _ in labour],
+		technicians=["Amit"] * len(labour),
+		parts=[{"item_code": i, "qty": q, "rate": 450, "bill_to": b} for i, q, b in parts],
+	)
+	for row, (_, bill_to) in zip(jc.labour, labour, strict=True):
+		row.bill_to = bill_to
+	jc.save()
+	act(jc.name, "Start Work", AMIT)
+	make_estimate(jc.name)
+	token = token_of(make_approval_link(jc.name))
+	act(jc.name, "Request Approval", ADVISOR)
+	jc.reload()
+	as_user("Guest", decide, token, {r.name: "Approved" for r in jc.labour + jc.parts})
+	if parts:
+		issue_all(jc)
+	act(jc.name, "Start Repair", MANAGER)
+	start = now_datetime() - timedelta(hours=8)
+	for k, row in enumerate(jc.labour):
+		jc = frappe.get_doc("Service Job Card", jc.name)
+		t0 = start + timedelta(hours=2 * k)
+		t1 = t0 + timedelta(hours=clock_hours or 1)
+		module = "aftersales_dms.workshop.doctype.service_job_card.service_job_card.now_datetime"
+		with patch(module, return_value=t0):
+			as_user(AMIT, jc.start_work, row.name)
+		jc.reload()
+		with patch(module, return_value=t1):
+			as_user(AMIT, jc.finish_work, row.name)
+	act(jc.name, "Send to QC", AMIT)
+	jc = frappe.get_doc("Service Job Card", jc.name)
+	for row in jc.qc_items:
+		row.verified = 1
+	as_user(QC, jc.save)
+	act(jc.name, "Pass QC", QC)
+	return frappe.get_doc("Service Job Card", jc.name)
+
+
+def gl(voucher):
+	return frappe.get_all(
+		"GL Entry",
+		filters={"voucher_no": voucher, "is_cancelled": 0},
+		fields=["account", "debit", "credit", "party"],
+	)
+
+
+def by_account(entries):
+	out = {}
+	for e in entries:
+		out[e.account] = flt(out.get(e.account, 0) + flt(e.debit) - flt(e.credit), 2)
+	return out
+
+
+def submit_as_accountant(name):
+	inv = frappe.get_doc("Sales Invoice", name)
+	as_user(ACCOUNTANT, inv.submit)
+	return inv
+
+
+class TestServiceInvoice(FrappeTestCase):
+	def tearDown(self):
+		frappe.set_user("Administrator")
+
+	def test_customer_pay_invoice_posts_revenue_tax_cogs_and_takes_parts_out_of_wip(self):
+		jc = ready_job_card()
+		wip = frappe.get_cached_value("Company", COMPANY, "dms_wip_warehouse")
+		invoices = as_user(ACCOUNTANT, make_invoices, jc.name)
+		self.assertEqual(list(invoices), ["Customer"])
+		inv = frappe.get_doc("Sales Invoice", invoices["Customer"])
+		self.assertEqual(
+			(inv.customer, inv.dms_service_job_card, inv.dms_vehicle, inv.dms_odometer, inv.update_stock),
+			(jc.customer, jc.name, jc.vehicle, jc.odometer, 1),
+		)
+		self.assertEqual(
+			[(i.item_code, i.qty, i.rate) for i in inv.items],
+			[("LAB-PMS-CAR", 2.5, 900), ("PRT-OIL-FILTER-C", 1, 450)],
+		)
+		self.assertEqual(inv.items[1].warehouse, wip)  # the issued part leaves the WIP warehouse
+		self.assertEqual(flt(inv.net_total), 2.5 * 900 + 450)
+		self.assertEqual(flt(inv.total_taxes_and_charges), flt((2.5 * 900 + 450) * 0.18, 2))
+
+		with self.assertRaisesRegex(JobCardStatusError, "Submit the Customer invoice"):
+			act(jc.name, "Deliver", ADVISOR)
+		wip_before = frappe.db.get_value(
+			"Bin", {"item_code": "PRT-OIL-FILTER-C", "warehouse": wip}, "actual_qty"
+		)
+		submit_as_accountant(inv.name)
+		inv.reload()
+
+		entries = gl(inv.name)
+		self.assertAlmostEqual(sum(flt(e.debit) for e in entries), sum(flt(e.credit) for e in entries), 2)
+		company = frappe.get_cached_doc("Company", COMPANY)
+		accounts = by_account(entries)
+		self.assertEqual(accounts[inv.debit_to], flt(inv.grand_total))  # rounding goes to round-off
+		self.assertEqual(accounts[inv.items[0].income_account], -2.5 * 900 - 450)
+		self.assertEqual(accounts[inv.taxes[0].account_head], -flt(inv.total_taxes_and_charges))
+		sle = frappe.get_all(
+			"Stock Ledger Entry",
+			filters={"voucher_no": inv.name, "is_cancelled": 0},
+			fields=["item_code", "warehouse", "actual_qty", "stock_value_difference"],
+		)
+		self.assertEqual(
+			[(s.item_code, s.warehouse, s.actual_qty) for s in sle], [("PRT-OIL-FILTER-C", wip, -1)]
+		)
+		cost = -flt(sle[0].stock_value_difference)
+		self.assertGreater(cost, 0)
+		self.assertEqual(accounts[company.default_expense_account], cost)  # Cost of Goods Sold
+		wip_account = frappe.db.get_value("Warehouse", wip, "account") or company.default_inventory_account
+		self.assertEqual(accounts[wip_account], -cost)
+		self.assertEqual(
+			frappe.db.get_value("Bin", {"item_code": "PRT-OIL-FILTER-C", "warehouse": wip}, "actual_qty"),
+			wip_before - 1,
+		)
+
+		jc.reload()
+		self.assertEqual(
+			(jc.invoiced_amount, jc.outstanding_amount, jc.paid_amount),
+			(inv.rounded_total or inv.grand_total, inv.outstanding_amount, 0),
+		)
+		with self.assertRaisesRegex(JobCardStatusError, "still owes"):
+			act(jc.name, "Deliver", ADVISOR)
+		pe = get_payment_entry("Sales Invoice", inv.name)
+		pe.reference_no, pe.reference_date = "UPI-1", today()
+		pe.insert()
+		pe.submit()
+		jc.reload()
+		self.assertEqual((jc.outstanding_amount, jc.paid_amount), (0, jc.invoiced_amount))
+		act(jc.name, "Deliver", ADVISOR)
+		jc.reload()
+		self.assertEqual(jc.status, "Delivered")
+		self.assertTrue(jc.delivered_on)
+		self.assertEqual(
+			str(frappe.db.get_value("Customer Vehicle", jc.vehicle, "last_service_date")), today()
+		)
+
+	def test_warranty_lines_go_to_the_oem_each_party_its_own_invoice(self):
+		jc = ready_job_card(
+			labour=(("LAB-PMS-CAR", "Customer"), ("LAB-DIAG", "Warranty")),
+			parts=(("PRT-OIL-FILTER-C", 1, "Warranty"),),
+		)
+		invoices = as_user(ACCOUNTANT, make_invoices, jc.name)
+		self.assertEqual(sorted(invoices), ["Customer", "Warranty"])
+		customer = frappe.get_doc("Sales Invoice", invoices["Customer"])
+		warranty = frappe.get_doc("Sales Invoice", invoices["Warranty"])
+		self.assertEqual(warranty.customer, frappe.get_cached_value("Company", COMPANY, "dms_oem_customer"))
+		self.assertEqual([i.item_code for i in customer.items], ["LAB-PMS-CAR"])
+		self.assertEqual([i.item_code for i in warranty.items], ["LAB-DIAG", "PRT-OIL-FILTER-C"])
+		self.assertEqual((customer.update_stock, warranty.update_stock), (0, 1))
+		jc.reload()
+		self.assertEqual(flt(customer.net_total) + flt(warranty.net_total), flt(jc.grand_total))
+		for inv in (customer, warranty):
+			submit_as_accountant(inv.name)
+			entries = gl(inv.name)
+			self.assertAlmostEqual(sum(flt(e.debit) for e in entries), sum(flt(e.credit) for e in entries), 2)
+			receivable = [e for e in entries if e.party]
+			self.assertEqual({e.party for e in receivable}, {inv.customer})
+		# the customer pays; the OEM invoice stays open until its claim is settled: the car can go
+		pe = get_payment_entry("Sales Invoice", customer.name)
+		pe.reference_no, pe.reference_date = "CASH-1", today()
+		pe.insert().submit()
+		act(jc.name, "Deliver", ADVISOR)
+
+	def test_labour_billed_by_clocked_hours_when_the_dealer_says_so(self):
+		frappe.db.set_value("Company", COMPANY, "dms_labour_billing", "Clocked Hours")
+		frappe.clear_document_cache("Company", COMPANY)
+		try:
+			jc = ready_job_card(parts=(), clock_hours=1.75)
+			inv = frappe.get_doc("Sales Invoice", make_invoices(jc.name)["Customer"])
+			self.assertEqual([(i.item_code, i.qty) for i in inv.items], [("LAB-PMS-CAR", 1.75)])
+		finally:
+			frappe.db.set_value("Company", COMPANY, "dms_labour_billing", "Sold Hours")
+			frappe.clear_document_cache("Company", COMPANY)
+
+	def test_twice_gives_the_same_invoices_and_rules(self):
+		jc = make_job_card()
+		with self.assertRaisesRegex(frappe.ValidationError, "invoice it when it is Ready for Pickup"):
+			make_invoices(jc.name)
+		with self.assertRaises(frappe.PermissionError):
+			as_user(AMIT, make_invoices, jc.name)
+		jc = ready_job_card()
+		first = make_invoices(jc.name)
+		self.assertEqual(make_invoices(jc.name), first)
+		self.assertEqual(frappe.db.count("Sales Invoice", {"dms_service_job_card": jc.name}), 1)
+		# a second invoice for the same party, made by hand, is refused
+		twin = frappe.copy_doc(frappe.get_doc("Sales Invoice", first["Customer"]))
+		with self.assertRaises(frappe.DuplicateEntryError):
+			twin.insert()
+		# system fields cannot be typed in
+		jc.reload()
+		jc.customer_invoice = None
+		jc.credit_override_by = ADVISOR
+		jc.save()
+		self.assertEqual(
+			frappe.db.get_value("Service Job Card", jc.name, ["customer_invoice", "credit_override_by"]),
+			(first["Customer"], None),
+		)
+
+	def test_credit_override_lets_the_vehicle_go_unpaid(self):
+		jc = ready_job_card(parts=())
+		inv = submit_as_accountant(make_invoices(jc.name)["Customer"])
+		with self.assertRaises(frappe.PermissionError):
+			as_user(ADVISOR, record_credit_override, jc.name, "regular fleet customer")
+		with self.assertRaisesRegex(frappe.ValidationError, "Give the reason"):
+			as_user(ACCOUNTANT, record_credit_override, jc.name, " ")
+		as_user(ACCOUNTANT, record_credit_override, jc.name, "Fleet account, 30 days credit")
+		act(jc.name, "Deliver", ADVISOR)
+		jc.reload()
+		self.assertEqual(
+			(jc.status, jc.credit_override_by, jc.outstanding_amount),
+			("Delivered", ACCOUNTANT, flt(inv.outstanding_amount)),
+		)
+
+
+@pytest.mark.commits
+def test_concurrent_invoicing_creates_one_invoice_per_party():
+	"""Two accountants click Make Invoice at the same moment, each on its own connection."""
+	site = frappe.local.site
+	jc = ready_job_card(labour=(("LAB-PMS-CAR", "Customer"), ("LAB-DIAG", "Warranty")), parts=())
+	frappe.db.commit()
+	barrier, results = threading.Barrier(2), []
+
+	def invoice():
+		frappe.init(site=site)
+		frappe.connect()
+		frappe.set_user(ACCOUNTANT)
+		try:
+			barrier.wait(timeout=30)
+			results.append(make_invoices(jc.name))
+			frappe.db.commit()
+		except Exception as e:
+			frappe.db.rollback()
+			results.append(e)
+		finally:
+			frappe.destroy()
+
+	threads = [threading.Thread(target=invoice) for _ in range(2)]
+	for t in threads:
+		t.start()
+	for t in threads:
+		t.join(120)
+	frappe.db.rollback()  # see the threads' commits
+	assert len(results) == 2 and results[0] == results[1], results
+	assert sorted(results[0]) == ["Customer", "Warranty"]
+	names = frappe.get_all("Sales Invoice", filters={"dms_service_job_card": jc.name}, pluck="name")
+	assert sorted(names) == sorted(results[0].values())
