@@ -44,6 +44,8 @@ ERPNEXT_PERMISSIONS = {
 	"Sales Taxes and Charges Template": {r: ("read",) for r in ("Service Advisor", "Service Accountant")},
 	"Warehouse": {r: ("read",) for r in ALL_ROLES},
 	"Bin": {r: ("read",) for r in ("Parts Manager", "Service Advisor", "Workshop Manager")},
+	"Sales Invoice": {r: ("read",) for r in ("Service Advisor", "Workshop Manager", "OEM Admin")},
+	"Payment Entry": {r: ("read",) for r in ("Service Advisor", "Workshop Manager")},
 }
 
 
@@ -202,7 +204,7 @@ def get_custom_fields():
 				"fieldname": "dms_bill_to",
 				"fieldtype": "Select",
 				"label": "Service Billing",
-				"options": "\nCustomer\nWarranty\nInternal",
+				"options": "\nCustomer\nWarranty\nInternal\nRe-bill",
 				"insert_after": "dms_odometer",
 				"read_only": 1,
 				"description": "Which part of the job card this invoice bills",
