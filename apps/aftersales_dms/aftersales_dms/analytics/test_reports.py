@@ -1,0 +1,120 @@
+# Copyright (c) 2026, Aftersales DMS contributors
+# For license information, please see license.txt
+
+"""The reports against the ledger and the job cards they are computed from, and their isolation."""
+
+import frappe
+from frappe.desk.query_report import run
+from frappe.tests.utils import FrappeTestCase
+from frappe.utils import add_days, flt, get_first_day, get_last_day, today
+
+from aftersales_dms.billing.invoice import make_invoices
+from aftersales_dms.billing.test_invoice import ready_job_card, submit_as_accountant
+from aftersales_dms.workshop.doctype.service_job_card.test_service_job_card import make_job_card
+from aftersales_dms.workshop.test_job_card_status import AMIT, as_user
+
+PUNE, NASHIK = "Orion Motors Pune", "Orion Motors Nashik"
+MONTH = {"from_date": str(get_first_day(today())), "to_date": str(get_last_day(today()))}
+
+
+def report(name, user="Administrator", **filters):
+	result = as_user(user, run, name, {**MONTH, **filters})
+	return result["result"]
+
+
+def ledger_service_revenue(company):
+	"""Income booked by service invoices this month, straight from the GL."""
+	return flt(
+		frappe.db.sql(
+			"""select sum(gle.credit - gle.debit) from `tabGL Entry` gle
+			join `tabSales Invoice` si on si.name = gle.voucher_no
+			join `tabAccount` acc on acc.name = gle.account
+			where gle.is_cancelled = 0 and acc.root_type = 'Income' and si.company = %s
+				and ifnull(si.dms_service_job_card, '') != '' and gle.posting_date between %s and %s""",
+			(company, MONTH["from_date"], MONTH["to_date"]),
+		)[0][0],
+		2,
+	)
+
+
+class TestReports(FrappeTestCase):
+	def tearDown(self):
+		frappe.set_user("Administrator")
+
+	def test_monthly_revenue_equals_the_ledger(self):
+		jc = ready_job_card(
+			labour=(("LAB-PMS-CAR", "Customer"), ("LAB-DIAG", "Warranty")),
+			parts=(("PRT-OIL-FILTER-C", 1, "Customer"),),
+		)
+		for invoice in make_invoices(jc.name).values():
+			submit_as_accountant(invoice)
+		row = next(r for r in report("Workshop Revenue", company=PUNE) if r.get("company") == PUNE)
+		self.assertEqual(flt(row["total"], 2), ledger_service_revenue(PUNE))
+		self.assertEqual(flt(row["labour"] + row["parts"], 2), flt(row["total"], 2))
+		self.assertEqual(
+			flt(row["customer_pay"] + row["warranty"] + row["internal"], 2), flt(row["total"], 2)
+		)
+		self.assertGreaterEqual(row["warranty"], 0.8 * 1100)
+
+	def test_technician_efficiency_from_the_job_clock(self):
+		ready_job_card(parts=(), clock_hours=2)  # 2.5 sold hours, 2 clocked
+		amit = frappe.db.get_value("Service Technician", {"user": AMIT})
+		row = next(r for r in report("Technician Efficiency", company=PUNE) if r["technician"] == amit)
+		clocked = flt(
+			frappe.db.sql(
+				"""select sum(hours) from `tabService Job Card Time Log` l join `tabService Job Card` jc
+				on jc.name = l.parent where l.technician = %s and jc.company = %s and l.to_time is not null
+				and l.from_time >= %s and l.from_time < %s""",
+				(amit, PUNE, MONTH["from_date"], add_days(MONTH["to_date"], 1)),
+			)[0][0],
+			2,
+		)
+		self.assertEqual(row["clocked_hours"], clocked)
+		self.assertGreaterEqual(row["sold_hours"], 2.5)
+		self.assertEqual(row["efficiency"], flt(100 * row["sold_hours"] / row["clocked_hours"], 1))
+		self.assertEqual(row["productivity"], flt(100 * row["clocked_hours"] / row["attendance_hours"], 1))
+
+	def test_turnaround_per_stage_from_the_status_history(self):
+		ready_job_card(parts=())
+		rows = {r["stage"]: r for r in report("Job Card Turnaround", company=PUNE)}
+		for stage in ("Open", "In Progress", "Awaiting Approval", "Repairing", "Quality Check"):
+			self.assertGreaterEqual(rows[stage]["transitions"], 1)
+		self.assertTrue(any(k.startswith("Whole visit") for k in rows))
+
+	def test_comeback_same_vehicle_same_operation(self):
+		first = make_job_card(labour=("LAB-BRAKE-PADS",), technicians=("Amit",))
+		second = make_job_card(labour=("LAB-BRAKE-PADS", "LAB-DIAG"))
+		rows = report("Comebacks", company=PUNE, within_days=30, within_km=1000)
+		pairs = {(r["first_job_card"], r["job_card"]) for r in rows}
+		self.assertIn((first.name, second.name), pairs)
+		self.assertNotIn((second.name, first.name), pairs)
+		self.assertFalse(
+			any(r["job_card"] == second.name and r["item_name"].startswith("Diag") for r in rows)
+		)
+
+	def test_appointments_and_pending_approvals(self):
+		# the demo books the coming week
+		rows = report(
+			"Appointment Volume", company=PUNE, from_date=today(), to_date=str(add_days(today(), 10))
+		)
+		rows = [r for r in rows if isinstance(r, dict)]  # without the total row
+		self.assertGreaterEqual(sum(r["total"] for r in rows), 1)
+		self.assertTrue(all(r["company"] == PUNE for r in rows))
+		pending = as_user("advisor@omp.example", run, "Pending Approvals", {"company": PUNE})["result"]
+		self.assertTrue(all(r["company"] == PUNE for r in pending))
+
+	def test_a_dealer_sees_only_its_own_figures(self):
+		for name in ("Workshop Revenue", "Technician Efficiency", "Appointment Volume", "Comebacks"):
+			with self.subTest(report=name):
+				with self.assertRaises(frappe.PermissionError):
+					report(name, "advisor@omn.example", company=PUNE)
+				rows = report(name, "advisor@omn.example")
+				self.assertTrue(all(r.get("company") in (None, NASHIK) for r in rows if isinstance(r, dict)))
+		# the OEM compares dealers
+		rows = report(
+			"Appointment Volume",
+			"oem.admin@orion-oem.example",
+			from_date=today(),
+			to_date=str(add_days(today(), 10)),
+		)
+		self.assertEqual({r["company"] for r in rows if isinstance(r, dict)}, {PUNE, NASHIK})
