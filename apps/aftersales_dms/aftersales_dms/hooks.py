@@ -33,6 +33,12 @@ scheduler_events = {
 	},
 }
 
+# dealer staff never pass ERPNext's portal check for another dealer's documents (print included)
+has_website_permission = {
+	doctype: "aftersales_dms.controllers.dealer.website_permission"
+	for doctype in ("Sales Invoice", "Quotation", "Sales Order", "Delivery Note", "Payment Entry")
+}
+
 doc_events = {
 	"Stock Entry": {
 		"on_submit": [

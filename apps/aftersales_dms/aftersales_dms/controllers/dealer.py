@@ -17,3 +17,16 @@ def dealer_users(role: str, company: str) -> list[str]:
 		)
 	)
 	return sorted(restricted)
+
+
+def website_permission(doc, ptype=None, user=None, verbose=False):
+	"""hooks.has_website_permission: keep ERPNext's portal check from opening another dealer's
+	documents to dealer staff. ERPNext lets anyone who can read the doctype see the portal view
+	(print included) of any customer's document they can list, and customers are shared across
+	dealers; a user restricted to some Companies may only pass for documents of those."""
+	from frappe.permissions import get_user_permissions
+
+	allowed = get_user_permissions(user or frappe.session.user).get("Company")
+	if not allowed or not doc.get("company"):
+		return True  # not restricted: ERPNext's own check decides
+	return doc.company in {row["doc"] for row in allowed}
