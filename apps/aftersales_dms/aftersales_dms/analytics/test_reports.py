@@ -118,3 +118,32 @@ class TestReports(FrappeTestCase):
 			to_date=str(add_days(today(), 10)),
 		)
 		self.assertEqual({r["company"] for r in rows if isinstance(r, dict)}, {PUNE, NASHIK})
+
+
+class TestDashboards(FrappeTestCase):
+	def tearDown(self):
+		frappe.set_user("Administrator")
+
+	def test_number_cards_and_charts_load_for_a_dealer(self):
+		from frappe.desk.doctype.dashboard_chart.dashboard_chart import get as chart_data
+		from frappe.desk.doctype.number_card.number_card import get_result
+
+		from aftersales_dms.analytics.dashboard import average_tat, technician_productivity
+
+		jc = ready_job_card(parts=())
+		before = average_tat()["value"]
+		frappe.db.set_value(  # as if it had been opened 50 hours ago
+			"Service Job Card", jc.name, "creation", frappe.utils.add_to_date(jc.creation, hours=-50)
+		)
+		frappe.set_user("manager@omp.example")
+		self.assertGreater(average_tat()["value"], before)
+		self.assertGreaterEqual(technician_productivity()["value"], 0)
+		card = frappe.get_doc("Number Card", "Ready for Pickup")
+		self.assertGreaterEqual(get_result(card, card.filters_json), 1)
+		chart = chart_data(chart_name="Job Cards by Status", refresh=1)
+		self.assertIn("Ready for Pickup", chart["labels"])
+		frappe.set_user("manager@omn.example")
+		chart = chart_data(chart_name="Job Cards by Dealer", refresh=1)  # None: no rows at all
+		self.assertNotIn(PUNE, (chart or {}).get("labels", []))
+		frappe.set_user("oem.admin@orion-oem.example")
+		self.assertIn(PUNE, chart_data(chart_name="Job Cards by Dealer", refresh=1)["labels"])
