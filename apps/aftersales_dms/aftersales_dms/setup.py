@@ -346,6 +346,12 @@ def make_notifications():
 			doc.insert(ignore_permissions=True, set_name=row["name"])
 
 
+def make_discount_limits():
+	from aftersales_dms.billing.discount import make_default_limits
+
+	make_default_limits()
+
+
 def make_workflow():
 	from aftersales_dms.workshop.status import make_workflow
 
@@ -360,6 +366,7 @@ def after_install():
 	make_standard_inspection_data()
 	make_notifications()
 	make_workflow()
+	make_discount_limits()
 	make_role_permissions()
 
 

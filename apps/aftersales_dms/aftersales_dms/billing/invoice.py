@@ -104,6 +104,12 @@ def make_invoices(job_card: str) -> dict[str, str]:
 	lines = invoice_lines(jc)
 	if not lines:
 		frappe.throw(_("Nothing on job card {0} is billable.").format(jc.name))
+	if jc.discount_status == "Pending Approval":
+		frappe.throw(
+			_("The {0} % discount on job card {1} waits for approval.").format(
+				flt(jc.discount_percentage), jc.name
+			)
+		)
 	result = {}
 	for bill_to, items in lines.items():
 		field = BILL_TO_FIELD[bill_to]
@@ -138,6 +144,9 @@ def build_invoice(jc, bill_to: str, items: list[dict]):
 			"items": items,
 		}
 	)
+	if bill_to == "Customer" and jc.discount_status == "Approved" and flt(jc.discount_percentage):
+		invoice.apply_discount_on = "Net Total"
+		invoice.additional_discount_percentage = flt(jc.discount_percentage)
 	invoice.append_taxes_from_master()
 	invoice.flags.ignore_permissions = True
 	invoice.insert()

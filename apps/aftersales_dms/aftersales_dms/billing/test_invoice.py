@@ -249,6 +249,50 @@ class TestServiceInvoice(FrappeTestCase):
 		)
 
 
+class TestDiscounts(FrappeTestCase):
+	def tearDown(self):
+		frappe.set_user("Administrator")
+
+	def discount(self, jc, pct, user=ADVISOR, reason="loyal customer"):
+		jc = frappe.get_doc("Service Job Card", jc.name)
+		jc.discount_percentage, jc.discount_reason = pct, reason
+		as_user(user, jc.save)
+		return frappe.get_doc("Service Job Card", jc.name)
+
+	def test_within_the_limit_approved_above_it_waits_for_someone_allowed(self):
+		from aftersales_dms.billing.discount import approve_discount
+
+		jc = ready_job_card(parts=())
+		jc = self.discount(jc, 3)
+		self.assertEqual((jc.discount_status, jc.discount_approved_by), ("Approved", ADVISOR))
+		jc = self.discount(jc, 12)
+		self.assertEqual((jc.discount_status, jc.discount_approved_by), ("Pending Approval", None))
+		with self.assertRaisesRegex(frappe.ValidationError, "waits for approval"):
+			make_invoices(jc.name)
+		with self.assertRaisesRegex(frappe.PermissionError, "above your limit of 5"):
+			as_user(ADVISOR, approve_discount, jc.name)
+		as_user(MANAGER, approve_discount, jc.name)
+		jc.reload()
+		self.assertEqual((jc.discount_status, jc.discount_approved_by), ("Approved", MANAGER))
+		self.assertTrue(jc.discount_approved_on)
+		inv = frappe.get_doc("Sales Invoice", make_invoices(jc.name)["Customer"])
+		self.assertEqual((inv.apply_discount_on, flt(inv.additional_discount_percentage)), ("Net Total", 12))
+		self.assertEqual(flt(inv.net_total), flt(2.5 * 900 * 0.88, 2))
+		with self.assertRaisesRegex(frappe.ValidationError, "already invoiced"):
+			self.discount(jc, 2, user=MANAGER)
+
+	def test_bad_discounts_refused(self):
+		jc = make_job_card()
+		with self.assertRaisesRegex(frappe.ValidationError, "between 0 and 100"):
+			self.discount(jc, 120)
+		with self.assertRaisesRegex(frappe.ValidationError, "Give a reason"):
+			self.discount(jc, 2, reason="")
+		jc.reload()
+		jc.discount_status, jc.discount_approved_by = "Approved", ADVISOR  # cannot be typed in
+		jc.save()
+		self.assertEqual(frappe.db.get_value("Service Job Card", jc.name, "discount_status"), None)
+
+
 @pytest.mark.commits
 def test_concurrent_invoicing_creates_one_invoice_per_party():
 	"""Two accountants click Make Invoice at the same moment, each on its own connection."""

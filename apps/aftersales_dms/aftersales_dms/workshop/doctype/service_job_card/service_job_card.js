@@ -13,6 +13,12 @@ frappe.ui.form.on("Service Job Card", {
 		if (frm.doc.status === "Quality Check" && frm.doc.qc_items?.length) {
 			frm.dashboard.set_headline(__("Quality Check: verify each checklist item below and save, then Pass QC (or write QC Remarks and Fail QC) from Actions."));
 		}
+		if (frm.doc.discount_status === "Pending Approval") {
+			frm.dashboard.add_comment(__("A {0} % discount waits for approval by someone whose limit allows it.", [frm.doc.discount_percentage]), "orange", true);
+			frm.add_custom_button(__("Approve Discount"), () =>
+				frappe.call({ method: "aftersales_dms.billing.discount.approve_discount", args: { job_card: frm.doc.name } }).then(() => frm.reload_doc())
+			);
+		}
 		if (frm.doc.status === "Ready for Pickup") {
 			frm.add_custom_button(__("Invoices"), () =>
 				frappe.call({ method: "aftersales_dms.billing.invoice.make_invoices", args: { job_card: frm.doc.name }, freeze: true }).then(({ message }) => {

@@ -7,6 +7,7 @@ from frappe.model.document import Document
 from frappe.utils import flt, get_datetime, now_datetime, time_diff_in_hours
 
 from aftersales_dms.billing.approval import approval_fields_untouched
+from aftersales_dms.billing.discount import validate_discount
 from aftersales_dms.booking.recall import open_campaigns_for
 from aftersales_dms.controllers.dealer import dealer_users
 from aftersales_dms.controllers.guards import (
@@ -83,6 +84,7 @@ class ServiceJobCard(Document):
 		self.validate_assignment_and_clock()
 		self.validate_parts()
 		approval_fields_untouched(self)
+		validate_discount(self, self.get_doc_before_save())
 		status.validate_qc_items(self)
 		status.validate_status(self)
 		self.set_totals()
@@ -388,6 +390,9 @@ SYSTEM_FIELDS = (
 	"credit_override_by",
 	"credit_override_reason",
 	"delivered_on",
+	"discount_status",
+	"discount_approved_by",
+	"discount_approved_on",
 )
 IGNORED = {"modified", "modified_by", "creation", "owner", "idx", "docstatus", "parent", "parentfield"}
 
