@@ -149,3 +149,14 @@ def test_the_oem_sees_both_dealers(server, pune_records, demo_password):
 	assert {row["company"] for row in r.json()["data"]} == {PUNE, NASHIK}
 	r = s.get(f"{server}/api/resource/Service Job Card/{pune_records['Service Job Card']}", timeout=30)
 	assert r.status_code == 200
+
+
+def test_own_dealer_gets_the_service_invoice_pdf(server, pune_records, demo_password):
+	s = login(server, "accounts@omp.example", demo_password)
+	r = s.get(
+		f"{server}/api/method/frappe.utils.print_format.download_pdf",
+		params={"doctype": "Sales Invoice", "name": pune_records["Sales Invoice"], "format": "Service Invoice"},
+		timeout=120,
+	)
+	assert r.status_code == 200, r.text[:300]
+	assert r.content.startswith(b"%PDF")

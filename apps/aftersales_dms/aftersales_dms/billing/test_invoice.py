@@ -198,6 +198,27 @@ class TestServiceInvoice(FrappeTestCase):
 		pe.insert().submit()
 		act(jc.name, "Deliver", ADVISOR)
 
+	def test_service_invoice_print_format_shows_vehicle_work_and_warranty_split(self):
+		jc = ready_job_card(
+			labour=(("LAB-PMS-CAR", "Customer"), ("LAB-DIAG", "Warranty")),
+			parts=(("PRT-OIL-FILTER-C", 1, "Customer"),),
+		)
+		invoices = make_invoices(jc.name)
+		html = frappe.get_print("Sales Invoice", invoices["Customer"], print_format="Service Invoice")
+		for text in (
+			"MH12AB1234",
+			"MA1TA2XX6GH123456",
+			f"{jc.odometer:,} km",
+			"LAB-PMS-CAR",
+			"PRT-OIL-FILTER-C",
+			"Hours",
+			invoices["Warranty"],
+			"GST",
+		):
+			self.assertIn(text, html)
+		self.assertNotIn("LAB-DIAG", html)  # on the OEM's invoice, not the customer's
+		# the PDF (wkhtmltopdf needs the running server): tests/system/test_dealer_isolation.py
+
 	def test_labour_billed_by_clocked_hours_when_the_dealer_says_so(self):
 		frappe.db.set_value("Company", COMPANY, "dms_labour_billing", "Clocked Hours")
 		frappe.clear_document_cache("Company", COMPANY)
