@@ -155,7 +155,11 @@ def test_own_dealer_gets_the_service_invoice_pdf(server, pune_records, demo_pass
 	s = login(server, "accounts@omp.example", demo_password)
 	r = s.get(
 		f"{server}/api/method/frappe.utils.print_format.download_pdf",
-		params={"doctype": "Sales Invoice", "name": pune_records["Sales Invoice"], "format": "Service Invoice"},
+		params={
+			"doctype": "Sales Invoice",
+			"name": pune_records["Sales Invoice"],
+			"format": "Service Invoice",
+		},
 		timeout=120,
 	)
 	assert r.status_code == 200, r.text[:300]

@@ -61,25 +61,30 @@ def make_approval_link(job_card: str) -> str:
 	return get_url(f"/estimate_approval?token={token}")
 
 
-def read_token(token: str | None) -> "frappe.model.document.Document":
-	"""The job card a valid, unexpired, unused token is for; InvalidApprovalLink otherwise."""
+def open_token(token: str | None, nonce_field: str, subject=None) -> "frappe.model.document.Document":
+	"""The job card a signed, unexpired, unused token is for; InvalidApprovalLink otherwise.
+	`subject` is what the token was made for (the estimate's quotation, or a fixed word);
+	`nonce_field` holds the digest of the job card's one live token of that kind."""
 	try:
 		encoded, signature = (token or "").split(".")
 		payload = base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)).decode()
-		job_card, quotation, expires, nonce = payload.split("|")
+		job_card, token_subject, expires, nonce = payload.split("|")
 		valid = hmac.compare_digest(_sign(payload), signature) and cint(expires) > now_datetime().timestamp()
 	except (ValueError, UnicodeDecodeError):
 		valid = False
 	if not valid or not frappe.db.exists("Service Job Card", job_card):
 		raise InvalidApprovalLink(_(INVALID))
 	jc = frappe.get_doc("Service Job Card", job_card)
-	if (
-		jc.estimate != quotation
-		or not jc.approval_nonce
-		or not hmac.compare_digest(jc.approval_nonce, _digest(nonce))
-	):
+	expected = subject(jc) if callable(subject) else subject
+	digest = jc.get(nonce_field)
+	if token_subject != expected or not digest or not hmac.compare_digest(digest, _digest(nonce)):
 		raise InvalidApprovalLink(_(INVALID))
 	return jc
+
+
+def read_token(token: str | None) -> "frappe.model.document.Document":
+	"""The job card of a valid estimate-approval token."""
+	return open_token(token, "approval_nonce", lambda jc: jc.estimate)
 
 
 def estimate_lines(jc) -> list[dict]:

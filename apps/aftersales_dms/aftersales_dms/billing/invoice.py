@@ -273,8 +273,12 @@ def check_deliverable(jc):
 
 
 def on_delivered(jc):
-	"""The vehicle leaves: stamp the job card and the vehicle's service record."""
+	"""The vehicle leaves: stamp the job card and the vehicle's service record; the feedback link
+	and the next service date follow (delivery/feedback.py)."""
+	from aftersales_dms.delivery.feedback import on_delivered as plan_follow_up
+
 	jc.delivered_on = now_datetime()
+	plan_follow_up(jc)
 	vehicle = frappe.db.get_value("Customer Vehicle", jc.vehicle, ["current_odometer"], as_dict=True)
 	if vehicle:
 		frappe.db.set_value(

@@ -11,6 +11,11 @@ from aftersales_dms.reception.wmi import decode_wmi
 
 
 class CustomerVehicle(Document):
+	@property
+	def sms_gateway_configured(self) -> bool:
+		"""Used by the shipped SMS notifications' conditions."""
+		return bool(frappe.db.get_single_value("SMS Settings", "sms_gateway_url"))
+
 	def autoname(self):
 		self.validate_vin()
 		self.name = self.vin

@@ -390,6 +390,8 @@ SYSTEM_FIELDS = (
 	"credit_override_by",
 	"credit_override_reason",
 	"delivered_on",
+	"feedback_link",
+	"feedback_nonce",
 	"discount_status",
 	"discount_approved_by",
 	"discount_approved_on",

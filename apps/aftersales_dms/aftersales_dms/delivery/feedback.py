@@ -1,0 +1,64 @@
+"""After delivery: the customer's feedback (1 to 5 stars and a comment) through a signed link, and the
+vehicle's next service date from its category's interval (the reminder is a Notification)."""
+
+import frappe
+from frappe import _
+from frappe.rate_limiter import rate_limit
+from frappe.utils import add_days, cint, get_url, now_datetime, today
+
+from aftersales_dms.billing.approval import make_token, open_token
+
+FEEDBACK_VALID_HOURS = 14 * 24
+SUBJECT = "feedback"
+
+
+def on_delivered(jc):
+	"""Called while the job card enters Delivered (in its validate): link and service plan."""
+	token, digest, _expires = make_token(jc.name, SUBJECT, valid_hours=FEEDBACK_VALID_HOURS)
+	jc.feedback_nonce = digest
+	jc.feedback_link = get_url(f"/service_feedback?token={token}")
+	interval_days, interval_km = frappe.db.get_value(
+		"Vehicle Category", jc.vehicle_category, ["service_interval_days", "service_interval_km"]
+	) or (0, 0)
+	values = {}
+	if cint(interval_days):
+		values["next_service_date"] = add_days(today(), cint(interval_days))
+	if cint(interval_km):
+		values["next_service_odometer"] = cint(jc.odometer) + cint(interval_km)
+	if values and jc.vehicle:
+		frappe.db.set_value("Customer Vehicle", jc.vehicle, values)
+
+
+def read_feedback_token(token: str | None):
+	return open_token(token, "feedback_nonce", SUBJECT)
+
+
+@frappe.whitelist(allow_guest=True, methods=["POST"])
+@rate_limit(limit=10, seconds=60)
+def submit_feedback(token: str, stars: int, comment: str | None = None):
+	jc = read_feedback_token(token)
+	frappe.db.get_value("Service Job Card", jc.name, "name", for_update=True)
+	jc = read_feedback_token(token)  # again, under the lock: the link works once
+	stars = cint(stars)
+	if stars < 1 or stars > 5:
+		frappe.throw(_("Choose 1 to 5 stars."))
+	comment = (comment or "").strip()
+	if len(comment) > 2000:
+		frappe.throw(_("The comment is too long (2,000 characters at most)."))
+	if "<" in comment and ">" in comment:
+		frappe.throw(_("The comment may not contain HTML."))
+	frappe.get_doc(
+		{
+			"doctype": "Service Feedback",
+			"service_job_card": jc.name,
+			"company": jc.company,
+			"customer": jc.customer,
+			"stars": stars,
+			"rating": stars / 5,
+			"comment": comment or None,
+			"submitted_on": now_datetime(),
+			"ip_address": getattr(frappe.local, "request_ip", None),
+		}
+	).insert(ignore_permissions=True)
+	frappe.db.set_value("Service Job Card", jc.name, "feedback_nonce", None, update_modified=False)
+	return {"stars": stars}

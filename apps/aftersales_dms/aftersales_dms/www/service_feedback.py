@@ -1,0 +1,22 @@
+"""/service_feedback?token=…: rate the service of one delivered job card, and nothing else."""
+
+import frappe
+
+from aftersales_dms.billing.approval import InvalidApprovalLink
+from aftersales_dms.delivery.feedback import read_feedback_token
+
+no_cache = 1
+
+
+def get_context(context):
+	context.no_cache = 1
+	context.show_sidebar = False
+	context.token = frappe.form_dict.get("token") or ""
+	try:
+		jc = read_feedback_token(context.token)
+	except InvalidApprovalLink as e:
+		context.error = str(e)
+		return context
+	context.dealer = jc.company
+	context.plate = jc.registration_plate
+	return context
