@@ -1,9 +1,11 @@
-"""One job card from Open to Ready for Pickup in Chromium, each role in its own browser session.
+"""One job card from Open to Delivered in Chromium, each role in its own browser session.
 
 Advisor, workshop manager, parts manager, technician and QC supervisor log in to the desk
 separately and take their workflow actions from the form's Actions menu; the customer approves
 the estimate on the portal page in a browser context with no login; the workshop manager's board
-moves the card without a reload (Frappe realtime).
+moves the card without a reload (Frappe realtime). The accountant invoices from the job card,
+submits the invoice and finds its postings in the General Ledger, takes the payment, and the
+advisor hands the car over; the OEM admin opens the dealer network dashboard.
 """
 
 import os
@@ -74,7 +76,7 @@ class Desk:
 		self.context.close()
 
 
-def test_job_card_from_open_to_ready_for_pickup_role_by_role(server, browser, demo_password):
+def test_job_card_from_open_to_delivered_role_by_role(server, browser, demo_password):
 	desks = {}
 
 	def desk(user):
@@ -221,3 +223,54 @@ def _walk(server, browser, desk):
 		["Quality Check", "tech.amit@omp.example"],
 		["Ready for Pickup", "qc@omp.example"],
 	]
+
+	# the accountant invoices from the job card, submits, and reads the ledger
+	accountant = desk("accounts@omp.example")
+	accountant.open(job_card)
+	accountant.button("Invoices", group="Create")
+	accountant.page.wait_for_function(
+		"() => cur_frm && cur_frm.doctype === 'Sales Invoice' && !cur_frm.is_new()"
+	)
+	invoice = accountant.page.evaluate("() => cur_frm.doc.name")
+	assert accountant.page.evaluate("() => cur_frm.doc.dms_service_job_card") == job_card
+	accountant.page.evaluate("() => { cur_frm.savesubmit(); }")
+	accountant.page.locator(".modal.show .btn-primary").filter(has_text="Yes").click()
+	accountant.page.wait_for_function("() => cur_frm.doc.docstatus === 1")
+	accountant.shot("5-invoice-submitted")
+	today = accountant.page.evaluate("() => frappe.datetime.get_today()")
+	accountant.page.goto(
+		f"{server}/app/query-report/General Ledger?company=Orion Motors Pune&from_date={today}"
+		f"&to_date={today}&voucher_no={invoice}"
+	)
+	accountant.page.wait_for_selector(".dt-scrollable .dt-row", timeout=60_000)
+	ledger = accountant.page.locator(".dt-scrollable").inner_text()
+	for account in ("Debtors", "Cost of Goods Sold", "Output GST"):
+		assert account in ledger, (account, ledger[:2000])
+	accountant.shot("6-general-ledger")
+	accountant.call(
+		"frappe.client.submit",
+		doc={
+			**accountant.call(
+				"erpnext.accounts.doctype.payment_entry.payment_entry.get_payment_entry",
+				dt="Sales Invoice",
+				dn=invoice,
+			),
+			"reference_no": "UPI-BROWSER",
+			"reference_date": today,
+		},
+	)
+
+	# the advisor hands the car over
+	advisor.open(job_card)
+	advisor.page.wait_for_function(
+		"() => cur_frm.doc.outstanding_amount === 0 && cur_frm.doc.paid_amount > 0"
+	)
+	advisor.action("Deliver", "Delivered")
+	advisor.shot("7-delivered")
+
+	# the OEM admin compares the dealers
+	oem = desk("oem.admin@orion-oem.example")
+	oem.page.goto(f"{server}/app/dealer-network")
+	oem.page.wait_for_selector(".number-widget-box", timeout=60_000)
+	oem.page.wait_for_selector(".chart-container .frappe-chart, .widget .chart-wrapper svg", timeout=60_000)
+	oem.shot("8-dealer-network")

@@ -17,6 +17,7 @@ import frappe
 from frappe.utils import add_days, add_years, get_bench_path, getdate, today
 
 from aftersales_dms import setup
+from aftersales_dms.oem_templates import sync_service_packages
 
 DEMO_MARK = "Aftersales DMS demo"
 
@@ -60,6 +61,7 @@ def load_demo(fixtures_dir: str | None = None) -> dict:
 	make_sms_gateway(cfg["sms_gateway"])
 	for campaign in cfg["recall_campaigns"]:
 		make_recall_campaign(campaign)
+	sync_service_packages()  # the OEM's packages need the items made above
 	make_appointments(cfg["appointments"], companies)
 	frappe.flags.in_demo_load = False
 	return {

@@ -312,27 +312,11 @@ def make_item_groups():
 
 
 def make_standard_inspection_data():
-	"""Vehicle categories and inspection templates: created when missing, never overwritten."""
-	path = os.path.join(os.path.dirname(__file__), "reception", "data", "standard_inspection.json")
-	with open(path) as f:
-		data = json.load(f)
-	for row in data["vehicle_categories"]:
-		if not frappe.db.exists("Vehicle Category", row["category_name"]):
-			frappe.get_doc({"doctype": "Vehicle Category", **row}).insert(ignore_permissions=True)
-	for tpl in data["templates"]:
-		if not frappe.db.exists("Vehicle Inspection Template", tpl["template_name"]):
-			frappe.get_doc(
-				{
-					"doctype": "Vehicle Inspection Template",
-					"template_name": tpl["template_name"],
-					"vehicle_category": tpl["vehicle_category"],
-					"is_default": 1,
-					"items": [
-						{"section": section, "check_item": item, "mandatory": mandatory}
-						for section, item, mandatory in tpl["items"]
-					],
-				}
-			).insert(ignore_permissions=True)
+	"""OEM standard templates (vehicle categories, inspection checklists, service packages),
+	versioned: see oem_templates.py."""
+	from aftersales_dms.oem_templates import sync_all
+
+	sync_all()
 
 
 def make_notifications():

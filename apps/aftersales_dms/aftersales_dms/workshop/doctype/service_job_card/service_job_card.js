@@ -62,6 +62,12 @@ frappe.ui.form.on("Service Job Card", {
 				__("Create")
 			);
 		}
+		frm.add_custom_button(__("Service Package"), () =>
+			frappe.prompt({ fieldname: "package", fieldtype: "Link", options: "Service Package", label: __("Package"), reqd: 1,
+				get_query: () => ({ filters: { disabled: 0, vehicle_category: ["in", [frm.doc.vehicle_category, ""]] } }) },
+			({ package: pkg }) => frm.call("add_service_package", { package: pkg }).then(() => frm.reload_doc()), __("Add a service package")),
+			__("Create")
+		);
 		if ((frm.doc.parts || []).some((r) => r.qty > (r.issued_qty || 0))) {
 			frm.add_custom_button(__("Parts Request"), () =>
 				frappe.model.open_mapped_doc({

@@ -272,6 +272,40 @@ class ServiceJobCard(Document):
 				ignore_permissions=True,
 			)
 
+	@frappe.whitelist(methods=["POST"])
+	def add_service_package(self, package: str):
+		"""Append a service package's operations (sold at standard hours) and parts."""
+		if not has_any_role(EDITOR_ROLES):
+			frappe.throw(
+				_("Only a Service Advisor or Workshop Manager adds packages."), frappe.PermissionError
+			)
+		self.check_permission("write")
+		if self.status not in status.ACTIVE:
+			frappe.throw(_("Job card {0} is {1}: no new work.").format(self.name, _(self.status)))
+		pkg = frappe.get_doc("Service Package", package)
+		if pkg.disabled:
+			frappe.throw(_("Service package {0} is disabled.").format(package))
+		if pkg.vehicle_category and self.vehicle_category and pkg.vehicle_category != self.vehicle_category:
+			frappe.throw(
+				_("Package {0} is for {1}, this vehicle is a {2}.").format(
+					package, pkg.vehicle_category, self.vehicle_category
+				)
+			)
+		for row in pkg.items:
+			if frappe.db.get_value("Item", row.item_code, "dms_item_kind") == "Labour":
+				self.append("labour", labour_line(row.item_code, self.company, source="Service Package"))
+			else:
+				self.append(
+					"parts",
+					{
+						"item_code": row.item_code,
+						"qty": flt(row.qty) or 1,
+						"rate": selling_rate(row.item_code),
+						"source": "Service Package",
+					},
+				)
+		self.save()
+
 	# ---- labour lines: assignment and the job clock
 	def get_labour_line(self, row_name: str):
 		for row in self.labour:
