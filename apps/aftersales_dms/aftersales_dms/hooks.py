@@ -49,6 +49,18 @@ doc_events = {
 	},
 	# parts arriving wake job cards that wait for them
 	"Purchase Receipt": {"on_submit": "aftersales_dms.workshop.status.on_stock_received"},
+	**{
+		doctype: {"before_validate": "aftersales_dms.controllers.guards.validate_dates"}
+		for doctype in (
+			"Service Appointment",
+			"Online Booking Request",
+			"Vehicle Check In",
+			"Service Job Card",
+			"Service Technician",
+			"Customer Vehicle",
+			"Recall Campaign",
+		)
+	},
 	"Purchase Invoice": {"on_submit": "aftersales_dms.workshop.status.on_stock_received"},
 	"Sales Invoice": {
 		"validate": "aftersales_dms.billing.invoice.validate_sales_invoice",

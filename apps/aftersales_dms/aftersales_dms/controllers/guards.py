@@ -45,3 +45,24 @@ def check_job_card_editor(job_card):
 		frappe.throw(
 			_("Only a Service Advisor or Workshop Manager can do this on a job card."), frappe.PermissionError
 		)
+
+
+def validate_dates(doc, method=None):
+	"""doc_events before_validate: a malformed date or time is a clear error, not a crash later."""
+	from frappe.utils import get_datetime, get_time, getdate
+
+	parse = {"Date": getdate, "Datetime": get_datetime, "Time": get_time}
+	for d in [doc, *doc.get_all_children()]:
+		for df in d.meta.get("fields", {"fieldtype": ("in", tuple(parse))}):
+			value = d.get(df.fieldname)
+			if not value or not isinstance(value, str):
+				continue
+			try:
+				parse[df.fieldtype](value)
+			except Exception:
+				frappe.throw(
+					_("{0}: {1} is not a valid {2}.").format(
+						_(df.label or df.fieldname), frappe.bold(value[:40]), _(df.fieldtype).lower()
+					),
+					title=_("Invalid date"),
+				)

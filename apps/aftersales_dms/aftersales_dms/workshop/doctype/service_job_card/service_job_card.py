@@ -217,6 +217,10 @@ class ServiceJobCard(Document):
 				frappe.throw(_("A part line with issued stock cannot be removed; return the parts first."))
 		for row in self.parts:
 			row.issued_qty = issued.get(row.name, 0)  # set from stock entries only
+			if flt(row.qty) <= 0 or flt(row.qty) > 10_000:
+				frappe.throw(
+					_("Parts row {0}: quantity must be more than 0 and at most 10,000.").format(row.idx)
+				)
 			if flt(row.qty) < row.issued_qty:
 				frappe.throw(
 					_("Parts row {0}: {1} are issued; the quantity cannot be lower.").format(
@@ -226,10 +230,6 @@ class ServiceJobCard(Document):
 			kind, is_stock = frappe.db.get_value("Item", row.item_code, ["dms_item_kind", "is_stock_item"])
 			if kind != "Part" or not is_stock:
 				frappe.throw(_("Parts row {0}: {1} is not a stock part.").format(row.idx, row.item_code))
-			if flt(row.qty) <= 0 or flt(row.qty) > 10_000:
-				frappe.throw(
-					_("Parts row {0}: quantity must be more than 0 and at most 10,000.").format(row.idx)
-				)
 			row.amount = flt(flt(row.qty) * flt(row.rate), row.precision("amount"))
 
 	def set_totals(self):
