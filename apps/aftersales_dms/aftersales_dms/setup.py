@@ -40,6 +40,7 @@ ERPNEXT_PERMISSIONS = {
 		"Service Advisor": ("read", "write", "create", "submit"),
 		"Workshop Manager": ("read",),
 		"Service Accountant": ("read",),
+		"OEM Admin": ("read",),
 	},
 	"Sales Taxes and Charges Template": {r: ("read",) for r in ("Service Advisor", "Service Accountant")},
 	"Warehouse": {r: ("read",) for r in ALL_ROLES},

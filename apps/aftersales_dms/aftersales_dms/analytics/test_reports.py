@@ -110,6 +110,23 @@ class TestReports(FrappeTestCase):
 					report(name, "advisor@omn.example", company=PUNE)
 				rows = report(name, "advisor@omn.example")
 				self.assertTrue(all(r.get("company") in (None, NASHIK) for r in rows if isinstance(r, dict)))
+		# every report runs for every role it is made for (its link columns included)
+		for name in (
+			"Workshop Revenue",
+			"Technician Efficiency",
+			"Job Card Turnaround",
+			"Appointment Volume",
+			"Pending Approvals",
+			"Comebacks",
+		):
+			for user in (
+				"oem.admin@orion-oem.example",
+				"advisor@omp.example",
+				"manager@omp.example",
+				"accounts@omp.example",
+			):
+				with self.subTest(report=name, user=user):
+					report(name, user)
 		# the OEM compares dealers
 		rows = report(
 			"Appointment Volume",

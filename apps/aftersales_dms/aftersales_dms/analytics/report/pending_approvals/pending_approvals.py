@@ -64,8 +64,7 @@ def execute(filters=None):
 		{
 			"fieldname": "currency",
 			"label": _("Currency"),
-			"fieldtype": "Link",
-			"options": "Currency",
+			"fieldtype": "Data",
 			"hidden": 1,
 		},
 	]

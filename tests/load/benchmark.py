@@ -1,0 +1,1179 @@
+"""./dms benchmark — speed, scale and load of the DMS on this machine, against a real gunicorn.
+
+1. Journey cost ratio: a complete service journey over HTTP (appointment → check-in → inspection
+   → job card with 3 labour + 5 parts → parts issue → estimate → customer approval → repair and
+   clock → QC → invoice submit → payment, each step by its role) against creating the same ERPNext
+   documents directly over HTTP (Quotation, Stock Entry, Sales Invoice, Payment Entry).
+2. Throughput: complete journeys per minute with 1, 2 and 4 parallel workers, p50/p95/p99 per step.
+3. Scale: bulk-load N job cards (labour, parts, time logs, status history, submitted invoices),
+   then time the job card list (status + dealer), the form load, the monthly revenue and
+   technician efficiency reports over the data, and a 14-day slot search over 10 bays x 20
+   technicians.
+4. Load: U simulated staff users mixing reads and writes for S seconds: errors and p95.
+
+Prints a table and writes artifacts/benchmark.json. Loopback only.
+"""
+
+import argparse
+import json
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from collections import defaultdict
+from datetime import datetime, timedelta
+
+import requests
+
+BENCH = os.environ["DMS_BENCH"]
+SITES = os.path.join(BENCH, "sites")
+PASSWORD = json.load(open(os.path.join(BENCH, "fixtures", "dms_demo.json")))["demo_password"]
+PUNE, NASHIK = "Orion Motors Pune", "Orion Motors Nashik"
+LABOUR = ["LAB-PMS-CAR", "LAB-DIAG", "LAB-BRAKE-PADS"]
+PARTS = ["PRT-OIL-FILTER-C", "PRT-OIL-5W30-1L", "PRT-COOLANT-1L", "PRT-SPARK-PLUG", "PRT-AIR-FILTER-C"]
+
+
+def free_port():
+	with socket.socket() as s:
+		s.bind(("127.0.0.1", 0))
+		return s.getsockname()[1]
+
+
+def pct(values, p):
+	if not values:
+		return None
+	values = sorted(values)
+	k = max(0, min(len(values) - 1, round(p / 100 * (len(values) - 1))))
+	return round(values[k] * 1000, 1)  # ms
+
+
+# ---------------------------------------------------------------- server
+class Server:
+	def __init__(self, site, workers):
+		self.site, self.port = site, free_port()
+		self.url = f"http://127.0.0.1:{self.port}"
+		self.log = open(os.path.join(BENCH, "artifacts", "benchmark-gunicorn.log"), "w")
+		self.proc = subprocess.Popen(
+			[
+				os.path.join(BENCH, "env", "bin", "gunicorn"),
+				"-b",
+				f"127.0.0.1:{self.port}",
+				"-w",
+				str(workers),
+				"--threads",
+				"4",
+				"-t",
+				"120",
+				"--preload",
+				"frappe.app:application",
+			],
+			cwd=SITES,
+			stdout=self.log,
+			stderr=subprocess.STDOUT,
+		)
+		deadline = time.monotonic() + 90
+		while time.monotonic() < deadline:
+			try:
+				if self.session().get(f"{self.url}/api/method/ping", timeout=3).ok:
+					return
+			except requests.ConnectionError:
+				time.sleep(0.5)
+		raise RuntimeError("gunicorn did not start; see artifacts/benchmark-gunicorn.log")
+
+	def session(self, user=None, password=PASSWORD):
+		s = requests.Session()
+		s.headers["X-Frappe-Site-Name"] = self.site
+		s.headers["Accept"] = "application/json"
+		if user:
+			r = s.post(f"{self.url}/api/method/login", data={"usr": user, "pwd": password}, timeout=60)
+			r.raise_for_status()
+		return s
+
+	def stop(self):
+		self.proc.terminate()
+		try:
+			self.proc.wait(20)
+		except subprocess.TimeoutExpired:
+			self.proc.kill()
+		self.log.close()
+
+
+class Client:
+	"""The staff of one dealer, each a logged-in session."""
+
+	USERS = {
+		"advisor": "advisor@omp.example",
+		"manager": "manager@omp.example",
+		"parts": "parts@omp.example",
+		"tech": "tech.amit@omp.example",
+		"qc": "qc@omp.example",
+		"accounts": "accounts@omp.example",
+	}
+
+	def __init__(self, server):
+		self.server = server
+		self.s = {role: server.session(user) for role, user in self.USERS.items()}
+		self.s["admin"] = server.session("Administrator", os.environ.get("DMS_ADMIN_PASSWORD", "admin"))
+		self.guest = server.session()
+
+	def call(self, role, endpoint, **data):
+		session = self.guest if role == "guest" else self.s[role]
+		r = session.post(
+			f"{self.server.url}/api/method/{endpoint}",
+			json={k: (json.dumps(v) if isinstance(v, dict | list) else v) for k, v in data.items()},
+			timeout=120,
+		)
+		if not r.ok:
+			raise RuntimeError(f"{endpoint} as {role}: {r.status_code} {r.text[:400]}")
+		return r.json().get("message")
+
+	def insert(self, role, doc):
+		return self.call(role, "frappe.client.insert", doc=doc)
+
+	def submit(self, role, doc):
+		return self.call(role, "frappe.client.submit", doc=doc)
+
+	def get(self, role, doctype, name):
+		return self.call(role, "frappe.client.get", doctype=doctype, name=name)
+
+	def run(self, role, doctype, name, method, **args):
+		return self.call(role, "run_doc_method", dt=doctype, dn=name, method=method, args=json.dumps(args))
+
+	def action(self, role, name, action):
+		doc = self.get(role, "Service Job Card", name)
+		return self.call(role, "frappe.model.workflow.apply_workflow", doc=doc, action=action)
+
+
+# ---------------------------------------------------------------- journeys
+def dms_journey(c: Client, slot: dict, vehicle: dict, timings: dict):
+	def step(name, fn):
+		t = time.perf_counter()
+		out = fn()
+		timings[name].append(time.perf_counter() - t)
+		return out
+
+	def appointment():
+		appt = c.insert(
+			"advisor",
+			{
+				"doctype": "Service Appointment",
+				"company": PUNE,
+				"channel": "Phone",
+				"customer": vehicle["customer"],
+				"vehicle": vehicle["name"],
+				"scheduled_start": slot["start"],
+				"service_bay": slot["service_bay"],
+				"technician": slot["technician"],
+				"services": [{"item_code": "LAB-PMS-CAR"}],
+			},
+		)
+		c.run("advisor", "Service Appointment", appt["name"], "confirm")
+		return appt["name"]
+
+	appt = step("appointment", appointment)
+
+	def check_in():
+		doc = c.call(
+			"advisor",
+			"aftersales_dms.reception.doctype.vehicle_check_in.vehicle_check_in.make_check_in",
+			source_name=appt,
+		)
+		current = c.call(
+			"advisor",
+			"frappe.client.get_value",
+			doctype="Customer Vehicle",
+			filters=vehicle["name"],
+			fieldname="current_odometer",
+		)["current_odometer"]
+		doc.update({"odometer": int(current or 0) + 500, "fuel_level": "1/2"})
+		doc = c.insert("advisor", doc)
+		doc = c.submit("advisor", doc)
+		inspection = c.get("advisor", "Vehicle Inspection", doc["vehicle_inspection"])
+		for row in inspection["items"]:
+			row["result"] = "Green"
+		c.submit("advisor", inspection)
+		return doc["name"]
+
+	check_in_name = step("check_in", check_in)
+
+	def job_card():
+		doc = c.call(
+			"advisor",
+			"aftersales_dms.reception.doctype.vehicle_check_in.vehicle_check_in.make_job_card",
+			source_name=check_in_name,
+		)
+		labour_items = {r["item_code"] for r in doc.get("labour", [])}
+		for item in LABOUR:
+			if item not in labour_items and len(doc["labour"]) < 3:
+				doc["labour"].append({"item_code": item, "standard_hours": 1, "rate": 900})
+		doc["parts"] = [{"item_code": p, "qty": 1, "rate": 400} for p in PARTS]
+		return c.insert("advisor", doc)["name"]
+
+	jc = step("job_card", job_card)
+
+	def approval():
+		c.action("tech", jc, "Start Work")
+		c.call("advisor", "aftersales_dms.billing.estimate.make_estimate", job_card=jc)
+		link = c.call("advisor", "aftersales_dms.billing.approval.make_approval_link", job_card=jc)
+		c.action("advisor", jc, "Request Approval")
+		doc = c.get("advisor", "Service Job Card", jc)
+		token = link.split("token=")[1]
+		c.call(
+			"guest",
+			"aftersales_dms.billing.approval.decide",
+			token=token,
+			decisions={r["name"]: "Approved" for r in doc["labour"] + doc["parts"]},
+		)
+
+	step("estimate_approval", approval)
+
+	def parts():
+		pr = c.call(
+			"parts",
+			"aftersales_dms.parts.doctype.parts_request.parts_request.make_parts_request",
+			source_name=jc,
+		)
+		pr = c.submit("parts", c.insert("parts", pr))
+		result = c.run("parts", "Parts Request", pr["name"], "issue_parts")
+		if (result or {}).get("shortages"):
+			raise RuntimeError(f"parts short: {result}")
+
+	step("parts_issue", parts)
+
+	def repair():
+		c.action("manager", jc, "Start Repair")
+		doc = c.get("manager", "Service Job Card", jc)
+		amit = c.call(
+			"manager",
+			"frappe.client.get_value",
+			doctype="Service Technician",
+			filters={"user": Client.USERS["tech"]},
+			fieldname="name",
+		)["name"]
+		for row in doc["labour"]:
+			if row.get("technician") != amit:
+				c.run(
+					"manager",
+					"Service Job Card",
+					jc,
+					"assign_technician",
+					labour_line=row["name"],
+					technician=amit,
+				)
+			c.run("tech", "Service Job Card", jc, "start_work", labour_line=row["name"])
+			c.run("tech", "Service Job Card", jc, "finish_work", labour_line=row["name"])
+		c.action("tech", jc, "Send to QC")
+
+	step("repair_clock", repair)
+
+	def qc():
+		doc = c.get("qc", "Service Job Card", jc)
+		for row in doc["qc_items"]:
+			row["verified"] = 1
+		c.call("qc", "frappe.client.save", doc=doc)
+		c.action("qc", jc, "Pass QC")
+
+	step("qc", qc)
+
+	def invoice():
+		invoices = c.call("accounts", "aftersales_dms.billing.invoice.make_invoices", job_card=jc)
+		for name in invoices.values():
+			c.submit("accounts", c.get("accounts", "Sales Invoice", name))
+		return invoices
+
+	invoices = step("invoice", invoice)
+
+	def payment():
+		if "Customer" in invoices:
+			pe = c.call(
+				"accounts",
+				"erpnext.accounts.doctype.payment_entry.payment_entry.get_payment_entry",
+				dt="Sales Invoice",
+				dn=invoices["Customer"],
+			)
+			pe.update({"reference_no": f"BM-{jc}", "reference_date": datetime.now().date().isoformat()})
+			c.submit("accounts", c.insert("accounts", pe))
+
+	step("payment", payment)
+	return jc
+
+
+def erpnext_journey(c: Client, customer: str, timings: dict):
+	"""The ERPNext documents of a journey, made directly: Quotation, Stock Entry, Sales Invoice,
+	Payment Entry (3 labour lines and 5 parts, the dealer's taxes)."""
+	t0 = time.perf_counter()
+	tax = c.call(
+		"admin",
+		"frappe.client.get_value",
+		doctype="Sales Taxes and Charges Template",
+		filters={"company": PUNE, "is_default": 1},
+		fieldname="name",
+	)["name"]
+	lines = [{"item_code": i, "qty": 1, "rate": 900} for i in LABOUR] + [
+		{"item_code": p, "qty": 1, "rate": 400} for p in PARTS
+	]
+	q = c.insert(
+		"admin",
+		{
+			"doctype": "Quotation",
+			"quotation_to": "Customer",
+			"party_name": customer,
+			"company": PUNE,
+			"order_type": "Maintenance",
+			"taxes_and_charges": tax,
+			"items": lines,
+		},
+	)
+	c.submit("admin", q)
+	se = c.insert(
+		"admin",
+		{
+			"doctype": "Stock Entry",
+			"stock_entry_type": "Material Transfer",
+			"company": PUNE,
+			"items": [
+				{
+					"item_code": p,
+					"qty": 1,
+					"s_warehouse": "Parts Store - OMP",
+					"t_warehouse": "Work In Progress - OMP",
+				}
+				for p in PARTS
+			],
+		},
+	)
+	c.submit("admin", se)
+	si = c.insert(
+		"admin",
+		{
+			"doctype": "Sales Invoice",
+			"customer": customer,
+			"company": PUNE,
+			"update_stock": 1,
+			"taxes_and_charges": tax,
+			"items": [
+				{**line, **({"warehouse": "Work In Progress - OMP"} if line["item_code"] in PARTS else {})}
+				for line in lines
+			],
+		},
+	)
+	si = c.submit("admin", si)
+	pe = c.call(
+		"admin",
+		"erpnext.accounts.doctype.payment_entry.payment_entry.get_payment_entry",
+		dt="Sales Invoice",
+		dn=si["name"],
+	)
+	pe.update({"reference_no": f"BM-{si['name']}", "reference_date": datetime.now().date().isoformat()})
+	c.submit("admin", c.insert("admin", pe))
+	timings["erpnext_documents"].append(time.perf_counter() - t0)
+
+
+def book_slot(c: Client, first_day, vehicle):
+	"""The next free slot for a periodic service from first_day on (retries a slot another worker took)."""
+	for _attempt in range(5):
+		slots = c.call(
+			"advisor",
+			"aftersales_dms.booking.capacity.find_slots",
+			company=PUNE,
+			from_date=first_day.isoformat(),
+			to_date=(first_day + timedelta(days=30)).isoformat(),
+			services=["LAB-PMS-CAR"],
+			limit=1,
+		)
+		if slots:
+			return slots[0]
+		first_day += timedelta(days=30)
+	raise RuntimeError("no free slot")
+
+
+def throughput(server, workers: int, journeys_per_worker: int, vehicle, base_day, timings, errors):
+	def worker(k):
+		c = Client(server)
+		day = base_day + timedelta(days=k * 3)
+		for _ in range(journeys_per_worker):
+			try:
+				for _attempt in range(3):
+					slot = book_slot(c, day, vehicle)
+					try:
+						dms_journey(c, slot, vehicle, timings)
+						break
+					except RuntimeError as e:
+						if (
+							"clash" not in str(e).lower()
+							and "already booked" not in str(e).lower()
+							and "is booked" not in str(e).lower()
+						):
+							raise
+			except Exception as e:
+				errors.append(str(e)[:300])
+
+	threads = [threading.Thread(target=worker, args=(k,)) for k in range(workers)]
+	t0 = time.perf_counter()
+	for t in threads:
+		t.start()
+	for t in threads:
+		t.join()
+	return time.perf_counter() - t0
+
+
+# ---------------------------------------------------------------- in-process: data
+def connect(site):
+	import frappe
+
+	os.chdir(SITES)
+	frappe.init(site=site, sites_path=SITES)
+	frappe.connect()
+	frappe.set_user("Administrator")
+	return frappe
+
+
+def top_up_stock(frappe, qty=5000):
+	store = frappe.get_cached_value("Company", PUNE, "dms_parts_warehouse")
+	items = frappe.get_all("Item", filters={"dms_item_kind": "Part"}, pluck="name")
+	need = []
+	for item in items:
+		have = frappe.db.get_value("Bin", {"item_code": item, "warehouse": store}, "actual_qty") or 0
+		if have < qty / 2:
+			need.append({"item_code": item, "qty": qty - have, "t_warehouse": store, "basic_rate": 200})
+	if need:
+		frappe.get_doc(
+			{"doctype": "Stock Entry", "stock_entry_type": "Material Receipt", "company": PUNE, "items": need}
+		).insert().submit()
+	frappe.db.commit()
+
+
+def bench_capacity(frappe):
+	"""Slot search at scale: 10 bays and 20 technicians at the Nashik dealer (created once)."""
+	for k in range(1, 11):
+		name = f"OMN Bench Bay {k:02d}"
+		if not frappe.db.exists("Service Bay", name):
+			frappe.get_doc(
+				{"doctype": "Service Bay", "bay_name": name, "company": NASHIK, "bay_type": "General"}
+			).insert()
+	have = frappe.db.count("Service Technician", {"company": NASHIK})
+	for k in range(have, 20):
+		emp = frappe.get_doc(
+			{
+				"doctype": "Employee",
+				"first_name": f"Bench{k:02d}",
+				"last_name": "Tech",
+				"company": NASHIK,
+				"gender": "Male",
+				"date_of_birth": "1990-01-01",
+				"date_of_joining": "2020-01-01",
+			}
+		).insert()
+		frappe.get_doc(
+			{
+				"doctype": "Service Technician",
+				"employee": emp.name,
+				"company": NASHIK,
+				"status": "Active",
+				"shift_start": "09:00:00",
+				"shift_end": "18:00:00",
+				"skills": [{"skill": "Periodic Maintenance", "level": "Senior"}],
+			}
+		).insert()
+	frappe.db.commit()
+
+
+def generate(frappe, n: int, seed=7):
+	"""Bulk-load n job cards over the last 12 months with 3 labour, 2 parts, 3 time logs, 4 status
+	changes and one submitted invoice (5 lines) each — straight into the tables, like a data
+	migration, not through the controllers."""
+	from frappe.utils import now_datetime
+
+	have = frappe.db.count("Service Job Card", {"name": ("like", "SJC-BM-%")})
+	if have >= n:
+		return 0
+	rng = random.Random(seed)
+	techs = {
+		c: frappe.get_all("Service Technician", filters={"company": c}, pluck="name") for c in (PUNE, NASHIK)
+	}
+	vehicles = frappe.get_all(
+		"Customer Vehicle",
+		fields=["name", "customer", "customer_name", "registration_plate", "vehicle_category"],
+	)
+	debtors = {c: frappe.get_cached_value("Company", c, "default_receivable_account") for c in (PUNE, NASHIK)}
+	statuses = ["Delivered"] * 14 + [
+		"Open",
+		"In Progress",
+		"Awaiting Approval",
+		"Repairing",
+		"Quality Check",
+		"Ready for Pickup",
+	]
+	now = now_datetime()
+	user = "Administrator"
+	chunk = 5000
+	t0 = time.perf_counter()
+	for start in range(have, n, chunk):
+		jc_rows, lab_rows, part_rows, log_rows, st_rows, si_rows, sii_rows = [], [], [], [], [], [], []
+		for i in range(start, min(n, start + chunk)):
+			company = PUNE if i % 2 == 0 else NASHIK
+			v = vehicles[i % len(vehicles)]
+			created = now - timedelta(minutes=rng.randint(60, 365 * 24 * 60))
+			name = f"SJC-BM-{i:07d}"
+			status = rng.choice(statuses)
+			lab = [(rng.choice(LABOUR), rng.choice([0.8, 1.2, 2.5]), 900) for _ in range(3)]
+			parts = [(rng.choice(PARTS), rng.randint(1, 3), 400) for _ in range(2)]
+			labour_total = sum(h * r for _i, h, r in lab)
+			parts_total = sum(q * r for _i, q, r in parts)
+			jc_rows.append(
+				(
+					name,
+					created,
+					created,
+					user,
+					user,
+					company,
+					status,
+					created.date(),
+					v.customer,
+					v.customer_name,
+					v.name,
+					v.registration_plate,
+					v.vehicle_category,
+					10000 + i % 50000,
+					sum(h for _i, h, _r in lab),
+					labour_total,
+					parts_total,
+					labour_total + parts_total,
+					"INR",
+				)
+			)
+			tech = rng.choice(techs[company])
+			for k, (item, hours, rate) in enumerate(lab):
+				row = f"{name}-L{k}"
+				lab_rows.append(
+					(
+						row,
+						created,
+						created,
+						user,
+						user,
+						name,
+						"labour",
+						"Service Job Card",
+						k + 1,
+						item,
+						item,
+						hours,
+						rate,
+						hours * rate,
+						tech,
+						"Customer Request",
+						"Done",
+						hours,
+						"Customer",
+					)
+				)
+				t_from = created + timedelta(hours=k)
+				log_rows.append(
+					(
+						f"{name}-T{k}",
+						created,
+						created,
+						user,
+						user,
+						name,
+						"time_logs",
+						"Service Job Card",
+						k + 1,
+						row,
+						item,
+						tech,
+						t_from,
+						t_from + timedelta(hours=hours * rng.uniform(0.7, 1.3)),
+						round(hours * rng.uniform(0.7, 1.3), 2),
+					)
+				)
+			for k, (item, qty, rate) in enumerate(parts):
+				part_rows.append(
+					(
+						f"{name}-P{k}",
+						created,
+						created,
+						user,
+						user,
+						name,
+						"parts",
+						"Service Job Card",
+						k + 1,
+						item,
+						item,
+						qty,
+						rate,
+						qty * rate,
+						qty,
+						"Customer",
+					)
+				)
+			flow = [
+				"Open",
+				"In Progress",
+				"Awaiting Approval",
+				"Repairing",
+				"Quality Check",
+				"Ready for Pickup",
+			]
+			t = created
+			for k in range(4):
+				hours = rng.uniform(0.2, 6)
+				t = t + timedelta(hours=hours)
+				st_rows.append(
+					(
+						f"{name}-S{k}",
+						created,
+						created,
+						user,
+						user,
+						name,
+						"status_log",
+						"Service Job Card",
+						k + 1,
+						flow[k],
+						flow[k + 1],
+						t,
+						user,
+						round(hours, 2),
+					)
+				)
+			if status == "Delivered":
+				si = f"SINV-BM-{i:07d}"
+				total = labour_total + parts_total
+				si_rows.append(
+					(
+						si,
+						created,
+						created,
+						user,
+						user,
+						1,
+						company,
+						v.customer,
+						v.customer_name,
+						created.date(),
+						"INR",
+						"INR",
+						1,
+						total,
+						total,
+						total,
+						total,
+						total * 1.18,
+						total * 1.18,
+						0,
+						debtors[company],
+						name,
+						v.name,
+						"Customer",
+					)
+				)
+				for k, (item, qty, rate) in enumerate([(i_, h, r) for i_, h, r in lab] + parts):
+					sii_rows.append(
+						(
+							f"{si}-{k}",
+							created,
+							created,
+							user,
+							user,
+							1,
+							si,
+							"items",
+							"Sales Invoice",
+							k + 1,
+							item,
+							item,
+							item,
+							qty,
+							rate,
+							qty * rate,
+							qty * rate,
+							qty * rate,
+							"Nos",
+							1,
+							qty,
+						)
+					)
+		bulk = frappe.db.bulk_insert
+		bulk(
+			"Service Job Card",
+			[
+				"name",
+				"creation",
+				"modified",
+				"owner",
+				"modified_by",
+				"company",
+				"status",
+				"posting_date",
+				"customer",
+				"customer_name",
+				"vehicle",
+				"registration_plate",
+				"vehicle_category",
+				"odometer",
+				"total_hours",
+				"labour_total",
+				"parts_total",
+				"grand_total",
+				"currency",
+			],
+			jc_rows,
+		)
+		bulk(
+			"Service Job Card Labour",
+			[
+				"name",
+				"creation",
+				"modified",
+				"owner",
+				"modified_by",
+				"parent",
+				"parentfield",
+				"parenttype",
+				"idx",
+				"item_code",
+				"item_name",
+				"standard_hours",
+				"rate",
+				"amount",
+				"technician",
+				"source",
+				"work_status",
+				"clocked_hours",
+				"bill_to",
+			],
+			lab_rows,
+		)
+		bulk(
+			"Service Job Card Part",
+			[
+				"name",
+				"creation",
+				"modified",
+				"owner",
+				"modified_by",
+				"parent",
+				"parentfield",
+				"parenttype",
+				"idx",
+				"item_code",
+				"item_name",
+				"qty",
+				"rate",
+				"amount",
+				"issued_qty",
+				"bill_to",
+			],
+			part_rows,
+		)
+		bulk(
+			"Service Job Card Time Log",
+			[
+				"name",
+				"creation",
+				"modified",
+				"owner",
+				"modified_by",
+				"parent",
+				"parentfield",
+				"parenttype",
+				"idx",
+				"labour_line",
+				"item_code",
+				"technician",
+				"from_time",
+				"to_time",
+				"hours",
+			],
+			log_rows,
+		)
+		bulk(
+			"Service Job Card Status Log",
+			[
+				"name",
+				"creation",
+				"modified",
+				"owner",
+				"modified_by",
+				"parent",
+				"parentfield",
+				"parenttype",
+				"idx",
+				"from_status",
+				"to_status",
+				"changed_on",
+				"changed_by",
+				"hours_in_from_status",
+			],
+			st_rows,
+		)
+		bulk(
+			"Sales Invoice",
+			[
+				"name",
+				"creation",
+				"modified",
+				"owner",
+				"modified_by",
+				"docstatus",
+				"company",
+				"customer",
+				"customer_name",
+				"posting_date",
+				"currency",
+				"price_list_currency",
+				"conversion_rate",
+				"total",
+				"net_total",
+				"base_total",
+				"base_net_total",
+				"grand_total",
+				"base_grand_total",
+				"outstanding_amount",
+				"debit_to",
+				"dms_service_job_card",
+				"dms_vehicle",
+				"dms_bill_to",
+			],
+			si_rows,
+		)
+		bulk(
+			"Sales Invoice Item",
+			[
+				"name",
+				"creation",
+				"modified",
+				"owner",
+				"modified_by",
+				"docstatus",
+				"parent",
+				"parentfield",
+				"parenttype",
+				"idx",
+				"item_code",
+				"item_name",
+				"description",
+				"qty",
+				"rate",
+				"amount",
+				"net_amount",
+				"base_net_amount",
+				"uom",
+				"conversion_factor",
+				"stock_qty",
+			],
+			sii_rows,
+		)
+		frappe.db.commit()
+		print(
+			f"  generated {min(n, start + chunk):,} of {n:,} job cards ({time.perf_counter() - t0:.0f} s)",
+			flush=True,
+		)
+	return time.perf_counter() - t0
+
+
+def timed(fn, repeat):
+	out = []
+	for _ in range(repeat):
+		t = time.perf_counter()
+		fn()
+		out.append(time.perf_counter() - t)
+	return out
+
+
+def scale_queries(server, frappe, repeat):
+	manager = server.session("manager@omp.example")
+	oem = server.session("oem.admin@orion-oem.example")
+	url = server.url
+	names = frappe.get_all(
+		"Service Job Card",
+		filters={"name": ("like", "SJC-BM-%"), "company": PUNE},
+		pluck="name",
+		limit=repeat,
+	)
+
+	def get(session, path, **params):
+		r = session.get(f"{url}{path}", params=params, timeout=120)
+		if not r.ok:
+			raise RuntimeError(f"{path}: {r.status_code} {r.text[:500]}")
+		return r
+
+	today = datetime.now().date()
+	year = {"from_date": (today - timedelta(days=365)).isoformat(), "to_date": today.isoformat()}
+	month = {"from_date": today.replace(day=1).isoformat(), "to_date": today.isoformat()}
+	results = {
+		"job card list (status + dealer)": timed(
+			lambda: get(
+				manager,
+				"/api/resource/Service Job Card",
+				filters=json.dumps([["status", "=", "Repairing"], ["company", "=", PUNE]]),
+				fields=json.dumps(["name", "registration_plate", "customer_name", "status", "modified"]),
+				order_by="modified desc",
+				limit_page_length=20,
+			),
+			repeat,
+		),
+		"job card form load": [],
+		"monthly revenue report (12 months, OEM)": timed(
+			lambda: get(
+				oem,
+				"/api/method/frappe.desk.query_report.run",
+				report_name="Workshop Revenue",
+				filters=json.dumps(year),
+			),
+			max(3, repeat // 10),
+		),
+		"technician efficiency report (1 month, OEM)": timed(
+			lambda: get(
+				oem,
+				"/api/method/frappe.desk.query_report.run",
+				report_name="Technician Efficiency",
+				filters=json.dumps(month),
+			),
+			max(3, repeat // 10),
+		),
+	}
+	for name in names:
+		t = time.perf_counter()
+		get(manager, "/api/method/frappe.desk.form.load.getdoc", doctype="Service Job Card", name=name)
+		results["job card form load"].append(time.perf_counter() - t)
+	from aftersales_dms.booking.capacity import find_slots
+
+	start = (datetime.now() + timedelta(days=60)).date()
+	results["slot search 14 days x 10 bays x 20 technicians (in-process)"] = timed(
+		lambda: find_slots(NASHIK, start, start + timedelta(days=13), hours=1, limit=50), repeat
+	)
+	return results
+
+
+def load(server, users: int, seconds: int, seed=11):
+	"""`users` staff sessions, each looping: list, open a job card, the board, a report page of
+	appointments, and now and then a write (a comment on a job card)."""
+	lat, errors, stop = defaultdict(list), [], time.monotonic() + seconds
+	logins = [
+		"advisor@omp.example",
+		"manager@omp.example",
+		"parts@omp.example",
+		"qc@omp.example",
+		"advisor@omn.example",
+		"manager@omn.example",
+		"accounts@omp.example",
+		"accounts@omn.example",
+	]
+	lock = threading.Lock()
+
+	def user(k):
+		rng = random.Random(seed + k)
+		s = server.session(logins[k % len(logins)])
+		url = server.url
+		names = s.get(
+			f"{url}/api/resource/Service Job Card", params={"limit_page_length": 50}, timeout=60
+		).json()["data"]
+		while time.monotonic() < stop:
+			kind = rng.choices(["list", "form", "board", "appointments", "write"], [4, 3, 2, 2, 1])[0]
+			name = rng.choice(names)["name"] if names else None
+			t = time.perf_counter()
+			try:
+				if kind == "list":
+					r = s.get(
+						f"{url}/api/resource/Service Job Card",
+						params={
+							"fields": '["name","status"]',
+							"filters": json.dumps(
+								[["status", "=", rng.choice(["Delivered", "Repairing", "Open"])]]
+							),
+						},
+						timeout=60,
+					)
+				elif kind == "form":
+					r = s.get(
+						f"{url}/api/method/frappe.desk.form.load.getdoc",
+						params={"doctype": "Service Job Card", "name": name},
+						timeout=60,
+					)
+				elif kind == "board":
+					r = s.get(f"{url}/api/method/aftersales_dms.workshop.board.get_board", timeout=60)
+				elif kind == "appointments":
+					r = s.get(
+						f"{url}/api/resource/Service Appointment",
+						params={"fields": '["name","status","scheduled_start"]'},
+						timeout=60,
+					)
+				else:
+					r = s.post(
+						f"{url}/api/method/frappe.desk.form.utils.add_comment",
+						data={
+							"reference_doctype": "Service Job Card",
+							"reference_name": name,
+							"content": "load test note",
+							"comment_email": logins[k % len(logins)],
+							"comment_by": "load",
+						},
+						timeout=60,
+					)
+				ok = r.status_code == 200
+			except requests.RequestException as e:
+				ok, r = False, e
+			with lock:
+				lat[kind].append(time.perf_counter() - t)
+				if not ok:
+					errors.append(f"{kind}: {getattr(r, 'status_code', r)}")
+
+	threads = [threading.Thread(target=user, args=(k,)) for k in range(users)]
+	for t in threads:
+		t.start()
+	for t in threads:
+		t.join()
+	return lat, errors
+
+
+# ---------------------------------------------------------------- main
+def main():
+	ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+	ap.add_argument("--site", required=True)
+	ap.add_argument(
+		"--journeys", type=int, default=3, help="journeys per worker in the throughput runs (default 3)"
+	)
+	ap.add_argument(
+		"--ratio-runs", type=int, default=5, help="journeys and ERPNext-only runs for the ratio (default 5)"
+	)
+	ap.add_argument(
+		"--scale", type=int, default=100_000, help="job cards to bulk-load (default 100000; 0 skips)"
+	)
+	ap.add_argument("--users", type=int, default=50, help="simulated users in the load test (default 50)")
+	ap.add_argument("--load-seconds", type=int, default=300, help="load test duration (default 300; 0 skips)")
+	ap.add_argument("--gunicorn-workers", type=int, default=4)
+	args = ap.parse_args()
+
+	report = {"machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]}, "args": vars(args)}
+	frappe = connect(args.site)
+	print("preparing: stock, capacity", flush=True)
+	top_up_stock(frappe)
+	bench_capacity(frappe)
+	vehicle = frappe.db.get_value("Customer Vehicle", "MA1TA2XX6GH123456", ["name", "customer"], as_dict=True)
+	base_day = (datetime.now() + timedelta(days=120)).date()
+	server = Server(args.site, args.gunicorn_workers)
+	try:
+		# 1. journey cost ratio
+		print("journey cost ratio", flush=True)
+		c = Client(server)
+		timings, errors = defaultdict(list), []
+		erp = defaultdict(list)
+		for _run in range(args.ratio_runs):
+			t = time.perf_counter()
+			dms_journey(c, book_slot(c, base_day + timedelta(days=200), vehicle), vehicle, timings)
+			timings["journey"].append(time.perf_counter() - t)
+			erpnext_journey(c, vehicle.customer, erp)
+		dms_med, erp_med = statistics.median(timings["journey"]), statistics.median(erp["erpnext_documents"])
+		report["journey_ratio"] = {
+			"dms_journey_s": round(dms_med, 2),
+			"erpnext_documents_s": round(erp_med, 2),
+			"ratio": round(dms_med / erp_med, 2),
+			"steps_p50_ms": {k: pct(v, 50) for k, v in timings.items()},
+		}
+		# 2. throughput
+		report["throughput"] = {}
+		for workers in (1, 2, 4):
+			print(f"throughput with {workers} worker(s)", flush=True)
+			timings, errors = defaultdict(list), []
+			seconds = throughput(
+				server,
+				workers,
+				args.journeys,
+				vehicle,
+				base_day + timedelta(days=400 + 60 * workers),
+				timings,
+				errors,
+			)
+			done = len(timings["payment"])
+			report["throughput"][workers] = {
+				"journeys": done,
+				"seconds": round(seconds, 1),
+				"per_minute": round(60 * done / seconds, 2),
+				"errors": errors[:5],
+				"error_count": len(errors),
+				"steps_ms": {
+					k: {"p50": pct(v, 50), "p95": pct(v, 95), "p99": pct(v, 99)} for k, v in timings.items()
+				},
+			}
+		# 3. scale
+		if args.scale:
+			print(f"scale: bulk-loading {args.scale:,} job cards", flush=True)
+			gen = generate(frappe, args.scale)
+			counts = {
+				d: frappe.db.count(d)
+				for d in ("Service Job Card", "Service Job Card Labour", "Sales Invoice")
+			}
+			print("scale: timing queries", flush=True)
+			q = scale_queries(server, frappe, repeat=40)
+			report["scale"] = {
+				"generated_in_s": round(gen or 0, 1),
+				"rows": counts,
+				"p50_ms": {k: pct(v, 50) for k, v in q.items()},
+				"p95_ms": {k: pct(v, 95) for k, v in q.items()},
+			}
+		# 4. load
+		if args.load_seconds:
+			print(f"load: {args.users} users for {args.load_seconds} s", flush=True)
+			lat, errors = load(server, args.users, args.load_seconds)
+			every = [x for v in lat.values() for x in v]
+			report["load"] = {
+				"requests": len(every),
+				"errors": len(errors),
+				"error_samples": errors[:5],
+				"p50_ms": pct(every, 50),
+				"p95_ms": pct(every, 95),
+				"p99_ms": pct(every, 99),
+				"per_kind_p95_ms": {k: pct(v, 95) for k, v in lat.items()},
+				"requests_per_s": round(len(every) / args.load_seconds, 1),
+			}
+	finally:
+		server.stop()
+	path = os.path.join(BENCH, "artifacts", "benchmark.json")
+	with open(path, "w") as f:
+		json.dump(report, f, indent=1, default=str)
+	print_table(report)
+	print(f"\nwritten to {path}")
+
+
+def print_table(r):
+	rows = []
+	if "journey_ratio" in r:
+		j = r["journey_ratio"]
+		rows += [
+			("journey (HTTP, one worker), median", f"{j['dms_journey_s']} s"),
+			("same ERPNext documents directly, median", f"{j['erpnext_documents_s']} s"),
+			("journey cost ratio (target <= 1.15)", f"{j['ratio']}x"),
+		]
+	for w, t in r.get("throughput", {}).items():
+		rows.append(
+			(f"throughput, {w} worker(s)", f"{t['per_minute']} journeys/min ({t['error_count']} errors)")
+		)
+	if "scale" in r:
+		for k, v in r["scale"]["p95_ms"].items():
+			rows.append((f"{k}, p95", f"{v} ms"))
+		rows.append(("rows", ", ".join(f"{k}: {v:,}" for k, v in r["scale"]["rows"].items())))
+	if "load" in r:
+		lo = r["load"]
+		rows.append(
+			(
+				f"load: {r['args']['users']} users, {r['args']['load_seconds']} s",
+				f"{lo['requests']} requests, {lo['errors']} errors, p95 {lo['p95_ms']} ms",
+			)
+		)
+	width = max(len(a) for a, _ in rows)
+	print()
+	for a, b in rows:
+		print(f"{a.ljust(width)}  {b}")
+
+
+if __name__ == "__main__":
+	main()
