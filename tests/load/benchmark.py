@@ -1001,6 +1001,12 @@ def load(server, users: int, seconds: int, seed=11):
 					)
 				elif kind == "board":
 					r = s.get(f"{url}/api/method/aftersales_dms.workshop.board.get_board", timeout=60)
+				elif kind == "appointments" and "accounts@" in logins[k % len(logins)]:
+					r = s.get(
+						f"{url}/api/resource/Sales Invoice",
+						params={"fields": '["name","status","grand_total"]'},
+						timeout=60,
+					)
 				elif kind == "appointments":
 					r = s.get(
 						f"{url}/api/resource/Service Appointment",

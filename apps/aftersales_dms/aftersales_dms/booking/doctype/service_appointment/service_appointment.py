@@ -12,6 +12,7 @@ from aftersales_dms.booking.capacity import check_booking, lock_resources
 from aftersales_dms.booking.recall import open_campaigns_for
 from aftersales_dms.controllers.guards import (
 	default_contact,
+	retry_on_deadlock,
 	validate_status_untouched,
 	validate_vehicle_owner,
 )
@@ -125,12 +126,14 @@ class ServiceAppointment(Document):
 		self.save()
 
 	@frappe.whitelist(methods=["POST"])
+	@retry_on_deadlock
 	def confirm(self):
 		if not self.scheduled_start:
 			frappe.throw(_("Pick a slot before confirming."))
 		self.set_status("Confirmed")
 
 	@frappe.whitelist(methods=["POST"])
+	@retry_on_deadlock
 	def cancel_appointment(self, reason: str | None = None):
 		self.set_status("Cancelled", reason)
 

@@ -15,6 +15,7 @@ from aftersales_dms.controllers.guards import (
 	MANAGER_ROLES,
 	default_contact,
 	has_any_role,
+	retry_on_deadlock,
 	validate_vehicle_owner,
 )
 from aftersales_dms.workshop import status
@@ -314,6 +315,7 @@ class ServiceJobCard(Document):
 		frappe.throw(_("Job card {0} has no labour line {1}.").format(self.name, row_name))
 
 	@frappe.whitelist(methods=["POST"])
+	@retry_on_deadlock
 	def assign_technician(self, labour_line: str, technician: str):
 		from aftersales_dms.workshop.assignment import check_can_assign
 
@@ -331,19 +333,27 @@ class ServiceJobCard(Document):
 		self.save()
 
 	@frappe.whitelist(methods=["POST"])
+	@retry_on_deadlock
 	def start_work(self, labour_line: str):
 		self.clock(labour_line, "start")
 
 	@frappe.whitelist(methods=["POST"])
+	@retry_on_deadlock
 	def pause_work(self, labour_line: str):
 		self.clock(labour_line, "pause")
 
 	@frappe.whitelist(methods=["POST"])
+	@retry_on_deadlock
 	def finish_work(self, labour_line: str):
 		self.clock(labour_line, "finish")
 
 	def clock(self, labour_line: str, action: str):
-		# one clock action at a time on this job card: lock its row, then read it fresh
+		# Locks in a fixed order: the line's technician (one technician's clocks happen one at a
+		# time, so "one open clock per technician" holds under concurrency), then the job card;
+		# then read it fresh.
+		technician = frappe.db.get_value("Service Job Card Labour", labour_line, "technician")
+		if technician:
+			frappe.db.get_value("Service Technician", technician, "name", for_update=True)
 		frappe.db.get_value(self.doctype, self.name, "name", for_update=True)
 		self.reload()
 		self.check_not_closed()
