@@ -114,11 +114,19 @@ class Client:
 		"accounts": "accounts@omp.example",
 	}
 
-	def __init__(self, server):
+	def __init__(self, server, tech="tech.amit@omp.example"):
 		self.server = server
-		self.s = {role: server.session(user) for role, user in self.USERS.items()}
+		self.tech_user = tech
+		self.s = {role: server.session(tech if role == "tech" else user) for role, user in self.USERS.items()}
 		self.s["admin"] = server.session("Administrator", os.environ.get("DMS_ADMIN_PASSWORD", "admin"))
 		self.guest = server.session()
+
+	def new_customer(self):
+		"""The next customer opens the approval link from their own address (the guest endpoints
+		are rate-limited per IP, as they should be)."""
+		self.guest.headers["X-Forwarded-For"] = (
+			f"10.{random.randint(0, 255)}.{random.randint(0, 255)}.{random.randint(1, 254)}"
+		)
 
 	def call(self, role, endpoint, **data):
 		session = self.guest if role == "guest" else self.s[role]
@@ -222,6 +230,7 @@ def dms_journey(c: Client, slot: dict, vehicle: dict, timings: dict):
 		c.action("advisor", jc, "Request Approval")
 		doc = c.get("advisor", "Service Job Card", jc)
 		token = link.split("token=")[1]
+		c.new_customer()
 		c.call(
 			"guest",
 			"aftersales_dms.billing.approval.decide",
@@ -251,7 +260,7 @@ def dms_journey(c: Client, slot: dict, vehicle: dict, timings: dict):
 			"manager",
 			"frappe.client.get_value",
 			doctype="Service Technician",
-			filters={"user": Client.USERS["tech"]},
+			filters={"user": c.tech_user},
 			fieldname="name",
 		)["name"]
 		for row in doc["labour"]:
@@ -392,8 +401,15 @@ def book_slot(c: Client, first_day, vehicle):
 
 
 def throughput(server, workers: int, journeys_per_worker: int, vehicle, base_day, timings, errors):
+	techs = [
+		"tech.amit@omp.example",
+		"tech.sunil@omp.example",
+		"tech.ganesh@omp.example",
+		"tech.raju@omp.example",
+	]
+
 	def worker(k):
-		c = Client(server)
+		c = Client(server, tech=techs[k % len(techs)])  # one technician works one job at a time
 		day = base_day + timedelta(days=k * 3)
 		for _ in range(journeys_per_worker):
 			try:
@@ -922,24 +938,22 @@ def scale_queries(server, frappe, repeat):
 			repeat,
 		),
 		"job card form load": [],
-		"monthly revenue report (12 months, OEM)": timed(
-			lambda: get(
-				oem,
-				"/api/method/frappe.desk.query_report.run",
-				report_name="Workshop Revenue",
-				filters=json.dumps(year),
-			),
-			max(3, repeat // 10),
-		),
-		"technician efficiency report (1 month, OEM)": timed(
-			lambda: get(
-				oem,
-				"/api/method/frappe.desk.query_report.run",
-				report_name="Technician Efficiency",
-				filters=json.dumps(month),
-			),
-			max(3, repeat // 10),
-		),
+		**{
+			f"{title} report ({span}, OEM)": timed(
+				lambda report=report, period=period: get(
+					oem,
+					"/api/method/frappe.desk.query_report.run",
+					report_name=report,
+					filters=json.dumps(period),
+				),
+				max(3, repeat // 10),
+			)
+			for title, report in (
+				("monthly revenue", "Workshop Revenue"),
+				("technician efficiency", "Technician Efficiency"),
+			)
+			for span, period in (("1 month", month), ("12 months", year))
+		},
 	}
 	for name in names:
 		t = time.perf_counter()
@@ -1001,6 +1015,12 @@ def load(server, users: int, seconds: int, seed=11):
 					)
 				elif kind == "board":
 					r = s.get(f"{url}/api/method/aftersales_dms.workshop.board.get_board", timeout=60)
+				elif kind == "appointments" and logins[k % len(logins)].split("@")[0] in ("parts", "qc"):
+					r = s.get(
+						f"{url}/api/resource/Service Job Card",
+						params={"fields": '["name","status"]', "limit_page_length": 20},
+						timeout=60,
+					)
 				elif kind == "appointments" and "accounts@" in logins[k % len(logins)]:
 					r = s.get(
 						f"{url}/api/resource/Sales Invoice",

@@ -56,10 +56,12 @@ def test_backup_restores_into_a_new_site_with_the_same_documents_and_ledger(serv
 	assert dumps
 	try:
 		r = bench(
-			"--site",
+			"new-site",
 			RESTORED,
-			"restore",
+			"--source-sql",
 			dumps[-1],
+			"--admin-password",
+			"restore-check",
 			"--db-root-username",
 			"root",
 			"--db-root-password",

@@ -343,6 +343,12 @@ def make_workflow():
 	make_workflow()
 
 
+def add_indexes():
+	"""Indexes on ERPNext tables that the service reports read by (idempotent)."""
+	frappe.db.add_index("Sales Invoice", ["company", "posting_date"])
+	frappe.db.add_index("Sales Invoice", ["dms_service_job_card"])
+
+
 def after_install():
 	"""Everything here is idempotent and creates only what is missing, so migrate runs it too."""
 	make_roles()
@@ -353,6 +359,7 @@ def after_install():
 	make_workflow()
 	make_discount_limits()
 	make_role_permissions()
+	add_indexes()
 
 
 after_migrate = after_install

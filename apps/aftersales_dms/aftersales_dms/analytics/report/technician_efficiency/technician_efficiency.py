@@ -28,18 +28,24 @@ def execute(filters=None):
 		params,
 		as_dict=True,
 	)
+	# lines finished in the period: their last clock-off falls in it (the logs are read by period
+	# through the to_time index, then whole per line for the first clock-on)
 	finished = frappe.db.sql(
 		"""select lab.technician, count(*) line_count, count(distinct lab.parent) jobs,
-			sum(lab.standard_hours) sold, avg(t.completion) avg_completion
-		from `tabService Job Card Labour` lab
+			sum(lab.standard_hours) sold, avg(timestampdiff(second, f.started, f.finished)) / 3600 avg_completion
+		from (
+			select l.labour_line, min(l.from_time) started, max(l.to_time) finished
+			from `tabService Job Card Time Log` l
+			where l.labour_line in (
+				select labour_line from `tabService Job Card Time Log`
+				where to_time >= %(start)s and to_time < %(end)s
+			)
+			group by l.labour_line
+			having finished >= %(start)s and finished < %(end)s
+		) f
+		join `tabService Job Card Labour` lab on lab.name = f.labour_line
 		join `tabService Job Card` jc on jc.name = lab.parent
-		join (
-			select labour_line, min(from_time) started, max(to_time) finished,
-				timestampdiff(second, min(from_time), max(to_time)) / 3600 completion
-			from `tabService Job Card Time Log` group by labour_line
-		) t on t.labour_line = lab.name
 		where lab.work_status = 'Done' and jc.company in %(companies)s
-			and t.finished >= %(start)s and t.finished < %(end)s
 		group by lab.technician""",
 		params,
 		as_dict=True,

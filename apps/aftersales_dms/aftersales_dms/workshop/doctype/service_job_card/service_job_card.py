@@ -501,3 +501,8 @@ def technician_open_clock(technician: str) -> str | None:
 def on_doctype_update():
 	frappe.db.add_index("Service Job Card", ["company", "status"])
 	frappe.db.add_index("Service Job Card Time Log", ["technician", "to_time"])
+	# reports: efficiency reads logs by period and per labour line; turnaround reads the history
+	frappe.db.add_index("Service Job Card Time Log", ["to_time"])
+	frappe.db.add_index("Service Job Card Time Log", ["from_time"])
+	frappe.db.add_index("Service Job Card Time Log", ["labour_line"])
+	frappe.db.add_index("Service Job Card Status Log", ["changed_on"])
