@@ -101,3 +101,99 @@ def test_redis_restarts_while_staff_work(server, demo_password):
 	# and it works again
 	r = s.get(f"{server}/api/method/aftersales_dms.workshop.board.get_board", timeout=60)
 	assert r.status_code == 200
+
+
+def restart_mariadb():
+	with open(os.path.join(BENCH, "sites", "common_site_config.json")) as f:
+		password = json.load(f)["root_password"]
+	cnf = os.path.join(BENCH, "db", "my.cnf")
+	sock = os.path.join(BENCH, "db", "mysqld.sock")
+	subprocess.run(
+		["mariadb-admin", f"--defaults-file={cnf}", "-uroot", f"-p{password}", "shutdown"],
+		capture_output=True,
+		timeout=120,
+	)
+	for _ in range(120):
+		if not os.path.exists(sock):
+			break
+		time.sleep(0.25)
+	time.sleep(1)  # requests meanwhile find no database
+	with open(os.path.join(BENCH, "logs", "mariadb.log"), "a") as log:
+		subprocess.Popen(
+			["mariadbd", f"--defaults-file={cnf}"],
+			cwd=BENCH,
+			stdout=log,
+			stderr=subprocess.STDOUT,
+			stdin=subprocess.DEVNULL,
+			start_new_session=True,
+		)
+	for _ in range(120):
+		ping = subprocess.run(
+			["mariadb-admin", f"--defaults-file={cnf}", "-uroot", f"-p{password}", "ping"],
+			capture_output=True,
+		)
+		if ping.returncode == 0:
+			return
+		time.sleep(0.5)
+	raise AssertionError("MariaDB did not come back")
+
+
+def test_mariadb_restarts_while_staff_work(server, demo_password):
+	s = login(server, "advisor@omp.example", demo_password)
+	customer = s.get(f"{server}/api/resource/Customer Vehicle/MA1TA2XX6GH123456", timeout=30).json()["data"][
+		"customer"
+	]
+	made, failed, stop = [], [], threading.Event()
+	tag = f"db-fault-{os.getpid()}"
+
+	def work():
+		k = 0
+		while not stop.is_set():
+			k += 1
+			marker = f"{tag}-{k}"
+			try:
+				r = s.post(
+					f"{server}/api/resource/Service Job Card",
+					json={
+						"company": PUNE,
+						"customer": customer,
+						"vehicle": "MA1TA2XX6GH123456",
+						"concerns": marker,
+						"labour": [{"item_code": "LAB-DIAG", "standard_hours": 0.8, "rate": 1100}],
+					},
+					timeout=60,
+				)
+				(made if r.status_code == 200 else failed).append(marker)
+			except Exception:
+				failed.append(marker)
+			time.sleep(0.05)
+
+	worker = threading.Thread(target=work)
+	worker.start()
+	try:
+		time.sleep(1)
+		restart_mariadb()
+		time.sleep(2)
+	finally:
+		stop.set()
+		worker.join(120)
+		import frappe
+
+		if getattr(frappe.local, "db", None):  # this test process's own connection died with the server
+			frappe.local.db.connect()
+	assert made and failed, (len(made), len(failed))  # it worked before and after, and failed during
+	rows = s.get(
+		f"{server}/api/resource/Service Job Card",
+		params={
+			"filters": json.dumps([["concerns", "like", f"{tag}-%"]]),
+			"fields": '["concerns","total_hours"]',
+			"limit_page_length": 10000,
+		},
+		timeout=60,
+	).json()["data"]
+	stored = {r["concerns"] for r in rows}
+	assert set(made) <= stored, set(made) - stored
+	assert all(r["total_hours"] == 0.8 for r in rows), rows
+	assert (
+		s.get(f"{server}/api/method/aftersales_dms.workshop.board.get_board", timeout=60).status_code == 200
+	)

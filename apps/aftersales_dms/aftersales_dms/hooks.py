@@ -33,6 +33,11 @@ scheduler_events = {
 	},
 }
 
+# workflow actions (any doctype) retried when the database picks them as a deadlock victim
+override_whitelisted_methods = {
+	"frappe.model.workflow.apply_workflow": "aftersales_dms.workshop.status.apply_workflow",
+}
+
 # dealer staff never pass ERPNext's portal check for another dealer's documents (print included)
 has_website_permission = {
 	doctype: "aftersales_dms.controllers.dealer.website_permission"
