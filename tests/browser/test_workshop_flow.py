@@ -40,6 +40,7 @@ class Desk:
 		self.page.fill("#login_password", password)
 		self.page.click(".btn-login")
 		self.page.wait_for_url("**/app**")
+		self.page.wait_for_function("() => window.frappe && frappe.xcall && frappe.boot && frappe.boot.user")
 
 	def shot(self, name):
 		self.page.screenshot(path=os.path.join(ARTIFACTS, f"workshop-{name}.png"), full_page=True)

@@ -69,7 +69,8 @@ def validate_dates(doc, method=None):
 
 
 def retry_on_deadlock(method):
-	"""For a document's action: when the database picks this transaction as a deadlock victim,
+	"""For a document's action (decorate an inner method, not the whitelisted one: Frappe reads the
+	whitelisted method's own argument list): when the database picks this transaction as a deadlock victim,
 	roll back, reload the document and run the action again (twice at most), then give a clear
 	error instead of a server error. Actions that lock rows in a fixed order rarely need it; the
 	benchmark's parallel journeys showed the few that do."""

@@ -114,6 +114,7 @@ class ServiceAppointment(Document):
 		"""Used by the shipped SMS notifications' conditions."""
 		return bool(frappe.db.get_single_value("SMS Settings", "sms_gateway_url"))
 
+	@retry_on_deadlock
 	def set_status(self, status: str, reason: str | None = None):
 		if status not in TRANSITIONS.get(self.status, set()):
 			frappe.throw(_("A {0} appointment cannot become {1}.").format(self.status, status))
@@ -126,14 +127,12 @@ class ServiceAppointment(Document):
 		self.save()
 
 	@frappe.whitelist(methods=["POST"])
-	@retry_on_deadlock
 	def confirm(self):
 		if not self.scheduled_start:
 			frappe.throw(_("Pick a slot before confirming."))
 		self.set_status("Confirmed")
 
 	@frappe.whitelist(methods=["POST"])
-	@retry_on_deadlock
 	def cancel_appointment(self, reason: str | None = None):
 		self.set_status("Cancelled", reason)
 

@@ -315,8 +315,11 @@ class ServiceJobCard(Document):
 		frappe.throw(_("Job card {0} has no labour line {1}.").format(self.name, row_name))
 
 	@frappe.whitelist(methods=["POST"])
-	@retry_on_deadlock
 	def assign_technician(self, labour_line: str, technician: str):
+		self._assign_technician(labour_line, technician)
+
+	@retry_on_deadlock  # (on an inner method: Frappe reads the whitelisted method's own arguments)
+	def _assign_technician(self, labour_line: str, technician: str):
 		from aftersales_dms.workshop.assignment import check_can_assign
 
 		check_can_assign()
@@ -333,20 +336,18 @@ class ServiceJobCard(Document):
 		self.save()
 
 	@frappe.whitelist(methods=["POST"])
-	@retry_on_deadlock
 	def start_work(self, labour_line: str):
 		self.clock(labour_line, "start")
 
 	@frappe.whitelist(methods=["POST"])
-	@retry_on_deadlock
 	def pause_work(self, labour_line: str):
 		self.clock(labour_line, "pause")
 
 	@frappe.whitelist(methods=["POST"])
-	@retry_on_deadlock
 	def finish_work(self, labour_line: str):
 		self.clock(labour_line, "finish")
 
+	@retry_on_deadlock
 	def clock(self, labour_line: str, action: str):
 		# Locks in a fixed order: the line's technician (one technician's clocks happen one at a
 		# time, so "one open clock per technician" holds under concurrency), then the job card;
