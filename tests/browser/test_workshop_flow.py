@@ -56,12 +56,20 @@ class Desk:
 
 	def action(self, label, expect_status):
 		"""Take a workflow action from the form's Actions menu."""
+		self.settled()
 		page = self.page
 		page.locator(".page-actions .actions-btn-group > button").click()
 		page.locator(".page-actions .actions-btn-group .dropdown-item", has_text=label).first.click()
 		page.wait_for_function("(s) => cur_frm.doc.status === s", arg=expect_status)
 
+	def settled(self):
+		"""No request in flight and the form loaded (clicking mid-reload sends no document)."""
+		self.page.wait_for_function(
+			"() => frappe.request.ajax_count === 0 && window.cur_frm && cur_frm.doc && cur_frm.doc.name"
+		)
+
 	def button(self, label, group=None):
+		self.settled()
 		page = self.page
 		if group:
 			page.locator(".page-actions .inner-group-button", has_text=group).locator("button").first.click()
