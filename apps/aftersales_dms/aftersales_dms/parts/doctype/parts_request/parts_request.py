@@ -18,7 +18,7 @@ from frappe.model.document import Document
 from frappe.utils import add_days, flt, today
 
 from aftersales_dms.controllers.dealer import dealer_users
-from aftersales_dms.controllers.guards import has_any_role
+from aftersales_dms.controllers.guards import has_any_role, retry_on_deadlock
 from aftersales_dms.workshop.status import on_parts_short
 
 PARTS_ROLES = ("Parts Manager", "System Manager")
@@ -92,6 +92,10 @@ class PartsRequest(Document):
 	@frappe.whitelist(methods=["POST"])
 	def issue_parts(self):
 		"""Issue what is in stock now; raise a Material Request for the rest."""
+		return self._issue_parts()
+
+	@retry_on_deadlock
+	def _issue_parts(self):
 		check_parts_role()
 		if self.docstatus != 1:
 			frappe.throw(_("Submit the parts request before issuing."))
@@ -126,6 +130,10 @@ class PartsRequest(Document):
 	@frappe.whitelist(methods=["POST"])
 	def return_parts(self, item_code: str | None = None, qty: float | None = None):
 		"""Return issued parts to the store: one item (qty, default all of it) or everything."""
+		return self._return_parts(item_code, qty)
+
+	@retry_on_deadlock
+	def _return_parts(self, item_code=None, qty=None):
 		check_parts_role()
 		start_locked_transaction()
 		frappe.db.get_value(self.doctype, self.name, "name", for_update=True)
