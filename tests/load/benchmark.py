@@ -498,6 +498,20 @@ def bench_capacity(frappe):
 	frappe.db.commit()
 
 
+# the columns every child-table row starts with, in the order the generator's tuples give them
+CHILD_ROW = [
+	"name",
+	"creation",
+	"modified",
+	"owner",
+	"modified_by",
+	"parent",
+	"parentfield",
+	"parenttype",
+	"idx",
+]
+
+
 def generate(frappe, n: int, seed=7):
 	"""Bulk-load n job cards over the last 12 months with 3 labour, 2 parts, 3 time logs, 4 status
 	changes and one submitted invoice (5 lines) each — straight into the tables, like a data
@@ -746,15 +760,7 @@ def generate(frappe, n: int, seed=7):
 		bulk(
 			"Service Job Card Labour",
 			[
-				"name",
-				"creation",
-				"modified",
-				"owner",
-				"modified_by",
-				"parent",
-				"parentfield",
-				"parenttype",
-				"idx",
+				*CHILD_ROW,
 				"item_code",
 				"item_name",
 				"standard_hours",
@@ -771,15 +777,7 @@ def generate(frappe, n: int, seed=7):
 		bulk(
 			"Service Job Card Part",
 			[
-				"name",
-				"creation",
-				"modified",
-				"owner",
-				"modified_by",
-				"parent",
-				"parentfield",
-				"parenttype",
-				"idx",
+				*CHILD_ROW,
 				"item_code",
 				"item_name",
 				"qty",
@@ -793,15 +791,7 @@ def generate(frappe, n: int, seed=7):
 		bulk(
 			"Service Job Card Time Log",
 			[
-				"name",
-				"creation",
-				"modified",
-				"owner",
-				"modified_by",
-				"parent",
-				"parentfield",
-				"parenttype",
-				"idx",
+				*CHILD_ROW,
 				"labour_line",
 				"item_code",
 				"technician",
@@ -814,15 +804,7 @@ def generate(frappe, n: int, seed=7):
 		bulk(
 			"Service Job Card Status Log",
 			[
-				"name",
-				"creation",
-				"modified",
-				"owner",
-				"modified_by",
-				"parent",
-				"parentfield",
-				"parenttype",
-				"idx",
+				*CHILD_ROW,
 				"from_status",
 				"to_status",
 				"changed_on",

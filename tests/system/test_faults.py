@@ -44,7 +44,9 @@ def restart_redis(name):
 	raise AssertionError(f"redis {name} did not come back")
 
 
-def test_redis_restarts_while_staff_work(server, demo_password):
+def while_staff_work(server, demo_password, tag, fault):
+	"""An advisor keeps creating job cards over HTTP while fault() runs; returns the markers of
+	the requests that succeeded and failed, the stored job cards, and the session."""
 	s = login(server, "advisor@omp.example", demo_password)
 	customer = s.get(f"{server}/api/resource/Customer Vehicle/MA1TA2XX6GH123456", timeout=30).json()["data"][
 		"customer"
@@ -55,7 +57,7 @@ def test_redis_restarts_while_staff_work(server, demo_password):
 		k = 0
 		while not stop.is_set():
 			k += 1
-			marker = f"fault-probe-{os.getpid()}-{k}"
+			marker = f"{tag}-{k}"
 			try:
 				r = s.post(
 					f"{server}/api/resource/Service Job Card",
@@ -77,30 +79,44 @@ def test_redis_restarts_while_staff_work(server, demo_password):
 	worker.start()
 	try:
 		time.sleep(1)
-		restart_redis("cache")
-		restart_redis("queue")
+		fault()
 		time.sleep(2)
 	finally:
 		stop.set()
 		worker.join(120)
-	assert made, "no request succeeded at all"
 	rows = s.get(
 		f"{server}/api/resource/Service Job Card",
 		params={
-			"filters": json.dumps([["concerns", "like", f"fault-probe-{os.getpid()}-%"]]),
+			"filters": json.dumps([["concerns", "like", f"{tag}-%"]]),
 			"fields": '["concerns","total_hours"]',
 			"limit_page_length": 10000,
 		},
 		timeout=60,
 	).json()["data"]
+	return made, failed, rows, s
+
+
+def assert_nothing_lost_or_half_saved(made, rows, s, server):
 	stored = {r["concerns"] for r in rows}
 	assert set(made) <= stored, set(made) - stored  # nothing that succeeded was lost
 	# nothing half-saved: every stored job card has its labour line (a request cut off after its
 	# commit may have saved a whole job card and still reported an error; never a part of one)
 	assert all(r["total_hours"] == 0.8 for r in rows), rows
 	# and it works again
-	r = s.get(f"{server}/api/method/aftersales_dms.workshop.board.get_board", timeout=60)
-	assert r.status_code == 200
+	assert (
+		s.get(f"{server}/api/method/aftersales_dms.workshop.board.get_board", timeout=60).status_code == 200
+	)
+
+
+def test_redis_restarts_while_staff_work(server, demo_password):
+	made, _failed, rows, s = while_staff_work(
+		server,
+		demo_password,
+		f"fault-probe-{os.getpid()}",
+		lambda: (restart_redis("cache"), restart_redis("queue")),
+	)
+	assert made, "no request succeeded at all"
+	assert_nothing_lost_or_half_saved(made, rows, s, server)
 
 
 def restart_mariadb():
@@ -139,61 +155,14 @@ def restart_mariadb():
 
 
 def test_mariadb_restarts_while_staff_work(server, demo_password):
-	s = login(server, "advisor@omp.example", demo_password)
-	customer = s.get(f"{server}/api/resource/Customer Vehicle/MA1TA2XX6GH123456", timeout=30).json()["data"][
-		"customer"
-	]
-	made, failed, stop = [], [], threading.Event()
-	tag = f"db-fault-{os.getpid()}"
+	import frappe
 
-	def work():
-		k = 0
-		while not stop.is_set():
-			k += 1
-			marker = f"{tag}-{k}"
-			try:
-				r = s.post(
-					f"{server}/api/resource/Service Job Card",
-					json={
-						"company": PUNE,
-						"customer": customer,
-						"vehicle": "MA1TA2XX6GH123456",
-						"concerns": marker,
-						"labour": [{"item_code": "LAB-DIAG", "standard_hours": 0.8, "rate": 1100}],
-					},
-					timeout=60,
-				)
-				(made if r.status_code == 200 else failed).append(marker)
-			except Exception:
-				failed.append(marker)
-			time.sleep(0.05)
-
-	worker = threading.Thread(target=work)
-	worker.start()
 	try:
-		time.sleep(1)
-		restart_mariadb()
-		time.sleep(2)
+		made, failed, rows, s = while_staff_work(
+			server, demo_password, f"db-fault-{os.getpid()}", restart_mariadb
+		)
 	finally:
-		stop.set()
-		worker.join(120)
-		import frappe
-
 		if getattr(frappe.local, "db", None):  # this test process's own connection died with the server
 			frappe.local.db.connect()
 	assert made and failed, (len(made), len(failed))  # it worked before and after, and failed during
-	rows = s.get(
-		f"{server}/api/resource/Service Job Card",
-		params={
-			"filters": json.dumps([["concerns", "like", f"{tag}-%"]]),
-			"fields": '["concerns","total_hours"]',
-			"limit_page_length": 10000,
-		},
-		timeout=60,
-	).json()["data"]
-	stored = {r["concerns"] for r in rows}
-	assert set(made) <= stored, set(made) - stored
-	assert all(r["total_hours"] == 0.8 for r in rows), rows
-	assert (
-		s.get(f"{server}/api/method/aftersales_dms.workshop.board.get_board", timeout=60).status_code == 200
-	)
+	assert_nothing_lost_or_half_saved(made, rows, s, server)

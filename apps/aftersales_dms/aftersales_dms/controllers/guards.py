@@ -68,29 +68,42 @@ def validate_dates(doc, method=None):
 				)
 
 
-def retry_on_deadlock(method):
-	"""For a document's action (decorate an inner method, not the whitelisted one: Frappe reads the
-	whitelisted method's own argument list): when the database picks this transaction as a deadlock victim,
-	roll back, reload the document and run the action again (twice at most), then give a clear
-	error instead of a server error. Actions that lock rows in a fixed order rarely need it; the
-	benchmark's parallel journeys showed the few that do."""
-	import functools
+def call_with_deadlock_retry(fn, *args, before_retry=None, **kwargs):
+	"""Run fn; when the database picks its transaction as a deadlock victim, roll back (and
+	before_retry(), e.g. reload the document) and run it again, twice at most; then give a clear
+	error instead of a server error."""
 	import random
 	import time
 
+	for attempt in range(3):
+		try:
+			return fn(*args, **kwargs)
+		except frappe.QueryDeadlockError:
+			frappe.db.rollback()
+			if attempt == 2:
+				frappe.throw(
+					_("Someone else changed the same records at the same moment; please try again."),
+					title=_("Busy"),
+				)
+			time.sleep(random.uniform(0.05, 0.2) * (attempt + 1))
+			if before_retry:
+				before_retry()
+
+
+def retry_on_deadlock(method):
+	"""For a document's action (decorate an inner method, not the whitelisted one: Frappe reads
+	the whitelisted method's own argument list): call_with_deadlock_retry, reloading the document
+	before each new attempt. Actions that lock rows in a fixed order rarely need it; the
+	benchmark's parallel journeys showed the few that do."""
+	import functools
+
 	@functools.wraps(method)
 	def wrapper(doc, *args, **kwargs):
-		for attempt in range(3):
-			try:
-				return method(doc, *args, **kwargs)
-			except frappe.QueryDeadlockError:
-				frappe.db.rollback()
-				if attempt == 2:
-					frappe.throw(
-						_("Someone else changed the same records at the same moment; please try again."),
-						title=_("Busy"),
-					)
-				time.sleep(random.uniform(0.05, 0.2) * (attempt + 1))
-				doc.reload()
+		return call_with_deadlock_retry(method, doc, *args, before_retry=doc.reload, **kwargs)
 
 	return wrapper
+
+
+def sms_gateway_configured() -> bool:
+	"""Used by the shipped SMS notifications' conditions (through each doctype's property)."""
+	return bool(frappe.db.get_single_value("SMS Settings", "sms_gateway_url"))

@@ -398,19 +398,8 @@ def publish_board_update(doc):
 def apply_workflow(doc, action):
 	"""hooks.override_whitelisted_methods: Frappe's apply_workflow, retried when the database picks
 	it as a deadlock victim (parallel workshops showed it), then a clear error instead of a 500."""
-	import random
-	import time
-
 	from frappe.model.workflow import apply_workflow as frappe_apply_workflow
 
-	for attempt in range(3):
-		try:
-			return frappe_apply_workflow(doc, action)
-		except frappe.QueryDeadlockError:
-			frappe.db.rollback()
-			if attempt == 2:
-				frappe.throw(
-					_("Someone else changed the same records at the same moment; please try again."),
-					title=_("Busy"),
-				)
-			time.sleep(random.uniform(0.05, 0.2) * (attempt + 1))
+	from aftersales_dms.controllers.guards import call_with_deadlock_retry
+
+	return call_with_deadlock_retry(frappe_apply_workflow, doc, action)  # it reloads the document itself

@@ -112,7 +112,9 @@ class ServiceAppointment(Document):
 	@property
 	def sms_gateway_configured(self) -> bool:
 		"""Used by the shipped SMS notifications' conditions."""
-		return bool(frappe.db.get_single_value("SMS Settings", "sms_gateway_url"))
+		from aftersales_dms.controllers.guards import sms_gateway_configured
+
+		return sms_gateway_configured()
 
 	@retry_on_deadlock
 	def set_status(self, status: str, reason: str | None = None):

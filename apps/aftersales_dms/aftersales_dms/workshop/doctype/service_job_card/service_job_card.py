@@ -245,7 +245,9 @@ class ServiceJobCard(Document):
 	@property
 	def sms_gateway_configured(self) -> bool:
 		"""Used by the shipped SMS notifications' conditions."""
-		return bool(frappe.db.get_single_value("SMS Settings", "sms_gateway_url"))
+		from aftersales_dms.controllers.guards import sms_gateway_configured
+
+		return sms_gateway_configured()
 
 	def on_update(self):
 		status.publish_board_update(self)
