@@ -430,6 +430,10 @@ def make_outbox(row: dict):
 
 
 def make_sms_gateway(row: dict):
+	if not frappe.db.get_single_value("Aftersales Settings", "sms_reference_parameter"):
+		frappe.db.set_single_value(
+			"Aftersales Settings", "sms_reference_parameter", row["reference_parameter"]
+		)
 	settings = frappe.get_doc("SMS Settings")
 	if settings.sms_gateway_url:
 		return

@@ -25,7 +25,12 @@ after_migrate = "aftersales_dms.install.after_migrate"
 before_uninstall = "aftersales_dms.install.before_uninstall"
 before_tests = "aftersales_dms.install.before_tests"
 
+# a Notification's SMS is queued with the document and sent by a worker (delivery/sms_outbox.py)
+override_doctype_class = {"Notification": "aftersales_dms.overrides.notification.DMSNotification"}
+
 scheduler_events = {
+	# safety net for the job each commit enqueues: due retries and anything it missed
+	"all": ["aftersales_dms.delivery.sms_outbox.send_pending"],
 	"cron": {
 		"*/15 * * * *": [
 			"aftersales_dms.booking.doctype.service_appointment.service_appointment.mark_no_shows"

@@ -76,6 +76,7 @@ class TestDeliveryFollowUp(FrappeTestCase):
 		frappe.db.set_value("Customer Vehicle", jc.vehicle, "next_service_date", add_days(today(), 7))
 		with SmsGateway() as gateway:
 			trigger_daily_alerts()
+			gateway.flush()
 		self.assertIn(vehicle.customer_mobile, [s["to"] for s in gateway.received])
 		self.assertTrue(
 			any(

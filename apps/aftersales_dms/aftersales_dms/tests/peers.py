@@ -4,9 +4,11 @@ Both listen on 127.0.0.1 on a free port, record what they receive, and are confi
 the site (SMS Settings, a default outgoing Email Account) inside the test's transaction.
 """
 
+import asyncio
 import email
 import socket
 import threading
+import time
 from email import policy
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
@@ -21,18 +23,26 @@ def free_port() -> int:
 
 
 class SmsGateway:
-	"""A local HTTP SMS gateway (GET ?to=…&text=…&sender=…): records every request."""
+	"""A local HTTP SMS gateway (GET ?to=…&text=…&sender=…): records every request it accepts.
 
-	def __init__(self):
+	`status` is the HTTP status it answers (a 5xx: it accepts nothing); `delay` seconds pass
+	between accepting a message and answering, as with a slow gateway."""
+
+	def __init__(self, status=200, delay=0.0):
 		self.received = []
+		self.requests = 0
+		self.status, self.delay = status, delay
 		gateway = self
 
 		class Handler(BaseHTTPRequestHandler):
 			def do_GET(self):
-				gateway.received.append({k: v[0] for k, v in parse_qs(urlparse(self.path).query).items()})
-				self.send_response(200)
+				gateway.requests += 1
+				if gateway.status < 300:
+					gateway.received.append({k: v[0] for k, v in parse_qs(urlparse(self.path).query).items()})
+				time.sleep(gateway.delay)
+				self.send_response(gateway.status)
 				self.end_headers()
-				self.wfile.write(b'{"status": "queued"}')
+				self.wfile.write(b'{"status": "queued"}' if gateway.status < 300 else b'{"error": "down"}')
 
 			def log_message(self, *args):
 				pass
@@ -43,6 +53,7 @@ class SmsGateway:
 
 	def __enter__(self):
 		self.thread.start()
+		self.started = frappe.utils.now_datetime()
 		settings = frappe.get_doc("SMS Settings")
 		settings.sms_gateway_url = self.url
 		settings.message_parameter = "text"
@@ -56,17 +67,37 @@ class SmsGateway:
 		self.server.shutdown()
 		self.server.server_close()
 
+	def flush(self):
+		"""Send the SMS queued since this gateway started, now (the worker's job, done inline);
+		older rows other tests committed stay queued."""
+		from aftersales_dms.delivery.sms_outbox import send_one
+
+		for name in frappe.get_all(
+			"Outgoing SMS",
+			filters={"status": "Queued", "creation": (">=", self.started)},
+			order_by="creation asc",
+			pluck="name",
+		):
+			send_one(name)
+		return self.received
+
 
 class SmtpSink:
 	"""A local SMTP server (aiosmtpd) set as the site's default outgoing Email Account."""
 
-	def __init__(self):
+	def __init__(self, rcpt_delay=0.0):
+		"""rcpt_delay: seconds it takes to accept each recipient, as with a slow server."""
 		from aiosmtpd.controller import Controller
 
 		self.messages = []
 		sink = self
 
 		class Handler:
+			async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+				await asyncio.sleep(rcpt_delay)
+				envelope.rcpt_tos.append(address)
+				return "250 OK"
+
 			async def handle_DATA(self, server, session, envelope):
 				msg = email.message_from_bytes(envelope.content, policy=policy.default)
 				sink.messages.append(

@@ -43,6 +43,7 @@ class TestBookingNotifications(FrappeTestCase):
 			self.assertFalse(queued_emails(appt.name))
 			appt.confirm()
 			delivered = smtp.flush(reference_name=appt.name)
+			gateway.flush()
 		self.assertEqual(len(delivered), 1)
 		self.assertEqual(delivered[0]["to"], ["aarav.work@example.com"])
 		self.assertEqual(delivered[0]["subject"], f"Service appointment {appt.name} confirmed")
@@ -79,9 +80,11 @@ class TestBookingNotifications(FrappeTestCase):
 		unconfirmed = book(["LAB-DIAG"], "+919800000002")
 		with SmsGateway() as gateway, SmtpSink():
 			appt.confirm()
+			gateway.flush()
 			gateway.received.clear()
 			frappe.db.delete("Email Queue", {"reference_name": appt.name})
 			trigger_daily_alerts()
+			gateway.flush()
 		reminded = {s["to"]: s["text"] for s in gateway.received}
 		self.assertIn("+919800000001", reminded)
 		self.assertIn(

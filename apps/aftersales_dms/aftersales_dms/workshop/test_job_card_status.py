@@ -144,6 +144,7 @@ class TestJobCardLifecycle(FrappeTestCase):
 		as_user(QC, jc.save)
 		with SmsGateway() as gateway:
 			act(jc.name, "Pass QC", QC)
+			gateway.flush()
 		jc.reload()
 		self.assertEqual((jc.status, jc.qc_result), ("Ready for Pickup", "Passed"))
 		self.assertEqual([s["to"] for s in gateway.received], ["+919822000777"])

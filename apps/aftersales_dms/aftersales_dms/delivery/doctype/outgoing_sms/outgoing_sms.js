@@ -1,0 +1,10 @@
+// Copyright (c) 2026, Aftersales DMS contributors
+// For license information, please see license.txt
+
+frappe.ui.form.on("Outgoing SMS", {
+	refresh(frm) {
+		if (frm.doc.status === "Failed" && frm.perm[0].write) {
+			frm.add_custom_button(__("Retry"), () => frm.call("retry").then(() => frm.reload_doc()));
+		}
+	},
+});
