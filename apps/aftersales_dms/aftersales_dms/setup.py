@@ -210,6 +210,26 @@ def get_custom_fields():
 				"read_only": 1,
 				"description": "Which part of the job card this invoice bills",
 			},
+			{
+				"fieldname": "dms_labour_amount",
+				"fieldtype": "Currency",
+				"label": "Labour (net)",
+				"options": "Company:company:default_currency",
+				"insert_after": "dms_bill_to",
+				"read_only": 1,
+				"no_copy": 1,
+				"description": "Net amount of the labour lines, kept for the revenue report",
+			},
+			{
+				"fieldname": "dms_parts_amount",
+				"fieldtype": "Currency",
+				"label": "Parts (net)",
+				"options": "Company:company:default_currency",
+				"insert_after": "dms_labour_amount",
+				"read_only": 1,
+				"no_copy": 1,
+				"description": "Net amount of the parts lines, kept for the revenue report",
+			},
 		],
 		"Sales Invoice Item": [
 			{
@@ -344,9 +364,36 @@ def make_workflow():
 
 
 def add_indexes():
-	"""Indexes on ERPNext tables that the service reports read by (idempotent)."""
+	"""Indexes the service reports read by (idempotent; ERPNext's tables and multi-column ones)."""
 	frappe.db.add_index("Sales Invoice", ["company", "posting_date"])
+	# revenue report: an index-only range scan per dealer
+	frappe.db.add_index(
+		"Sales Invoice",
+		[
+			"company",
+			"posting_date",
+			"docstatus",
+			"dms_service_job_card",
+			"dms_bill_to",
+			"base_net_total",
+			"dms_labour_amount",
+			"dms_parts_amount",
+		],
+		"dms_service_revenue",
+	)
 	frappe.db.add_index("Sales Invoice", ["dms_service_job_card"])
+	# efficiency report, clocked hours: an index-only range scan per technician
+	frappe.db.add_index(
+		"Service Job Card Time Log",
+		["technician", "from_time", "to_time", "hours"],
+		"technician_from_time_hours",
+	)
+	# efficiency report, finished lines: an index-only range scan per technician
+	frappe.db.add_index(
+		"Service Job Card Labour",
+		["technician", "finished_on", "work_status", "standard_hours", "started_on", "parent"],
+		"technician_finished_on_report",
+	)
 
 
 def after_install():

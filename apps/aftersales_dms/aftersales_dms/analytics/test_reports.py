@@ -74,6 +74,56 @@ class TestReports(FrappeTestCase):
 		self.assertEqual(row["efficiency"], flt(100 * row["sold_hours"] / row["clocked_hours"], 1))
 		self.assertEqual(row["productivity"], flt(100 * row["clocked_hours"] / row["attendance_hours"], 1))
 
+	def test_kept_figures_equal_the_lines_and_the_upgrade_patch_rebuilds_them(self):
+		jc = ready_job_card(
+			labour=(("LAB-PMS-CAR", "Customer"), ("LAB-DIAG", "Warranty")),
+			parts=(("PRT-OIL-FILTER-C", 1, "Customer"),),
+			clock_hours=1,
+		)
+		for invoice in make_invoices(jc.name).values():
+			submit_as_accountant(invoice)
+
+		def from_lines():
+			return frappe.db.sql(
+				"""select si.name,
+					round(sum(case when i.dms_item_kind = 'Labour' then sii.base_net_amount else 0 end), 2),
+					round(sum(case when i.dms_item_kind = 'Part' then sii.base_net_amount else 0 end), 2)
+				from `tabSales Invoice` si join `tabSales Invoice Item` sii on sii.parent = si.name
+				left join `tabItem` i on i.name = sii.item_code
+				where ifnull(si.dms_service_job_card, '') != '' group by si.name order by si.name"""
+			)
+
+		def kept_on_invoices():
+			return frappe.db.sql(
+				"""select name, round(dms_labour_amount, 2), round(dms_parts_amount, 2)
+				from `tabSales Invoice` where ifnull(dms_service_job_card, '') != '' order by name"""
+			)
+
+		def from_logs():
+			return frappe.db.sql(
+				"""select lab.name, min(l.from_time), if(lab.work_status = 'Done', max(l.to_time), null)
+				from `tabService Job Card Labour` lab
+				join `tabService Job Card Time Log` l on l.labour_line = lab.name
+				group by lab.name order by lab.name"""
+			)
+
+		def kept_on_lines():
+			return frappe.db.sql(
+				"""select name, started_on, finished_on from `tabService Job Card Labour`
+				where name in (select labour_line from `tabService Job Card Time Log`) order by name"""
+			)
+
+		self.assertTrue(any(r[1] and r[2] for r in kept_on_invoices()))
+		self.assertEqual(kept_on_invoices(), from_lines())
+		self.assertEqual(kept_on_lines(), from_logs())
+		frappe.db.sql("update `tabSales Invoice` set dms_labour_amount = 0, dms_parts_amount = 0")
+		frappe.db.sql("update `tabService Job Card Labour` set started_on = null, finished_on = null")
+		from aftersales_dms.patches.v1_0.report_rollups import execute
+
+		execute()
+		self.assertEqual(kept_on_invoices(), from_lines())
+		self.assertEqual(kept_on_lines(), from_logs())
+
 	def test_turnaround_per_stage_from_the_status_history(self):
 		ready_job_card(parts=())
 		rows = {r["stage"]: r for r in report("Job Card Turnaround", company=PUNE)}

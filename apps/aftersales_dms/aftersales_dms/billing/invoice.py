@@ -154,7 +154,9 @@ def build_invoice(jc, bill_to: str, items: list[dict]):
 
 
 def validate_sales_invoice(doc, method=None):
-	"""doc_events: a service invoice stays the job card's (same dealer, one per party)."""
+	"""doc_events: a service invoice stays the job card's (same dealer, one per party) and keeps
+	its labour and parts net amounts for the revenue report."""
+	set_service_amounts(doc)
 	if not doc.get("dms_service_job_card") or doc.is_return:
 		return
 	company, status = frappe.db.get_value(
@@ -179,6 +181,28 @@ def validate_sales_invoice(doc, method=None):
 			),
 			frappe.DuplicateEntryError,
 		)
+
+
+def set_service_amounts(doc):
+	"""Labour and parts net amounts (company currency; negative on a credit note), after ERPNext
+	has computed the lines' net amounts."""
+	labour = parts = 0.0
+	if doc.get("dms_service_job_card"):
+		kinds = dict(
+			frappe.get_all(
+				"Item",
+				filters={"name": ("in", list({d.item_code for d in doc.items}) or [""])},
+				fields=["name", "dms_item_kind"],
+				as_list=True,
+			)
+		)
+		for d in doc.items:
+			if kinds.get(d.item_code) == "Labour":
+				labour += flt(d.base_net_amount)
+			elif kinds.get(d.item_code) == "Part":
+				parts += flt(d.base_net_amount)
+	doc.dms_labour_amount = flt(labour, doc.precision("base_net_total"))
+	doc.dms_parts_amount = flt(parts, doc.precision("base_net_total"))
 
 
 def update_job_card_billing(job_card: str):

@@ -1,7 +1,9 @@
 """Monthly workshop revenue per dealer from submitted service invoices (credit notes included).
 
 Net amounts of the invoice lines: the same figures ERPNext credits to the income accounts, so
-the report totals equal the ledger's service revenue for the period.
+the report totals equal the ledger's service revenue for the period. Each invoice keeps its
+labour and parts net amounts (set when it is validated), so a year is read from the invoices
+alone through the (company, posting_date) index, not from their lines.
 """
 
 import frappe
@@ -16,17 +18,15 @@ def execute(filters=None):
 	start, end, _end = date_range(filters)
 	rows = frappe.db.sql(
 		"""select date_format(si.posting_date, '%%Y-%%m') month, si.company,
-			sum(case when item.dms_item_kind = 'Labour' then sii.base_net_amount else 0 end) labour,
-			sum(case when item.dms_item_kind = 'Part' then sii.base_net_amount else 0 end) parts,
-			sum(case when si.dms_bill_to in ('Customer', 'Re-bill') then sii.base_net_amount else 0 end)
+			sum(si.dms_labour_amount) labour,
+			sum(si.dms_parts_amount) parts,
+			sum(case when si.dms_bill_to in ('Customer', 'Re-bill') then si.base_net_total else 0 end)
 				customer_pay,
-			sum(case when si.dms_bill_to = 'Warranty' then sii.base_net_amount else 0 end) warranty,
-			sum(case when si.dms_bill_to = 'Internal' then sii.base_net_amount else 0 end) internal,
-			sum(sii.base_net_amount) total,
+			sum(case when si.dms_bill_to = 'Warranty' then si.base_net_total else 0 end) warranty,
+			sum(case when si.dms_bill_to = 'Internal' then si.base_net_total else 0 end) internal,
+			sum(si.base_net_total) total,
 			count(distinct si.dms_service_job_card) job_cards
-		from `tabSales Invoice Item` sii
-		join `tabSales Invoice` si on si.name = sii.parent
-		left join `tabItem` item on item.name = sii.item_code
+		from `tabSales Invoice` si
 		where si.docstatus = 1 and ifnull(si.dms_service_job_card, '') != ''
 			and si.company in %(companies)s and si.posting_date between %(start)s and %(end)s
 		group by month, si.company

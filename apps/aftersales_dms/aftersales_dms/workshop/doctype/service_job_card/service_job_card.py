@@ -236,7 +236,12 @@ class ServiceJobCard(Document):
 	def set_totals(self):
 		self.total_hours = flt(sum(flt(r.standard_hours) for r in self.labour), 2)
 		for row in self.labour:
-			row.clocked_hours = flt(sum(flt(t.hours) for t in self.time_logs if t.labour_line == row.name), 2)
+			logs = [t for t in self.time_logs if t.labour_line == row.name]
+			row.clocked_hours = flt(sum(flt(t.hours) for t in logs), 2)
+			# kept on the line for the efficiency report (read by period through an index)
+			row.started_on = min((t.from_time for t in logs), default=None, key=get_datetime)
+			ends = [t.to_time for t in logs if t.to_time]
+			row.finished_on = max(ends, key=get_datetime) if row.work_status == "Done" and ends else None
 		self.total_clocked_hours = flt(sum(flt(t.hours) for t in self.time_logs), 2)
 		self.labour_total = sum(flt(r.amount) for r in self.labour)
 		self.parts_total = sum(flt(r.amount) for r in self.parts)
