@@ -7,6 +7,7 @@ journeys, and races on one job card's status."""
 import random
 import threading
 from collections import defaultdict
+from datetime import timedelta
 
 import frappe
 import pytest
@@ -204,3 +205,66 @@ def test_parallel_status_transitions_one_winner():
 	doc = frappe.get_doc("Service Job Card", jc.name)
 	assert doc.status == winners[0]
 	assert [(r.from_status, r.to_status) for r in doc.status_log] == [("Open", winners[0])]
+
+
+@pytest.mark.commits
+def test_parallel_check_ins_of_one_vehicle_both_land():
+	"""Two advisors submit check-ins of the same vehicle at the same moment, each on its own
+	connection: both are submitted and the vehicle keeps both odometer readings (the vehicle is
+	read under its lock, so neither save finds it "modified after you opened it")."""
+	from aftersales_dms.booking.capacity import find_slots
+	from aftersales_dms.booking.doctype.service_appointment.test_service_appointment import (
+		future_day,
+		make_appointment,
+	)
+	from aftersales_dms.reception.doctype.vehicle_check_in.vehicle_check_in import make_check_in
+	from aftersales_dms.tests.test_reception_journey import VEHICLE, next_odometer
+
+	site = frappe.local.site
+	odometer = next_odometer()
+	check_ins = []
+	for _ in range(2):
+		slot = find_slots(
+			"Orion Motors Pune", future_day() + timedelta(days=21), services=["LAB-DIAG"], limit=1
+		)[0]
+		appt = make_appointment(
+			slot["start"],
+			bay=slot["service_bay"],
+			tech=None,
+			technician=slot["technician"],
+			services=("LAB-DIAG",),
+		)
+		appt.confirm()
+		ci = make_check_in(appt.name)
+		ci.update({"odometer": odometer, "fuel_level": "1/2"})
+		check_ins.append(ci.insert().name)
+	frappe.db.commit()
+	barrier, results = threading.Barrier(2), {}
+
+	def submit(name):
+		frappe.init(site=site)
+		frappe.connect()
+		try:
+			barrier.wait(timeout=30)
+			frappe.get_doc("Vehicle Check In", name).submit()
+			frappe.db.commit()
+			results[name] = "submitted"
+		except Exception as e:
+			frappe.db.rollback()
+			results[name] = e
+		finally:
+			frappe.destroy()
+
+	threads = [threading.Thread(target=submit, args=(n,)) for n in check_ins]
+	for t in threads:
+		t.start()
+	for t in threads:
+		t.join(120)
+	frappe.db.rollback()  # see the threads' commits
+	assert results == dict.fromkeys(check_ins, "submitted"), results
+	readings = frappe.get_all(
+		"Vehicle Odometer Reading",
+		filters={"parent": VEHICLE, "source_name": ("in", check_ins)},
+		pluck="source_name",
+	)
+	assert sorted(readings) == sorted(check_ins)

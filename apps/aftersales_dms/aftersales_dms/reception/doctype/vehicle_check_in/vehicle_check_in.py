@@ -79,7 +79,9 @@ class VehicleCheckIn(Document):
 		self.check_in_time = now_datetime()
 
 	def on_submit(self):
-		vehicle = frappe.get_doc("Customer Vehicle", self.vehicle)
+		# locked while read: another visit of this vehicle saving it meanwhile would otherwise
+		# make this save fail as "modified after you opened it"
+		vehicle = frappe.get_doc("Customer Vehicle", self.vehicle, for_update=True)
 		vehicle.add_odometer_reading(self.odometer, self.doctype, self.name, self.check_in_time)
 		vehicle.flags.ignore_permissions = True
 		vehicle.save()
@@ -99,7 +101,7 @@ class VehicleCheckIn(Document):
 			frappe.throw(_("Job card {0} was opened from this check-in; cancel it first.").format(job_card))
 
 	def on_cancel(self):
-		vehicle = frappe.get_doc("Customer Vehicle", self.vehicle)
+		vehicle = frappe.get_doc("Customer Vehicle", self.vehicle, for_update=True)
 		vehicle.odometer_readings = [
 			r
 			for r in vehicle.odometer_readings
