@@ -382,6 +382,8 @@ def add_indexes():
 		"dms_service_revenue",
 	)
 	frappe.db.add_index("Sales Invoice", ["dms_service_job_card"])
+	# the workshop board: open job cards per status, oldest first
+	frappe.db.add_index("Service Job Card", ["status", "creation", "company"])
 	# efficiency report, clocked hours: an index-only range scan per technician
 	frappe.db.add_index(
 		"Service Job Card Time Log",

@@ -3,12 +3,26 @@
 Read with the user's permissions (frappe.get_list), so a dealer's staff see their dealer's
 workshop only. The board page re-reads this when a job card changes (realtime event
 "dms_workshop_board", published after commit by the job card's on_update).
+
+Every open board re-reads at once when a job card changes, and wall screens refresh on their own,
+so the result is cached in Redis per user, per what decides their view (roles, user permissions,
+job cards shared with them) and per "board generation": a job card saved or deleted bumps the
+generation (at once and again after its commit), so a cached board is never older than the last
+committed change, and no user ever gets another's view.
 """
 
+import hashlib
+import json
+
 import frappe
+from frappe.permissions import get_user_permissions
+from frappe.share import get_shared
 from frappe.utils import flt
 
 from aftersales_dms.workshop.status import workflow_definition
+
+GENERATION_KEY = "dms_workshop_board_generation"
+CACHE_SECONDS = 600
 
 ON_BOARD = (
 	"Open",
@@ -22,14 +36,86 @@ ON_BOARD = (
 )
 
 
+def invalidate():
+	"""A job card changed: boards cached before this are not read again."""
+	frappe.cache.incr(frappe.cache.make_key(GENERATION_KEY))
+
+
+def on_change(job_card=None):
+	"""Called by the job card's and the technician's on_update/on_trash: drop cached boards now
+	and again after the commit (a board read in between may hold the uncommitted state), then
+	tell open boards of the job card's dealer to re-read — in that order, so none re-reads a
+	board cached before the change."""
+	invalidate()
+	events = getattr(frappe.local, "dms_board_events", None)
+	if events is None:  # once per transaction
+		events = frappe.local.dms_board_events = []
+		frappe.db.after_commit.add(_after_commit)
+		frappe.db.after_rollback.add(_forget_events)
+	if job_card:
+		event = {"company": job_card.company, "job_card": job_card.name}
+		if event not in events:
+			events.append(event)
+
+
+def _forget_events():
+	if hasattr(frappe.local, "dms_board_events"):
+		del frappe.local.dms_board_events
+
+
+def _after_commit():
+	events = getattr(frappe.local, "dms_board_events", [])
+	if hasattr(frappe.local, "dms_board_events"):
+		del frappe.local.dms_board_events
+	invalidate()
+	for event in events:
+		frappe.publish_realtime("dms_workshop_board", event, doctype=None)
+
+
+def cache_key(company: str | None) -> str:
+	user = frappe.session.user
+	view = json.dumps(
+		[
+			sorted(frappe.get_roles(user)),
+			get_user_permissions(user),
+			sorted(get_shared("Service Job Card", user)),
+			company,
+		],
+		sort_keys=True,
+		default=str,
+	)
+	generation = int(frappe.cache.get(frappe.cache.make_key(GENERATION_KEY)) or 0)
+	return f"dms_workshop_board|{generation}|{user}|{hashlib.sha1(view.encode()).hexdigest()}"
+
+
 @frappe.whitelist()
 def get_board(company: str | None = None) -> dict:
-	filters = {"status": ("in", ON_BOARD)}
-	if company:
-		filters["company"] = company
+	frappe.has_permission("Service Job Card", "read", throw=True)
+	key = cache_key(company)
+	board = frappe.cache.get_value(key)
+	if board is None:
+		board = read_board(company)
+		frappe.cache.set_value(key, board, expires_in_sec=CACHE_SECONDS)
+	return board
+
+
+def read_board(company: str | None) -> dict:
+	filters = {"company": company} if company else {}
+	# the 500 oldest open job cards: per status through the (status, creation, company) index
+	# rather than one "status in (...) order by creation" that sorts every open job card
+	oldest = []
+	for state in ON_BOARD:
+		oldest += frappe.get_list(
+			"Service Job Card",
+			filters={**filters, "status": state},
+			fields=["name", "creation"],
+			order_by="creation asc",
+			limit_page_length=500,
+		)
+	names = [r.name for r in sorted(oldest, key=lambda r: (r.creation, r.name))[:500]]
 	cards = frappe.get_list(
 		"Service Job Card",
-		filters=filters,
+		filters={"name": ("in", names or [""])},
 		fields=[
 			"name",
 			"company",
@@ -41,7 +127,7 @@ def get_board(company: str | None = None) -> dict:
 			"total_clocked_hours",
 			"modified",
 		],
-		order_by="creation asc",
+		order_by="creation asc, name asc",
 		limit_page_length=500,
 	)
 	names = [c.name for c in cards]

@@ -384,16 +384,6 @@ def make_workflow():
 		).insert(ignore_permissions=True)
 
 
-def publish_board_update(doc):
-	"""Tell open workshop boards of this dealer to refresh (they re-read with permissions)."""
-	frappe.publish_realtime(
-		"dms_workshop_board",
-		{"company": doc.company, "job_card": doc.name},
-		doctype=None,
-		after_commit=True,
-	)
-
-
 @frappe.whitelist()
 def apply_workflow(doc, action):
 	"""hooks.override_whitelisted_methods: Frappe's apply_workflow, retried when the database picks

@@ -357,6 +357,24 @@ class TestWorkshopBoard(FrappeTestCase):
 		self.assertIn(jc.name, {j["job_card"] for j in amit["jobs"]})
 		self.assertNotIn(jc.name, {c.name for c in get_board("Orion Motors Nashik")["cards"]})
 
+	def test_cached_board_follows_every_change_and_each_users_view(self):
+		from aftersales_dms.workshop.board import get_board
+
+		jc = make_job_card()
+		before = as_user(MANAGER, get_board, "Orion Motors Pune")
+		self.assertEqual(next(c for c in before["cards"] if c.name == jc.name).status, "Open")
+		self.assertEqual(as_user(MANAGER, get_board, "Orion Motors Pune"), before)  # from the cache
+		act(jc.name, "Start Work", AMIT)
+		after = as_user(MANAGER, get_board, "Orion Motors Pune")
+		self.assertEqual(next(c for c in after["cards"] if c.name == jc.name).status, "In Progress")
+		# another dealer's manager, with the same roles, never gets this dealer's cached board
+		other = as_user("manager@omn.example", get_board)
+		self.assertNotIn(jc.name, {c.name for c in other["cards"]})
+		self.assertTrue(all(c.company == "Orion Motors Nashik" for c in other["cards"]))
+		frappe.delete_doc("Service Job Card", jc.name, force=True)
+		gone = as_user(MANAGER, get_board, "Orion Motors Pune")
+		self.assertNotIn(jc.name, {c.name for c in gone["cards"]})
+
 	def test_kanban_drag_goes_through_the_same_rules(self):
 		from frappe.desk.doctype.kanban_board.kanban_board import update_order_for_single_card
 

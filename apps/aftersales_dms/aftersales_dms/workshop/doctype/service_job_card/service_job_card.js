@@ -100,8 +100,12 @@ frappe.ui.form.on("Service Job Card", {
 				__("Workshop")
 			);
 		}
-		for (const [action, label] of [["start_work", __("Clock On")], ["pause_work", __("Pause")], ["finish_work", __("Clock Off")]]) {
-			frm.add_custom_button(label, () => pick(label, (line) => frm.call(action, { labour_line: line }).then(() => frm.reload_doc())), __("Job Clock"));
+		const job_card = frm.docname;
+		for (const [action, label] of [["start", __("Clock On")], ["pause", __("Pause")], ["finish", __("Clock Off")]]) {
+			frm.add_custom_button(label, () => pick(label, (line) =>
+				frappe.xcall("aftersales_dms.workshop.doctype.service_job_card.service_job_card.clock_labour", { job_card, labour_line: line, action })
+					.then(() => frm.reload_doc())
+			), __("Job Clock"));
 		}
 	},
 });

@@ -18,7 +18,7 @@ from aftersales_dms.controllers.guards import (
 	retry_on_deadlock,
 	validate_vehicle_owner,
 )
-from aftersales_dms.workshop import status
+from aftersales_dms.workshop import board, status
 
 PRICE_LIST = "Standard Selling"
 
@@ -255,7 +255,7 @@ class ServiceJobCard(Document):
 		return sms_gateway_configured()
 
 	def on_update(self):
-		status.publish_board_update(self)
+		board.on_change(self)
 
 	def after_insert(self):
 		if self.vehicle_check_in:
@@ -411,6 +411,7 @@ class ServiceJobCard(Document):
 			)
 
 	def on_trash(self):
+		board.on_change(self)
 		if self.vehicle_check_in:
 			frappe.db.set_value("Vehicle Check In", self.vehicle_check_in, "service_job_card", None)
 
@@ -498,6 +499,19 @@ def check_clocking_user(technician: str):
 			_("Only technician {0} or a Workshop Manager can clock this line.").format(technician),
 			frappe.PermissionError,
 		)
+
+
+@frappe.whitelist(methods=["POST"])
+def clock_labour(job_card: str, labour_line: str, action: str):
+	"""The form's Job Clock buttons: by name, so a click while the form reloads still carries
+	everything (run_doc_method needs the form's document and gets none mid-reload)."""
+	methods = {"start": "start_work", "pause": "pause_work", "finish": "finish_work"}
+	if action not in methods:
+		frappe.throw(_("Unknown clock action {0}.").format(action))
+	doc = frappe.get_doc("Service Job Card", job_card)
+	doc.check_permission("read")
+	getattr(doc, methods[action])(labour_line)
+	return doc.name
 
 
 def technician_open_clock(technician: str) -> str | None:

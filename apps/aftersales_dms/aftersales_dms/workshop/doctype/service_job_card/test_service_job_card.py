@@ -119,6 +119,31 @@ class TestJobCardWorkshop(FrappeTestCase):
 		)
 		jc.finish_work(jc.labour[0].name)
 
+	def test_clock_buttons_by_name(self):
+		from aftersales_dms.workshop.doctype.service_job_card.service_job_card import clock_labour
+
+		jc = make_job_card(technicians=("Amit",))
+		line = jc.labour[0].name
+		frappe.set_user("tech.amit@omp.example")
+		clock_labour(jc.name, line, "start")
+		started = frappe.db.get_value("Service Job Card Labour", line, ["work_status", "started_on"])
+		self.assertEqual(started[0], "In Progress")
+		self.assertTrue(started[1])
+		clock_labour(jc.name, line, "finish")
+		done = frappe.db.get_value(
+			"Service Job Card Labour", line, ["work_status", "finished_on"], as_dict=True
+		)
+		self.assertEqual(done.work_status, "Done")
+		self.assertEqual(
+			done.finished_on,
+			frappe.db.get_value("Service Job Card Time Log", {"labour_line": line}, "max(to_time)"),
+		)
+		with self.assertRaisesRegex(frappe.ValidationError, "Unknown clock action"):
+			clock_labour(jc.name, line, "explode")
+		frappe.set_user("tech.deepak@omn.example")
+		with self.assertRaises(frappe.PermissionError):
+			clock_labour(jc.name, line, "start")  # another dealer's technician cannot even read it
+
 	def test_time_logs_cannot_be_forged_or_orphaned(self):
 		jc = make_job_card(labour=("LAB-PMS-CAR", "LAB-DIAG"), technicians=("Ganesh", None))
 		jc.append(

@@ -10,6 +10,11 @@ SKILL_LEVELS = ("Trainee", "Junior", "Senior", "Master")
 
 
 class ServiceTechnician(Document):
+	def on_update(self):
+		from aftersales_dms.workshop import board
+
+		board.on_change()  # the workshop board shows technicians' names and loads
+
 	def validate(self):
 		self.validate_skills()
 		self.validate_hours()
