@@ -9,7 +9,8 @@
    then time the job card list (status + dealer), the form load, the monthly revenue and
    technician efficiency reports over the data, and a 14-day slot search over 10 bays x 20
    technicians.
-4. Load: U simulated staff users mixing reads and writes for S seconds: errors and p95.
+4. Load: U simulated staff users mixing reads and writes for S seconds, back to back (a stress
+   test) and at a staff member's pace (1-3 s between requests): errors and p95.
 
 Prints a table and writes artifacts/benchmark.json. Loopback only.
 """
@@ -956,9 +957,10 @@ def scale_queries(server, frappe, repeat):
 	return results
 
 
-def load(server, users: int, seconds: int, seed=11):
+def load(server, users: int, seconds: int, think=(0.0, 0.0), seed=11):
 	"""`users` staff sessions, each looping: list, open a job card, the board, a report page of
-	appointments, and now and then a write (a comment on a job card)."""
+	appointments, and now and then a write (a comment on a job card). `think`: seconds each user
+	pauses between requests, drawn uniformly from the range (0, 0: back to back, a stress test)."""
 	lat, errors, stop = defaultdict(list), [], time.monotonic() + seconds
 	logins = [
 		"advisor@omp.example",
@@ -1040,6 +1042,8 @@ def load(server, users: int, seconds: int, seed=11):
 				lat[kind].append(time.perf_counter() - t)
 				if not ok:
 					errors.append(f"{kind}: {getattr(r, 'status_code', r)}")
+			if think[1]:
+				time.sleep(rng.uniform(*think))
 
 	threads = [threading.Thread(target=user, args=(k,)) for k in range(users)]
 	for t in threads:
@@ -1065,6 +1069,12 @@ def main():
 	ap.add_argument("--users", type=int, default=50, help="simulated users in the load test (default 50)")
 	ap.add_argument("--load-seconds", type=int, default=300, help="load test duration (default 300; 0 skips)")
 	ap.add_argument("--gunicorn-workers", type=int, default=4)
+	ap.add_argument(
+		"--think-times",
+		default="0,1-3",
+		help="comma-separated think times for load runs, seconds or a range lo-hi (default 0,1-3: "
+		"back to back as a stress test, then at a staff member's pace)",
+	)
 	args = ap.parse_args()
 
 	report = {"machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]}, "args": vars(args)}
@@ -1135,11 +1145,13 @@ def main():
 				"p95_ms": {k: pct(v, 95) for k, v in q.items()},
 			}
 		# 4. load
-		if args.load_seconds:
-			print(f"load: {args.users} users for {args.load_seconds} s", flush=True)
-			lat, errors = load(server, args.users, args.load_seconds)
+		report["load"] = {}
+		for pace in args.think_times.split(",") if args.load_seconds else []:
+			think = tuple(float(x) for x in pace.split("-")) if "-" in pace else (float(pace),) * 2
+			print(f"load: {args.users} users for {args.load_seconds} s, think time {pace} s", flush=True)
+			lat, errors = load(server, args.users, args.load_seconds, think)
 			every = [x for v in lat.values() for x in v]
-			report["load"] = {
+			report["load"][pace] = {
 				"requests": len(every),
 				"errors": len(errors),
 				"error_samples": errors[:5],
@@ -1148,6 +1160,7 @@ def main():
 				"p99_ms": pct(every, 99),
 				"per_kind_p95_ms": {k: pct(v, 95) for k, v in lat.items()},
 				"requests_per_s": round(len(every) / args.load_seconds, 1),
+				"think_time_s": pace,
 			}
 	finally:
 		server.stop()
@@ -1175,11 +1188,10 @@ def print_table(r):
 		for k, v in r["scale"]["p95_ms"].items():
 			rows.append((f"{k}, p95", f"{v} ms"))
 		rows.append(("rows", ", ".join(f"{k}: {v:,}" for k, v in r["scale"]["rows"].items())))
-	if "load" in r:
-		lo = r["load"]
+	for pace, lo in r.get("load", {}).items():
 		rows.append(
 			(
-				f"load: {r['args']['users']} users, {r['args']['load_seconds']} s",
+				f"load: {r['args']['users']} users, {r['args']['load_seconds']} s, think {pace} s",
 				f"{lo['requests']} requests, {lo['errors']} errors, p95 {lo['p95_ms']} ms",
 			)
 		)
