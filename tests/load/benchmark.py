@@ -69,6 +69,11 @@ class Server:
 				"4",
 				"-t",
 				"120",
+				# idle keep-alive longer than a user's pause between clicks (nginx in front of a
+				# bench keeps client connections 75 s): a request on a connection the server
+				# closed at that moment is a reset, not an answer
+				"--keep-alive",
+				"10",
 				"--preload",
 				"frappe.app:application",
 			],
@@ -1066,6 +1071,9 @@ def main():
 	ap.add_argument(
 		"--scale", type=int, default=100_000, help="job cards to bulk-load (default 100000; 0 skips)"
 	)
+	ap.add_argument(
+		"--warmup", type=int, default=4, help="untimed journeys before the ratio runs (default 4)"
+	)
 	ap.add_argument("--users", type=int, default=50, help="simulated users in the load test (default 50)")
 	ap.add_argument("--load-seconds", type=int, default=300, help="load test duration (default 300; 0 skips)")
 	ap.add_argument("--gunicorn-workers", type=int, default=4)
@@ -1091,6 +1099,11 @@ def main():
 		c = Client(server)
 		timings, errors = defaultdict(list), []
 		erp = defaultdict(list)
+		# untimed first: every gunicorn worker imports and caches on its first request of each
+		# kind (the first appointment confirmation e-mail alone costs ~0.7 s cold)
+		for _run in range(args.warmup):
+			dms_journey(c, book_slot(c, base_day + timedelta(days=200), vehicle), vehicle, defaultdict(list))
+			erpnext_journey(c, vehicle.customer, defaultdict(list))
 		for _run in range(args.ratio_runs):
 			t = time.perf_counter()
 			dms_journey(c, book_slot(c, base_day + timedelta(days=200), vehicle), vehicle, timings)

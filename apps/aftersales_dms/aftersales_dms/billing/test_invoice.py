@@ -3,7 +3,6 @@
 
 """Invoices from the job card: parties, the ledger, stock, payments, the gate pass, races."""
 
-import threading
 from datetime import timedelta
 from unittest.mock import patch
 
@@ -17,6 +16,7 @@ from aftersales_dms.billing.approval import decide, make_approval_link
 from aftersales_dms.billing.estimate import make_estimate
 from aftersales_dms.billing.invoice import make_invoices, record_credit_override
 from aftersales_dms.billing.test_approval import token_of
+from aftersales_dms.tests.races import at_once
 from aftersales_dms.workshop.doctype.service_job_card.test_service_job_card import make_job_card
 from aftersales_dms.workshop.status import JobCardStatusError
 from aftersales_dms.workshop.test_job_card_status import (
@@ -317,31 +317,9 @@ class TestDiscounts(FrappeTestCase):
 @pytest.mark.commits
 def test_concurrent_invoicing_creates_one_invoice_per_party():
 	"""Two accountants click Make Invoice at the same moment, each on its own connection."""
-	site = frappe.local.site
 	jc = ready_job_card(labour=(("LAB-PMS-CAR", "Customer"), ("LAB-DIAG", "Warranty")), parts=())
 	frappe.db.commit()
-	barrier, results = threading.Barrier(2), []
-
-	def invoice():
-		frappe.init(site=site)
-		frappe.connect()
-		frappe.set_user(ACCOUNTANT)
-		try:
-			barrier.wait(timeout=30)
-			results.append(make_invoices(jc.name))
-			frappe.db.commit()
-		except Exception as e:
-			frappe.db.rollback()
-			results.append(e)
-		finally:
-			frappe.destroy()
-
-	threads = [threading.Thread(target=invoice) for _ in range(2)]
-	for t in threads:
-		t.start()
-	for t in threads:
-		t.join(120)
-	frappe.db.rollback()  # see the threads' commits
+	results = at_once(lambda: make_invoices(jc.name), lambda: make_invoices(jc.name), user=ACCOUNTANT)
 	assert len(results) == 2 and results[0] == results[1], results
 	assert sorted(results[0]) == ["Customer", "Warranty"]
 	names = frappe.get_all("Sales Invoice", filters={"dms_service_job_card": jc.name}, pluck="name")

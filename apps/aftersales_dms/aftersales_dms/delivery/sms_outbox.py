@@ -116,6 +116,8 @@ def send_one(name: str) -> bool:
 			error = _("The SMS gateway answered HTTP {0}").format(status)
 	except requests.RequestException as e:
 		error = _("The SMS gateway could not be reached: {0}").format(str(e)[:300])
+	except Exception as e:  # e.g. SMS Settings incomplete: a failed attempt, not a stuck row
+		error = _("The SMS could not be sent: {0}").format(str(e)[:300])
 	attempts = row.attempts + 1
 	if error is None:
 		values = {"status": "Sent", "sent_on": now_datetime(), "attempts": attempts, "last_error": None}

@@ -5,7 +5,6 @@
 journeys, and races on one job card's status."""
 
 import random
-import threading
 from collections import defaultdict
 from datetime import timedelta
 
@@ -20,6 +19,7 @@ from aftersales_dms.billing.estimate import make_estimate
 from aftersales_dms.billing.invoice import make_invoices
 from aftersales_dms.billing.test_approval import token_of
 from aftersales_dms.billing.test_invoice import ACCOUNTANT, submit_as_accountant
+from aftersales_dms.tests.races import at_once
 from aftersales_dms.workshop.doctype.service_job_card.test_service_job_card import make_job_card
 from aftersales_dms.workshop.test_job_card_status import (
 	ADVISOR,
@@ -174,32 +174,11 @@ class TestLedgerAndStockInvariants(FrappeTestCase):
 def test_parallel_status_transitions_one_winner():
 	"""Two managers act on one job card at the same moment (Hold and Cancel, each on its own
 	connection): exactly one succeeds, the other gets a clear error, the history has one entry."""
-	site = frappe.local.site
 	jc = make_job_card()
 	frappe.db.commit()
-	barrier, results = threading.Barrier(2), {}
-
-	def take(action):
-		frappe.init(site=site)
-		frappe.connect()
-		try:
-			barrier.wait(timeout=30)
-			results[action] = act(jc.name, action, MANAGER).status
-			frappe.db.commit()
-		except Exception as e:
-			frappe.db.rollback()
-			results[action] = e
-		finally:
-			frappe.destroy()
-
-	threads = [threading.Thread(target=take, args=(a,)) for a in ("Hold", "Cancel")]
-	for t in threads:
-		t.start()
-	for t in threads:
-		t.join(120)
-	frappe.db.rollback()  # see the threads' commits
-	winners = [v for v in results.values() if isinstance(v, str)]
-	losers = [v for v in results.values() if isinstance(v, Exception)]
+	results = at_once(*(lambda a=a: act(jc.name, a, MANAGER).status for a in ("Hold", "Cancel")))
+	winners = [v for v in results if isinstance(v, str)]
+	losers = [v for v in results if isinstance(v, Exception)]
 	assert len(winners) == 1 and len(losers) == 1, results
 	assert isinstance(losers[0], frappe.ValidationError) and str(losers[0]), losers
 	doc = frappe.get_doc("Service Job Card", jc.name)
@@ -220,7 +199,6 @@ def test_parallel_check_ins_of_one_vehicle_both_land():
 	from aftersales_dms.reception.doctype.vehicle_check_in.vehicle_check_in import make_check_in
 	from aftersales_dms.tests.test_reception_journey import VEHICLE, next_odometer
 
-	site = frappe.local.site
 	odometer = next_odometer()
 	check_ins = []
 	for _ in range(2):
@@ -239,29 +217,10 @@ def test_parallel_check_ins_of_one_vehicle_both_land():
 		ci.update({"odometer": odometer, "fuel_level": "1/2"})
 		check_ins.append(ci.insert().name)
 	frappe.db.commit()
-	barrier, results = threading.Barrier(2), {}
-
-	def submit(name):
-		frappe.init(site=site)
-		frappe.connect()
-		try:
-			barrier.wait(timeout=30)
-			frappe.get_doc("Vehicle Check In", name).submit()
-			frappe.db.commit()
-			results[name] = "submitted"
-		except Exception as e:
-			frappe.db.rollback()
-			results[name] = e
-		finally:
-			frappe.destroy()
-
-	threads = [threading.Thread(target=submit, args=(n,)) for n in check_ins]
-	for t in threads:
-		t.start()
-	for t in threads:
-		t.join(120)
-	frappe.db.rollback()  # see the threads' commits
-	assert results == dict.fromkeys(check_ins, "submitted"), results
+	results = at_once(
+		*(lambda n=n: frappe.get_doc("Vehicle Check In", n).submit().docstatus for n in check_ins)
+	)
+	assert results == [1, 1], results
 	readings = frappe.get_all(
 		"Vehicle Odometer Reading",
 		filters={"parent": VEHICLE, "source_name": ("in", check_ins)},

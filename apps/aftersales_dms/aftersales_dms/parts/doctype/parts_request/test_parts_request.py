@@ -1,13 +1,13 @@
 # Copyright (c) 2026, Aftersales DMS contributors
 # For license information, please see license.txt
 
-import threading
 
 import frappe
 import pytest
 from frappe.tests.utils import FrappeTestCase
 from frappe.utils import flt
 
+from aftersales_dms.tests.races import at_once
 from aftersales_dms.workshop.doctype.service_job_card.test_service_job_card import make_job_card
 
 STORE, WIP = "Parts Store - OMP", "Work In Progress - OMP"
@@ -136,7 +136,6 @@ class TestPartsRequest(FrappeTestCase):
 @pytest.mark.commits
 def test_concurrent_issue_of_the_last_unit_one_wins():
 	"""Two parts managers issue the last unit at the same moment, each on its own connection."""
-	site = frappe.local.site
 	item = "PRT-RACE-LAST-UNIT"
 	if not frappe.db.exists("Item", item):
 		frappe.get_doc(
@@ -173,33 +172,14 @@ def test_concurrent_issue_of_the_last_unit_one_wins():
 	frappe.db.commit()
 	assert bin_qty(item, STORE) == 1
 
-	barrier, results = threading.Barrier(2), {}
-
-	def issue(name):
-		frappe.init(site=site)
-		frappe.connect()
-		frappe.set_user("parts@omp.example")
-		try:
-			pr = frappe.get_doc("Parts Request", name)
-			barrier.wait(timeout=30)
-			results[name] = pr.issue_parts()
-			frappe.db.commit()
-		except Exception as e:
-			frappe.db.rollback()
-			results[name] = e
-		finally:
-			frappe.destroy()
-
-	threads = [threading.Thread(target=issue, args=(n,)) for n in requests]
-	for t in threads:
-		t.start()
-	for t in threads:
-		t.join(120)
-	issued = [r for r in results.values() if isinstance(r, dict) and r["issued"]]
-	short = [r for r in results.values() if isinstance(r, dict) and not r["issued"]]
+	results = at_once(
+		*(lambda n=n: frappe.get_doc("Parts Request", n).issue_parts() for n in requests),
+		user="parts@omp.example",
+	)
+	issued = [r for r in results if isinstance(r, dict) and r["issued"]]
+	short = [r for r in results if isinstance(r, dict) and not r["issued"]]
 	assert len(issued) == 1 and len(short) == 1, results
 	assert short[0]["shortages"] == [(item, 1)] and short[0]["material_request"]
-	frappe.db.rollback()  # see the threads' commits
 	assert bin_qty(item, STORE) == 0
 	assert frappe.db.count("Stock Entry", {"dms_parts_request": ("in", requests), "docstatus": 1}) == 1
 
