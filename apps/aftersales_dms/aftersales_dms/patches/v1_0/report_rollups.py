@@ -9,17 +9,9 @@ from frappe.custom.doctype.custom_field.custom_field import create_custom_fields
 def execute():
 	from aftersales_dms.setup import get_custom_fields
 
-	# custom fields are made after migrate; this patch runs before, so make these two now
-	create_custom_fields(
-		{
-			"Sales Invoice": [
-				f
-				for f in get_custom_fields()["Sales Invoice"]
-				if f["fieldname"] in ("dms_labour_amount", "dms_parts_amount")
-			]
-		},
-		ignore_validate=True,
-	)
+	# the app's custom fields are made after migrate and this patch runs before: a site last
+	# migrated before service invoices existed has none of them yet, so make them all now
+	create_custom_fields(get_custom_fields(), ignore_validate=True)
 	frappe.db.sql(
 		"""update `tabSales Invoice` si
 		join (
