@@ -46,6 +46,9 @@ class TestSmsOutbox(FrappeTestCase):
 	def setUp(self):
 		frappe.set_user("Administrator")
 
+	def tearDown(self):
+		frappe.set_user("Administrator")
+
 	def test_notification_sms_waits_for_the_worker_and_carries_its_reference(self):
 		set_reference_parameter("ref")
 		with SmsGateway() as gateway:
@@ -140,3 +143,12 @@ class TestSmsOutbox(FrappeTestCase):
 			frappe.get_doc("Outgoing SMS", name).retry()
 		with self.assertRaises(frappe.PermissionError):
 			frappe.get_doc({"doctype": "Outgoing SMS", "mobile": "+919800000000", "message": "x"}).insert()
+		# not even a workshop manager, who may retry: a typed-in row would be sent to any number
+		frappe.set_user(MANAGER)
+		self.assertTrue(frappe.has_permission("Outgoing SMS", "read", name))
+		with self.assertRaises(frappe.PermissionError):
+			frappe.get_doc({"doctype": "Outgoing SMS", "mobile": "+919800000000", "message": "x"}).insert()
+		row = frappe.get_doc("Outgoing SMS", name)
+		row.mobile, row.message = "+919800000000", "forged"
+		with self.assertRaises(frappe.PermissionError):
+			row.save()

@@ -3,7 +3,7 @@
 
 frappe.ui.form.on("Outgoing SMS", {
 	refresh(frm) {
-		if (frm.doc.status === "Failed" && frm.perm[0].write) {
+		if (frm.doc.status === "Failed" && frappe.user.has_role(["Workshop Manager", "System Manager"])) {
 			frm.add_custom_button(__("Retry"), () => frm.call("retry").then(() => frm.reload_doc()));
 		}
 	},

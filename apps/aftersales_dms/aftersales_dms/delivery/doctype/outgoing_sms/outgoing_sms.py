@@ -7,12 +7,18 @@ from frappe.model.document import Document
 
 from aftersales_dms.delivery.sms_outbox import schedule_send
 
+# rows are written only by the outbox (delivery/sms_outbox.py): no role may create or edit one,
+# or a forged row would be sent to any number; these may queue a Failed one again
+RETRY_ROLES = ("Workshop Manager", "System Manager")
+
 
 class OutgoingSMS(Document):
 	@frappe.whitelist()
 	def retry(self):
 		"""Queue a Failed message again (after the gateway is fixed); a sent one is never resent."""
-		self.check_permission("write")
+		self.check_permission("read")
+		if not set(RETRY_ROLES) & set(frappe.get_roles()):
+			frappe.throw(_("Only a Workshop Manager can retry an SMS."), frappe.PermissionError)
 		if self.status != "Failed":
 			frappe.throw(_("Only a Failed SMS can be retried; this one is {0}.").format(_(self.status)))
 		self.db_set({"status": "Queued", "attempts": 0, "next_attempt_after": None, "last_error": None})
