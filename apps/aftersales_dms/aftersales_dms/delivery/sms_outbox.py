@@ -65,9 +65,9 @@ def schedule_send():
 	)
 
 
-def send_pending(limit: int = 500) -> int:
+def send_pending(limit: int = 500, **filters) -> int:
 	"""Send every Queued row that is due (the job after a commit, and the scheduler's safety net
-	every tick). Returns how many were sent."""
+	every tick); `filters` narrow the rows further. Returns how many were sent."""
 	if not frappe.db.get_single_value("SMS Settings", "sms_gateway_url"):
 		return 0
 	sent, seen = 0, set()
@@ -76,7 +76,7 @@ def send_pending(limit: int = 500) -> int:
 			name
 			for name in frappe.get_all(
 				"Outgoing SMS",
-				filters={"status": "Queued"},
+				filters={**filters, "status": "Queued"},
 				or_filters=[
 					["next_attempt_after", "is", "not set"],
 					["next_attempt_after", "<=", now_datetime()],

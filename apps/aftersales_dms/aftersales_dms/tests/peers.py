@@ -70,15 +70,9 @@ class SmsGateway:
 	def flush(self):
 		"""Send the SMS queued since this gateway started, now (the worker's job, done inline);
 		older rows other tests committed stay queued."""
-		from aftersales_dms.delivery.sms_outbox import send_one
+		from aftersales_dms.delivery.sms_outbox import send_pending
 
-		for name in frappe.get_all(
-			"Outgoing SMS",
-			filters={"status": "Queued", "creation": (">=", self.started)},
-			order_by="creation asc",
-			pluck="name",
-		):
-			send_one(name)
+		send_pending(creation=(">=", self.started))
 		return self.received
 
 

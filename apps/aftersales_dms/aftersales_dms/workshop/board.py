@@ -65,8 +65,7 @@ def _forget_events():
 
 def _after_commit():
 	events = getattr(frappe.local, "dms_board_events", [])
-	if hasattr(frappe.local, "dms_board_events"):
-		del frappe.local.dms_board_events
+	_forget_events()
 	invalidate()
 	for event in events:
 		frappe.publish_realtime("dms_workshop_board", event, doctype=None)
