@@ -104,7 +104,13 @@ def test_advisor_books_checks_in_inspects_and_opens_the_job_card(server, page):
 	page.wait_for_function("() => window.cur_frm && cur_frm.doctype === 'Vehicle Check In'")
 	assert page.evaluate("() => cur_frm.doc.service_appointment") == appointment
 	assert page.evaluate("() => cur_frm.doc.concerns") == "Brake noise at low speed"
-	page.locator('[data-fieldname="odometer"] input').fill("31250")
+	# above the vehicle's last reading (a reused test site has readings from earlier runs)
+	last = page.evaluate(
+		"() => frappe.db.get_value('Customer Vehicle', 'MA1TA2XX6GH123456', 'current_odometer')"
+		".then(r => r.message.current_odometer)"
+	)
+	odometer = max(31250, int(last or 0) + 250)
+	page.locator('[data-fieldname="odometer"] input').fill(str(odometer))
 	page.locator('[data-fieldname="fuel_level"] select').select_option("3/4")
 	page.locator('[data-fieldname="belongings"] textarea').fill("Child seat")
 	save(page)
@@ -142,7 +148,7 @@ def test_advisor_books_checks_in_inspects_and_opens_the_job_card(server, page):
 	assert (doc["customer"], doc["vehicle"], doc["odometer"], doc["fuel_level"]) == (
 		customer,
 		"MA1TA2XX6GH123456",
-		31250,
+		odometer,
 		"3/4",
 	)
 	assert doc["concerns"] == "Brake noise at low speed"
