@@ -35,6 +35,7 @@ SITES = os.path.join(BENCH, "sites")
 PASSWORD = json.load(open(os.path.join(BENCH, "fixtures", "dms_demo.json")))["demo_password"]
 PUNE, NASHIK = "Orion Motors Pune", "Orion Motors Nashik"
 LABOUR = ["LAB-PMS-CAR", "LAB-DIAG", "LAB-BRAKE-PADS"]
+WARRANTY_LABOUR = "LAB-BRAKE-PADS"  # the demo vehicle's open recall: billed to the OEM
 PARTS = ["PRT-OIL-FILTER-C", "PRT-OIL-5W30-1L", "PRT-COOLANT-1L", "PRT-SPARK-PLUG", "PRT-AIR-FILTER-C"]
 
 
@@ -318,8 +319,11 @@ def dms_journey(c: Client, slot: dict, vehicle: dict, timings: dict):
 
 
 def erpnext_journey(c: Client, customer: str, timings: dict):
-	"""The ERPNext documents of a journey, made directly: Quotation, Stock Entry, Sales Invoice,
-	Payment Entry (3 labour lines and 5 parts, the dealer's taxes)."""
+	"""The ERPNext documents a journey makes, made directly: Quotation (3 labour lines and 5 parts,
+	the dealer's taxes), Stock Entry (the 5 parts to work in progress), the customer's Sales
+	Invoice (2 labour lines and the parts, from work in progress), the OEM's warranty Sales Invoice
+	(the open recall's labour line, which the journey's job card carries) and the customer's
+	Payment Entry."""
 	t0 = time.perf_counter()
 	tax = c.call(
 		"admin",
@@ -362,6 +366,10 @@ def erpnext_journey(c: Client, customer: str, timings: dict):
 		},
 	)
 	c.submit("admin", se)
+	oem = c.call(
+		"admin", "frappe.client.get_value", doctype="Company", filters=PUNE, fieldname="dms_oem_customer"
+	)["dms_oem_customer"]
+	warranty = [line for line in lines if line["item_code"] == WARRANTY_LABOUR]
 	si = c.insert(
 		"admin",
 		{
@@ -373,10 +381,24 @@ def erpnext_journey(c: Client, customer: str, timings: dict):
 			"items": [
 				{**line, **({"warehouse": "Work In Progress - OMP"} if line["item_code"] in PARTS else {})}
 				for line in lines
+				if line not in warranty
 			],
 		},
 	)
 	si = c.submit("admin", si)
+	c.submit(
+		"admin",
+		c.insert(
+			"admin",
+			{
+				"doctype": "Sales Invoice",
+				"customer": oem,
+				"company": PUNE,
+				"taxes_and_charges": tax,
+				"items": warranty,
+			},
+		),
+	)
 	pe = c.call(
 		"admin",
 		"erpnext.accounts.doctype.payment_entry.payment_entry.get_payment_entry",
@@ -1106,8 +1128,18 @@ def main():
 			erpnext_journey(c, vehicle.customer, defaultdict(list))
 		for _run in range(args.ratio_runs):
 			t = time.perf_counter()
-			dms_journey(c, book_slot(c, base_day + timedelta(days=200), vehicle), vehicle, timings)
+			jc = dms_journey(c, book_slot(c, base_day + timedelta(days=200), vehicle), vehicle, timings)
 			timings["journey"].append(time.perf_counter() - t)
+			# the direct side makes the documents this journey made: check they still are those
+			made = c.call(
+				"admin",
+				"frappe.client.get_list",
+				doctype="Sales Invoice",
+				filters={"dms_service_job_card": jc, "docstatus": 1},
+				fields=["customer"],
+			)
+			if sorted(m["customer"] != vehicle.customer for m in made) != [False, True]:
+				raise RuntimeError(f"{jc}: expected a customer and an OEM invoice, made {made}")
 			erpnext_journey(c, vehicle.customer, erp)
 		dms_med, erp_med = statistics.median(timings["journey"]), statistics.median(erp["erpnext_documents"])
 		report["journey_ratio"] = {
