@@ -903,11 +903,13 @@ def generate(frappe, n: int, seed=7):
 			f"  generated {min(n, start + chunk):,} of {n:,} job cards ({time.perf_counter() - t0:.0f} s)",
 			flush=True,
 		)
-	# the figures the reports keep (invoice labour/parts amounts, line start/finish), as the
-	# upgrade patch fills them for data that predates them
+	# the figures the reports keep (invoice labour/parts amounts, line start/finish, revenue per
+	# dealer and month), as the upgrade patches fill them for data that predates them
+	from aftersales_dms.analytics.revenue_rollup import rebuild as fill_revenue_months
 	from aftersales_dms.patches.v1_0.report_rollups import execute as fill_report_figures
 
 	fill_report_figures()
+	fill_revenue_months()
 	frappe.db.commit()
 	return time.perf_counter() - t0
 

@@ -74,8 +74,14 @@ doc_events = {
 	"Purchase Invoice": {"on_submit": "aftersales_dms.workshop.status.on_stock_received"},
 	"Sales Invoice": {
 		"validate": "aftersales_dms.billing.invoice.validate_sales_invoice",
-		"on_submit": "aftersales_dms.billing.invoice.on_sales_invoice_change",
-		"on_cancel": "aftersales_dms.billing.invoice.on_sales_invoice_change",
+		"on_submit": [
+			"aftersales_dms.billing.invoice.on_sales_invoice_change",
+			"aftersales_dms.analytics.revenue_rollup.on_invoice_change",
+		],
+		"on_cancel": [
+			"aftersales_dms.billing.invoice.on_sales_invoice_change",
+			"aftersales_dms.analytics.revenue_rollup.on_invoice_change",
+		],
 	},
 	"Payment Entry": {
 		"on_submit": "aftersales_dms.billing.invoice.on_payment_change",

@@ -4,12 +4,17 @@
 """The reports against the ledger and the job cards they are computed from, and their isolation."""
 
 import frappe
+import pytest
 from frappe.desk.query_report import run
 from frappe.tests.utils import FrappeTestCase
 from frappe.utils import add_days, flt, get_first_day, get_last_day, today
 
+from aftersales_dms.analytics.report.workshop_revenue.workshop_revenue import from_invoices
+from aftersales_dms.analytics.revenue_rollup import rebuild
+from aftersales_dms.billing.doctype.oem_warranty_claim.oem_warranty_claim import make_credit_note
 from aftersales_dms.billing.invoice import make_invoices
-from aftersales_dms.billing.test_invoice import ready_job_card, submit_as_accountant
+from aftersales_dms.billing.test_invoice import ACCOUNTANT, ready_job_card, submit_as_accountant
+from aftersales_dms.tests.races import at_once
 from aftersales_dms.workshop.doctype.service_job_card.test_service_job_card import make_job_card
 from aftersales_dms.workshop.test_job_card_status import AMIT, as_user
 
@@ -35,6 +40,42 @@ def ledger_service_revenue(company):
 		)[0][0],
 		2,
 	)
+
+
+def kept_months():
+	"""Workshop Revenue Month as kept, every dealer and month."""
+	return frappe.db.sql(
+		"""select company, date_format(month, '%Y-%m'), invoices, job_cards, round(labour, 2),
+			round(parts, 2), round(customer_pay, 2), round(warranty, 2), round(internal, 2),
+			round(total, 2)
+		from `tabWorkshop Revenue Month` where invoices != 0 order by company, month"""
+	)
+
+
+def invoice_months():
+	"""The same figures summed from the submitted service invoices."""
+	return frappe.db.sql(
+		"""select si.company, date_format(si.posting_date, '%Y-%m'), count(*),
+			count(distinct si.dms_service_job_card), round(sum(si.dms_labour_amount), 2),
+			round(sum(si.dms_parts_amount), 2),
+			round(sum(case when si.dms_bill_to in ('Customer', 'Re-bill') then si.base_net_total else 0 end), 2),
+			round(sum(case when si.dms_bill_to = 'Warranty' then si.base_net_total else 0 end), 2),
+			round(sum(case when si.dms_bill_to = 'Internal' then si.base_net_total else 0 end), 2),
+			round(sum(si.base_net_total), 2)
+		from `tabSales Invoice` si
+		where si.docstatus = 1 and ifnull(si.dms_service_job_card, '') != ''
+		group by si.company, date_format(si.posting_date, '%Y-%m')
+		order by si.company, date_format(si.posting_date, '%Y-%m')"""
+	)
+
+
+def revenue_figures(rows):
+	keys = ("month", "company", "labour", "parts", "customer_pay", "warranty", "internal", "total")
+	return [
+		(*(flt(r[k], 2) if k not in ("month", "company") else r[k] for k in keys), r["job_cards"])
+		for r in rows
+		if isinstance(r, dict)
+	]
 
 
 class TestReports(FrappeTestCase):
@@ -123,6 +164,59 @@ class TestReports(FrappeTestCase):
 		execute()
 		self.assertEqual(kept_on_invoices(), from_lines())
 		self.assertEqual(kept_on_lines(), from_logs())
+
+	def test_revenue_kept_per_dealer_and_month_equals_the_invoices(self):
+		"""Submits, a credit note and a cancellation keep Workshop Revenue Month equal to the
+		invoices; the report reads whole months from it and partial months from the invoices,
+		and shows what the invoices alone say for any range."""
+		self.assertEqual(kept_months(), invoice_months())
+		jc = ready_job_card(
+			labour=(("LAB-PMS-CAR", "Customer"), ("LAB-DIAG", "Warranty")),
+			parts=(("PRT-OIL-FILTER-C", 1, "Customer"),),
+		)
+		invoices = make_invoices(jc.name)
+		month = get_first_day(today())
+
+		def pune_now():
+			return frappe.db.get_value(
+				"Workshop Revenue Month", f"{PUNE}|{month:%Y-%m}", ["invoices", "job_cards"]
+			) or (0, 0)
+
+		before = pune_now()
+		submit_as_accountant(invoices["Customer"])
+		self.assertEqual(kept_months(), invoice_months())
+		self.assertEqual(pune_now(), (before[0] + 1, before[1] + 1))
+		submit_as_accountant(invoices["Warranty"])
+		self.assertEqual(kept_months(), invoice_months())
+		self.assertEqual(pune_now(), (before[0] + 2, before[1] + 1))  # one job card, two invoices
+		make_credit_note(invoices["Warranty"], "rejected in a test")
+		self.assertEqual(kept_months(), invoice_months())
+		frappe.get_doc("Sales Invoice", invoices["Customer"]).cancel()
+		self.assertEqual(kept_months(), invoice_months())
+		self.assertEqual(pune_now(), (before[0] + 2, before[1] + 1))  # the warranty pair is left
+
+		first = get_first_day(today())
+		for start, end in (
+			(first, get_last_day(today())),  # one whole month
+			(add_days(first, -20), today()),  # a partial month, then this one in part
+			(add_days(get_first_day(add_days(first, -1)), 3), get_last_day(today())),
+			(add_days(today(), -400), add_days(today(), 40)),  # a year and more, partial ends
+		):
+			with self.subTest(start=start, end=end):
+				expected = sorted(
+					from_invoices([PUNE, NASHIK], start, end), key=lambda r: (r.month, r.company)
+				)
+				shown = report("Workshop Revenue", from_date=str(start), to_date=str(end))
+				self.assertEqual(revenue_figures(shown), revenue_figures(expected))
+				self.assertTrue(expected)
+
+		kept = kept_months()
+		frappe.db.sql("delete from `tabWorkshop Revenue Month`")
+		rebuild()  # the upgrade patch
+		self.assertEqual(kept_months(), kept)
+		self.assertFalse(frappe.has_permission("Workshop Revenue Month", "read", user=ACCOUNTANT))
+		for doctype in ("Workshop Revenue Month", "Workshop Revenue Job Card Month"):
+			self.assertFalse(any(p.create or p.write for p in frappe.get_meta(doctype).permissions))
 
 	def test_turnaround_per_stage_from_the_status_history(self):
 		ready_job_card(parts=())
@@ -214,3 +308,20 @@ class TestDashboards(FrappeTestCase):
 		self.assertNotIn(PUNE, (chart or {}).get("labels", []))
 		frappe.set_user("oem.admin@orion-oem.example")
 		self.assertIn(PUNE, chart_data(chart_name="Job Cards by Dealer", refresh=1)["labels"])
+
+
+@pytest.mark.commits
+def test_revenue_months_under_concurrent_invoices():
+	"""Two accountants submit invoices of two job cards of one dealer at the same moment: both
+	add to the same month's row, neither update is lost."""
+	cards = [ready_job_card(parts=()) for _ in range(2)]
+	names = [make_invoices(jc.name)["Customer"] for jc in cards]
+	frappe.db.commit()
+
+	def submit(name):
+		frappe.get_doc("Sales Invoice", name).submit()
+		return name
+
+	results = at_once(*(lambda n=n: submit(n) for n in names), user=ACCOUNTANT)
+	assert results == names, results
+	assert kept_months() == invoice_months()

@@ -14,6 +14,7 @@ from erpnext.accounts.doctype.payment_entry.payment_entry import get_payment_ent
 from frappe.tests.utils import FrappeTestCase
 from frappe.utils import flt, today
 
+from aftersales_dms.analytics.test_reports import invoice_months, kept_months
 from aftersales_dms.billing.approval import decide, make_approval_link
 from aftersales_dms.billing.estimate import make_estimate
 from aftersales_dms.billing.invoice import make_invoices
@@ -168,6 +169,8 @@ class TestLedgerAndStockInvariants(FrappeTestCase):
 			ledger = ledger[0][0] if ledger else 0
 			self.assertEqual(flt(ledger), flt(actual), msg=(item_code, warehouse))
 			self.assertGreaterEqual(flt(actual), 0, msg=(item_code, warehouse))
+		# revenue kept per dealer and month equals the invoices
+		self.assertEqual(kept_months(), invoice_months())
 
 
 @pytest.mark.commits

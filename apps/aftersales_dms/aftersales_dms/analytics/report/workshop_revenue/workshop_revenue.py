@@ -1,13 +1,15 @@
 """Monthly workshop revenue per dealer from submitted service invoices (credit notes included).
 
 Net amounts of the invoice lines: the same figures ERPNext credits to the income accounts, so
-the report totals equal the ledger's service revenue for the period. Each invoice keeps its
-labour and parts net amounts (set when it is validated), so a year is read from the invoices
-alone through the (company, posting_date) index, not from their lines.
+the report totals equal the ledger's service revenue for the period. Whole months in the range
+are read from `Workshop Revenue Month` (kept as invoices are submitted and cancelled, see
+analytics/revenue_rollup.py); a month the range covers only in part is summed from the invoices,
+which keep their labour and parts net amounts, through the (company, posting_date) index.
 """
 
 import frappe
 from frappe import _
+from frappe.utils import add_days, get_last_day
 
 from aftersales_dms.analytics.common import companies_for, date_range
 
@@ -16,24 +18,11 @@ def execute(filters=None):
 	filters = frappe._dict(filters or {})
 	companies = companies_for(filters)
 	start, end, _end = date_range(filters)
-	rows = frappe.db.sql(
-		"""select date_format(si.posting_date, '%%Y-%%m') month, si.company,
-			sum(si.dms_labour_amount) labour,
-			sum(si.dms_parts_amount) parts,
-			sum(case when si.dms_bill_to in ('Customer', 'Re-bill') then si.base_net_total else 0 end)
-				customer_pay,
-			sum(case when si.dms_bill_to = 'Warranty' then si.base_net_total else 0 end) warranty,
-			sum(case when si.dms_bill_to = 'Internal' then si.base_net_total else 0 end) internal,
-			sum(si.base_net_total) total,
-			count(distinct si.dms_service_job_card) job_cards
-		from `tabSales Invoice` si
-		where si.docstatus = 1 and ifnull(si.dms_service_job_card, '') != ''
-			and si.company in %(companies)s and si.posting_date between %(start)s and %(end)s
-		group by month, si.company
-		order by month, si.company""",
-		{"companies": companies or [""], "start": start, "end": end},
-		as_dict=True,
-	)
+	whole, partial = split_months(start, end)
+	rows = list(kept_months(companies, whole))
+	for first, last in partial:
+		rows += list(from_invoices(companies, first, last))
+	rows.sort(key=lambda r: (r.month, r.company))
 	currency = frappe.get_cached_value("Company", companies[0], "default_currency") if companies else None
 	money = {"fieldtype": "Currency", "options": "currency", "width": 130}
 	for row in rows:
@@ -77,3 +66,53 @@ def execute(filters=None):
 		"barOptions": {"stacked": 1},
 	}
 	return columns, rows, None, chart
+
+
+def split_months(start, end):
+	"""The first days of the months the range covers whole, and the (first, last) days of the
+	months it covers in part."""
+	whole, partial = [], []
+	month = start.replace(day=1)
+	while month <= end:
+		last = get_last_day(month)
+		first_in, last_in = max(start, month), min(end, last)
+		if (first_in, last_in) == (month, last):
+			whole.append(month)
+		else:
+			partial.append((first_in, last_in))
+		month = add_days(last, 1)
+	return whole, partial
+
+
+def kept_months(companies, months):
+	if not months or not companies:
+		return []
+	return frappe.db.sql(
+		"""select date_format(month, '%%Y-%%m') month, company, labour, parts, customer_pay,
+			warranty, internal, total, job_cards
+		from `tabWorkshop Revenue Month`
+		where company in %(companies)s and month in %(months)s and invoices != 0""",
+		{"companies": companies, "months": months},
+		as_dict=True,
+	)
+
+
+def from_invoices(companies, start, end):
+	"""The same figures summed from the submitted service invoices posted from start to end."""
+	return frappe.db.sql(
+		"""select date_format(si.posting_date, '%%Y-%%m') month, si.company,
+			sum(si.dms_labour_amount) labour,
+			sum(si.dms_parts_amount) parts,
+			sum(case when si.dms_bill_to in ('Customer', 'Re-bill') then si.base_net_total else 0 end)
+				customer_pay,
+			sum(case when si.dms_bill_to = 'Warranty' then si.base_net_total else 0 end) warranty,
+			sum(case when si.dms_bill_to = 'Internal' then si.base_net_total else 0 end) internal,
+			sum(si.base_net_total) total,
+			count(distinct si.dms_service_job_card) job_cards
+		from `tabSales Invoice` si
+		where si.docstatus = 1 and ifnull(si.dms_service_job_card, '') != ''
+			and si.company in %(companies)s and si.posting_date between %(start)s and %(end)s
+		group by month, si.company""",
+		{"companies": companies or [""], "start": start, "end": end},
+		as_dict=True,
+	)
