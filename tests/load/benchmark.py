@@ -904,12 +904,14 @@ def generate(frappe, n: int, seed=7):
 			flush=True,
 		)
 	# the figures the reports keep (invoice labour/parts amounts, line start/finish, revenue per
-	# dealer and month), as the upgrade patches fill them for data that predates them
+	# dealer and month, technician work per day), as the upgrade patches fill them for older data
 	from aftersales_dms.analytics.revenue_rollup import rebuild as fill_revenue_months
+	from aftersales_dms.analytics.technician_days import rebuild as fill_technician_days
 	from aftersales_dms.patches.v1_0.report_rollups import execute as fill_report_figures
 
 	fill_report_figures()
 	fill_revenue_months()
+	fill_technician_days()
 	frappe.db.commit()
 	return time.perf_counter() - t0
 

@@ -30,7 +30,10 @@ override_doctype_class = {"Notification": "aftersales_dms.overrides.notification
 
 scheduler_events = {
 	# safety net for the job each commit enqueues: due retries and anything it missed
-	"all": ["aftersales_dms.delivery.sms_outbox.send_pending"],
+	"all": [
+		"aftersales_dms.delivery.sms_outbox.send_pending",
+		"aftersales_dms.analytics.technician_days.refresh_stale",
+	],
 	"cron": {
 		"*/15 * * * *": [
 			"aftersales_dms.booking.doctype.service_appointment.service_appointment.mark_no_shows"

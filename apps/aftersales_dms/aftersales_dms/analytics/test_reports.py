@@ -7,16 +7,18 @@ import frappe
 import pytest
 from frappe.desk.query_report import run
 from frappe.tests.utils import FrappeTestCase
-from frappe.utils import add_days, flt, get_first_day, get_last_day, today
+from frappe.utils import add_days, flt, get_datetime, get_first_day, get_last_day, getdate, today
 
 from aftersales_dms.analytics.report.workshop_revenue.workshop_revenue import from_invoices
 from aftersales_dms.analytics.revenue_rollup import rebuild
+from aftersales_dms.analytics.technician_days import rebuild as rebuild_days
+from aftersales_dms.analytics.technician_days import refresh_stale
 from aftersales_dms.billing.doctype.oem_warranty_claim.oem_warranty_claim import make_credit_note
 from aftersales_dms.billing.invoice import make_invoices
 from aftersales_dms.billing.test_invoice import ACCOUNTANT, ready_job_card, submit_as_accountant
 from aftersales_dms.tests.races import at_once
 from aftersales_dms.workshop.doctype.service_job_card.test_service_job_card import make_job_card
-from aftersales_dms.workshop.test_job_card_status import AMIT, as_user
+from aftersales_dms.workshop.test_job_card_status import AMIT, MANAGER, as_user
 
 PUNE, NASHIK = "Orion Motors Pune", "Orion Motors Nashik"
 MONTH = {"from_date": str(get_first_day(today())), "to_date": str(get_last_day(today()))}
@@ -75,6 +77,57 @@ def revenue_figures(rows):
 		(*(flt(r[k], 2) if k not in ("month", "company") else r[k] for k in keys), r["job_cards"])
 		for r in rows
 		if isinstance(r, dict)
+	]
+
+
+def kept_days():
+	"""Technician Work Day as kept, every technician and day."""
+	return [
+		(t, str(d), flt(c, 4), n, lines, flt(sold, 4), flt(comp, 4), jobs)
+		for t, d, c, n, lines, sold, comp, jobs in frappe.db.sql(
+			"""select technician, day, clocked_hours, clock_logs, lines_done, sold_hours,
+				completion_hours, jobs_done
+			from `tabTechnician Work Day` order by technician, day"""
+		)
+	]
+
+
+def fresh_days():
+	"""Technician Work Day once the background job has recomputed the stale rows."""
+	refresh_stale()
+	return kept_days()
+
+
+def clock_days():
+	"""The same figures worked out here from the clock entries and finished lines."""
+	days = {}
+
+	def day(technician, at):
+		return days.setdefault((technician, str(getdate(at))), [0.0, 0, 0, 0.0, 0.0, 0])
+
+	for technician, start, hours in frappe.db.sql(
+		"""select technician, from_time, hours from `tabService Job Card Time Log`
+		where to_time is not null and ifnull(technician, '') != ''"""
+	):
+		row = day(technician, start)
+		row[0] += flt(hours)
+		row[1] += 1
+	last = {}
+	for technician, job, finished, started, sold in frappe.db.sql(
+		"""select technician, parent, finished_on, started_on, standard_hours
+		from `tabService Job Card Labour`
+		where work_status = 'Done' and finished_on is not null and ifnull(technician, '') != ''"""
+	):
+		row = day(technician, finished)
+		row[2] += 1
+		row[3] += flt(sold)
+		row[4] += (get_datetime(finished) - get_datetime(started)).total_seconds() / 3600 if started else 0
+		last[technician, job] = max(last.get((technician, job), finished), finished)
+	for (technician, _job), finished in last.items():
+		day(technician, finished)[5] += 1
+	return [
+		(t, d, flt(c, 4), n, lines, flt(sold, 4), flt(comp, 4), jobs)
+		for (t, d), (c, n, lines, sold, comp, jobs) in sorted(days.items())
 	]
 
 
@@ -218,6 +271,48 @@ class TestReports(FrappeTestCase):
 		for doctype in ("Workshop Revenue Month", "Workshop Revenue Job Card Month"):
 			self.assertFalse(any(p.create or p.write for p in frappe.get_meta(doctype).permissions))
 
+	def test_technician_days_kept_with_the_clock_equal_the_job_cards(self):
+		"""The clock, a finished line's sold hours changed, and a deleted job card mark the
+		technician's days stale; recomputed (the job after the commit), Technician Work Day equals
+		the job cards; the report is exact before that too."""
+		self.assertEqual(fresh_days(), clock_days())
+		jc = ready_job_card(labour=(("LAB-PMS-CAR", "Customer"), ("LAB-DIAG", "Customer")), parts=())
+		self.assertEqual(fresh_days(), clock_days())
+		jc.labour[0].standard_hours = 3.7
+		as_user(MANAGER, jc.save)
+		amit = frappe.db.get_value("Service Technician", {"user": AMIT})
+		self.assertTrue(frappe.db.exists("Technician Work Day", {"technician": amit, "stale": 1}))
+
+		def check_report():
+			row = next(r for r in report("Technician Efficiency", company=PUNE) if r["technician"] == amit)
+			month = [
+				d for d in clock_days() if d[0] == amit and MONTH["from_date"] <= d[1] <= MONTH["to_date"]
+			]
+			self.assertEqual(row["clocked_hours"], flt(sum(d[2] for d in month), 2))
+			self.assertEqual(row["sold_hours"], flt(sum(d[5] for d in month), 2))
+			self.assertEqual(row["lines_completed"], sum(d[4] for d in month))
+			self.assertEqual(row["jobs_completed"], sum(d[7] for d in month))
+
+		check_report()  # with the day still stale: worked out from the job cards
+		self.assertEqual(fresh_days(), clock_days())
+		check_report()
+
+		other = make_job_card(labour=("LAB-DIAG",), technicians=("Amit",))
+		line = other.labour[0].name
+		as_user(AMIT, other.start_work, line)
+		self.assertEqual(fresh_days(), clock_days())
+		other.reload()
+		as_user(AMIT, other.finish_work, line)
+		self.assertEqual(fresh_days(), clock_days())
+		frappe.delete_doc("Service Job Card", other.name)
+		self.assertEqual(fresh_days(), clock_days())
+
+		kept = kept_days()
+		frappe.db.sql("delete from `tabTechnician Work Day`")
+		rebuild_days()  # the upgrade patch
+		self.assertEqual(kept_days(), kept)
+		self.assertFalse(any(p.create or p.write for p in frappe.get_meta("Technician Work Day").permissions))
+
 	def test_turnaround_per_stage_from_the_status_history(self):
 		ready_job_card(parts=())
 		rows = {r["stage"]: r for r in report("Job Card Turnaround", company=PUNE)}
@@ -325,3 +420,33 @@ def test_revenue_months_under_concurrent_invoices():
 	results = at_once(*(lambda n=n: submit(n) for n in names), user=ACCOUNTANT)
 	assert results == names, results
 	assert kept_months() == invoice_months()
+
+
+@pytest.mark.commits
+def test_technician_days_under_concurrent_changes():
+	"""The technician clocks off one job card while a manager changes the sold hours of a line
+	they finished on another, at the same moment: both land and the technician's day counts both."""
+	done = ready_job_card(parts=())
+	other = make_job_card(labour=("LAB-DIAG",), technicians=("Amit",))
+	line = other.labour[0].name
+	as_user(AMIT, other.start_work, line)
+	frappe.db.commit()
+
+	def finish():
+		frappe.get_doc("Service Job Card", other.name).finish_work(line)
+		return "finished"
+
+	def change_hours():
+		frappe.set_user(MANAGER)
+		doc = frappe.get_doc("Service Job Card", done.name)
+		doc.labour[0].standard_hours = 4.2
+		doc.save()
+		return "changed"
+
+	def as_amit(fn):
+		frappe.set_user(AMIT)
+		return fn()
+
+	results = at_once(lambda: as_amit(finish), change_hours)
+	assert results == ["finished", "changed"], results
+	assert fresh_days() == clock_days()

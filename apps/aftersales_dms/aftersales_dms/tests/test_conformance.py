@@ -205,8 +205,9 @@ def test_parallel_check_ins_of_one_vehicle_both_land():
 	odometer = next_odometer()
 	check_ins = []
 	for _ in range(2):
-		slot = find_slots(
-			"Orion Motors Pune", future_day() + timedelta(days=21), services=["LAB-DIAG"], limit=1
+		day = future_day() + timedelta(days=21)  # the first free slot from then (a reused test
+		slot = find_slots(  # site keeps earlier runs' appointments)
+			"Orion Motors Pune", day, day + timedelta(days=30), services=["LAB-DIAG"], limit=1
 		)[0]
 		appt = make_appointment(
 			slot["start"],

@@ -4,59 +4,56 @@
 - Clocked hours: job-clock hours the technician started in the period.
 - Efficiency = sold ÷ clocked; productivity = clocked ÷ attendance, where attendance is the
   technician's shift length times the days they clocked any work.
+- Jobs: job cards whose last operation by the technician was finished in the period.
 - Average completion: first clock-on to last clock-off of a finished line, in hours.
 
-Both read by period through indexes: the clock by (technician, from_time), covering; finished
-lines by their `finished_on` (the last clock-off, kept on the line). A technician works only on
-their own dealer's job cards, so the dealer filter is the set of its technicians.
+Summed from `Technician Work Day` (one row per technician and working day, kept with the job
+clock, see analytics/technician_days.py; a day changed since it was last worked out is worked
+out from the job cards here), so a network's year reads technicians x working days rows. A technician works only on their own dealer's job cards, so the dealer filter is the set
+of its technicians.
 """
 
 import frappe
 from frappe import _
-from frappe.utils import flt, time_diff_in_hours
+from frappe.utils import cint, flt, time_diff_in_hours
 
+from aftersales_dms.analytics import technician_days
 from aftersales_dms.analytics.common import companies_for, date_range
 
 
 def execute(filters=None):
 	filters = frappe._dict(filters or {})
 	companies = companies_for(filters)
-	start, _end, end_exclusive = date_range(filters)
+	start, end, _end_exclusive = date_range(filters)
 	technicians = frappe.get_all(
 		"Service Technician", filters={"company": ("in", companies or [""])}, pluck="name"
 	)
-	params = {"technicians": technicians or [""], "start": start, "end": end_exclusive}
-	clocked = frappe.db.sql(
-		"""select l.technician, sum(l.hours) clocked, count(distinct date(l.from_time)) days
-		from `tabService Job Card Time Log` l
-		where l.technician in %(technicians)s and l.to_time is not null
-			and l.from_time >= %(start)s and l.from_time < %(end)s
-		group by l.technician""",
-		params,
-		as_dict=True,
-	)
-	# lines finished in the period: their last clock-off falls in it
-	finished = frappe.db.sql(
-		"""select lab.technician, count(*) line_count, count(distinct lab.parent) jobs,
-			sum(lab.standard_hours) sold,
-			avg(timestampdiff(second, lab.started_on, lab.finished_on)) / 3600 avg_completion
-		from `tabService Job Card Labour` lab
-		where lab.finished_on >= %(start)s and lab.finished_on < %(end)s
-			and lab.work_status = 'Done' and lab.technician in %(technicians)s
-		group by lab.technician""",
-		params,
-		as_dict=True,
-	)
-	by_tech = {}
-	for row in clocked:
-		by_tech.setdefault(row.technician, frappe._dict()).update(clocked=flt(row.clocked, 2), days=row.days)
-	for row in finished:
-		by_tech.setdefault(row.technician, frappe._dict()).update(
-			sold=flt(row.sold, 2),
-			jobs=row.jobs,
-			lines=row.line_count,
-			avg_completion=flt(row.avg_completion, 2),
+	fields = ("clocked_hours", "clock_logs", "lines_done", "sold_hours", "completion_hours", "jobs_done")
+	params = {"technicians": technicians or [""], "start": start, "end": end}
+	by_tech = {
+		row.technician: row
+		for row in frappe.db.sql(
+			f"""select technician, {", ".join(f"sum({f}) {f}" for f in fields)},
+				sum(clock_logs > 0) days
+			from `tabTechnician Work Day`
+			where technician in %(technicians)s and day between %(start)s and %(end)s and stale = 0
+			group by technician""",
+			params,
+			as_dict=True,
 		)
+	}
+	# a stale day (changed since the job last worked it out) is worked out from the job cards here
+	for technician, day in frappe.db.sql(
+		"""select technician, day from `tabTechnician Work Day`
+		where technician in %(technicians)s and day between %(start)s and %(end)s and stale = 1""",
+		params,
+	):
+		figures = technician_days.figures(technician, day)
+		total = by_tech.setdefault(technician, frappe._dict({f: 0 for f in (*fields, "days")}))
+		for f in fields:
+			total[f] = flt(total[f]) + flt(figures[f])
+		total.days = cint(total.days) + (1 if figures.clock_logs else 0)
+	by_tech = {t: row for t, row in by_tech.items() if row.clock_logs or row.lines_done}
 	techs = frappe.get_all(
 		"Service Technician",
 		filters={"name": ("in", list(by_tech) or [""])},
@@ -70,21 +67,23 @@ def execute(filters=None):
 			if tech.shift_start and tech.shift_end
 			else 8
 		)
-		attendance = flt(shift * (row.get("days") or 0), 2)
-		clocked_hours, sold = row.get("clocked", 0), row.get("sold", 0)
+		attendance = flt(shift * cint(row.days), 2)
+		clocked_hours, sold = flt(row.clocked_hours, 2), flt(row.sold_hours, 2)
 		data.append(
 			{
 				"technician": tech.name,
 				"technician_name": tech.technician_name,
 				"company": tech.company,
-				"jobs_completed": row.get("jobs", 0),
-				"lines_completed": row.get("lines", 0),
+				"jobs_completed": cint(row.jobs_done),
+				"lines_completed": cint(row.lines_done),
 				"sold_hours": sold,
 				"clocked_hours": clocked_hours,
 				"attendance_hours": attendance,
 				"efficiency": flt(100 * sold / clocked_hours, 1) if clocked_hours else None,
 				"productivity": flt(100 * clocked_hours / attendance, 1) if attendance else None,
-				"avg_completion_hours": row.get("avg_completion"),
+				"avg_completion_hours": (
+					flt(flt(row.completion_hours) / cint(row.lines_done), 2) if cint(row.lines_done) else None
+				),
 			}
 		)
 	data.sort(key=lambda r: (r["company"], r["technician_name"] or ""))

@@ -6,6 +6,7 @@ from frappe import _
 from frappe.model.document import Document
 from frappe.utils import flt, get_datetime, now_datetime, time_diff_in_hours
 
+from aftersales_dms.analytics import technician_days
 from aftersales_dms.billing.approval import approval_fields_untouched
 from aftersales_dms.billing.discount import validate_discount
 from aftersales_dms.booking.recall import open_campaigns_for
@@ -89,6 +90,7 @@ class ServiceJobCard(Document):
 		status.validate_qc_items(self)
 		status.validate_status(self)
 		self.set_totals()
+		technician_days.before_save(self)
 
 	def keep_system_fields(self):
 		"""Fields only the system writes (links to invoices and the estimate, QC sign-off, delivery):
@@ -256,6 +258,7 @@ class ServiceJobCard(Document):
 
 	def on_update(self):
 		board.on_change(self)
+		technician_days.on_update(self)
 
 	def after_insert(self):
 		if self.vehicle_check_in:
@@ -356,18 +359,16 @@ class ServiceJobCard(Document):
 
 	@retry_on_deadlock
 	def clock(self, labour_line: str, action: str):
-		# Locks in a fixed order: the line's technician (one technician's clocks happen one at a
-		# time, so "one open clock per technician" holds under concurrency), then the job card;
-		# then read it fresh.
-		technician = frappe.db.get_value("Service Job Card Labour", labour_line, "technician")
-		if technician:
-			frappe.db.get_value("Service Technician", technician, "name", for_update=True)
+		# Locks in a fixed order, the one every job card save keeps: the job card (then read it
+		# fresh), then the line's technician (one technician's clocks happen one at a time, so
+		# "one open clock per technician" holds under concurrency).
 		frappe.db.get_value(self.doctype, self.name, "name", for_update=True)
 		self.reload()
 		self.check_not_closed()
 		line = self.get_labour_line(labour_line)
 		if not line.technician:
 			frappe.throw(_("Labour line {0} has no technician yet.").format(line.idx))
+		frappe.db.get_value("Service Technician", line.technician, "name", for_update=True)
 		check_clocking_user(line.technician)
 		now = now_datetime()
 		open_log = next((t for t in self.time_logs if t.labour_line == line.name and not t.to_time), None)
@@ -412,8 +413,12 @@ class ServiceJobCard(Document):
 
 	def on_trash(self):
 		board.on_change(self)
+		technician_days.before_delete(self)
 		if self.vehicle_check_in:
 			frappe.db.set_value("Vehicle Check In", self.vehicle_check_in, "service_job_card", None)
+
+	def after_delete(self):
+		technician_days.after_delete(self)
 
 
 # fields the system sets while a limited editor saves (status moves, QC round)
@@ -515,8 +520,13 @@ def clock_labour(job_card: str, labour_line: str, action: str):
 
 
 def technician_open_clock(technician: str) -> str | None:
+	# a locking read: the latest committed clock, not this transaction's first snapshot (the
+	# caller holds the technician's lock, so a clock committed while it waited is seen)
 	return frappe.db.get_value(
-		"Service Job Card Time Log", {"technician": technician, "to_time": ("is", "not set")}, "parent"
+		"Service Job Card Time Log",
+		{"technician": technician, "to_time": ("is", "not set")},
+		"parent",
+		for_update=True,
 	)
 
 
