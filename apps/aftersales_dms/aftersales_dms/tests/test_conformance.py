@@ -190,6 +190,38 @@ def test_parallel_status_transitions_one_winner():
 
 
 @pytest.mark.commits
+def test_parallel_clock_ons_of_one_technician_one_wins():
+	"""The same technician clocks on two job cards at the same moment (two tablets): one clock
+	opens, the other is refused — one open clock per technician holds under concurrency."""
+	from aftersales_dms.workshop.doctype.service_job_card.service_job_card import (
+		clock_labour,
+		technician_open_clock,
+	)
+
+	amit = frappe.db.get_value("Service Technician", {"user": AMIT})
+	assert not technician_open_clock(amit), "the technician is clocked on already (a stopped run?)"
+	cards = [make_job_card(labour=("LAB-DIAG",), technicians=("Amit",)) for _ in range(2)]
+	frappe.db.commit()
+	try:
+		results = at_once(
+			*(lambda jc=jc: clock_labour(jc.name, jc.labour[0].name, "start") or jc.name for jc in cards),
+			user=AMIT,
+		)
+		winners = [v for v in results if isinstance(v, str)]
+		losers = [v for v in results if isinstance(v, Exception)]
+		assert len(winners) == 1 and len(losers) == 1, results
+		assert "already clocked on" in str(losers[0]), losers
+		assert technician_open_clock(amit) == winners[0]
+	finally:  # clock off again: later tests clock this technician
+		for jc in cards:
+			if frappe.db.exists(
+				"Service Job Card Time Log", {"parent": jc.name, "to_time": ("is", "not set")}
+			):
+				as_user(AMIT, clock_labour, jc.name, jc.labour[0].name, "finish")
+		frappe.db.commit()
+
+
+@pytest.mark.commits
 def test_parallel_check_ins_of_one_vehicle_both_land():
 	"""Two advisors submit check-ins of the same vehicle at the same moment, each on its own
 	connection: both are submitted and the vehicle keeps both odometer readings (the vehicle is
