@@ -9,8 +9,9 @@
 
 Summed from `Technician Work Day` (one row per technician and working day, kept with the job
 clock, see analytics/technician_days.py; a day changed since it was last worked out is worked
-out from the job cards here), so a network's year reads technicians x working days rows. A technician works only on their own dealer's job cards, so the dealer filter is the set
-of its technicians.
+out from the job cards here), so a network's year reads technicians x working days rows. A
+technician works only on their own dealer's job cards, so the dealer filter is the set of its
+technicians.
 """
 
 import frappe
