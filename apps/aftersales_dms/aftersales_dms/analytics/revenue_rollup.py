@@ -17,6 +17,14 @@ import frappe
 from frappe.utils import flt, get_first_day, now_datetime
 
 MONTH_FIELDS = ("labour", "parts", "customer_pay", "warranty", "internal", "total")
+# the same figures summed over a set of service invoices `si` (in MONTH_FIELDS order): the
+# report's partial months and the rebuild
+INVOICE_SUMS = """sum(si.dms_labour_amount) labour, sum(si.dms_parts_amount) parts,
+	sum(case when si.dms_bill_to in ('Customer', 'Re-bill') then si.base_net_total else 0 end)
+		customer_pay,
+	sum(case when si.dms_bill_to = 'Warranty' then si.base_net_total else 0 end) warranty,
+	sum(case when si.dms_bill_to = 'Internal' then si.base_net_total else 0 end) internal,
+	sum(si.base_net_total) total"""
 
 
 def figures(si, sign: int) -> dict:
@@ -103,15 +111,11 @@ def rebuild():
 	frappe.db.sql(
 		f"""insert into `tabWorkshop Revenue Month`
 			(name, creation, modified, owner, modified_by, company, month, invoices, job_cards,
-			labour, parts, customer_pay, warranty, internal, total)
+			{", ".join(MONTH_FIELDS)})
 		select concat(si.company, '|', date_format(si.posting_date, '%Y-%m')),
 			now(), now(), 'Administrator', 'Administrator', si.company,
 			date_format(si.posting_date, '%Y-%m-01'), count(*), count(distinct si.dms_service_job_card),
-			sum(si.dms_labour_amount), sum(si.dms_parts_amount),
-			sum(case when si.dms_bill_to in ('Customer', 'Re-bill') then si.base_net_total else 0 end),
-			sum(case when si.dms_bill_to = 'Warranty' then si.base_net_total else 0 end),
-			sum(case when si.dms_bill_to = 'Internal' then si.base_net_total else 0 end),
-			sum(si.base_net_total)
+			{INVOICE_SUMS}
 		from `tabSales Invoice` si
 		where {service}
 		group by si.company, date_format(si.posting_date, '%Y-%m')"""

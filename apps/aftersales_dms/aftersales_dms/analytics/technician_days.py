@@ -20,6 +20,9 @@ from datetime import timedelta
 import frappe
 from frappe.utils import flt, get_datetime, getdate, now_datetime
 
+# a day's figures, as `figures` returns them and Technician Work Day keeps them
+FIELDS = ("clocked_hours", "clock_logs", "lines_done", "sold_hours", "completion_hours", "jobs_done")
+
 
 def clock_state(doc) -> set:
 	"""What the rows summarise, per job card: clock entries and finished lines."""

@@ -29,7 +29,7 @@ def execute(filters=None):
 	technicians = frappe.get_all(
 		"Service Technician", filters={"company": ("in", companies or [""])}, pluck="name"
 	)
-	fields = ("clocked_hours", "clock_logs", "lines_done", "sold_hours", "completion_hours", "jobs_done")
+	fields = technician_days.FIELDS
 	params = {"technicians": technicians or [""], "start": start, "end": end}
 	by_tech = {
 		row.technician: row

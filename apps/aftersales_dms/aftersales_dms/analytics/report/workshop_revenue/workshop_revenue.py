@@ -12,6 +12,7 @@ from frappe import _
 from frappe.utils import add_days, get_last_day
 
 from aftersales_dms.analytics.common import companies_for, date_range
+from aftersales_dms.analytics.revenue_rollup import INVOICE_SUMS
 
 
 def execute(filters=None):
@@ -100,14 +101,7 @@ def kept_months(companies, months):
 def from_invoices(companies, start, end):
 	"""The same figures summed from the submitted service invoices posted from start to end."""
 	return frappe.db.sql(
-		"""select date_format(si.posting_date, '%%Y-%%m') month, si.company,
-			sum(si.dms_labour_amount) labour,
-			sum(si.dms_parts_amount) parts,
-			sum(case when si.dms_bill_to in ('Customer', 'Re-bill') then si.base_net_total else 0 end)
-				customer_pay,
-			sum(case when si.dms_bill_to = 'Warranty' then si.base_net_total else 0 end) warranty,
-			sum(case when si.dms_bill_to = 'Internal' then si.base_net_total else 0 end) internal,
-			sum(si.base_net_total) total,
+		f"""select date_format(si.posting_date, '%%Y-%%m') month, si.company, {INVOICE_SUMS},
 			count(distinct si.dms_service_job_card) job_cards
 		from `tabSales Invoice` si
 		where si.docstatus = 1 and ifnull(si.dms_service_job_card, '') != ''

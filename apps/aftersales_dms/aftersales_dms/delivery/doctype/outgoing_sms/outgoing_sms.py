@@ -5,6 +5,7 @@ import frappe
 from frappe import _
 from frappe.model.document import Document
 
+from aftersales_dms.controllers.guards import has_any_role
 from aftersales_dms.delivery.sms_outbox import schedule_send
 
 # rows are written only by the outbox (delivery/sms_outbox.py): no role may create or edit one,
@@ -17,7 +18,7 @@ class OutgoingSMS(Document):
 	def retry(self):
 		"""Queue a Failed message again (after the gateway is fixed); a sent one is never resent."""
 		self.check_permission("read")
-		if not set(RETRY_ROLES) & set(frappe.get_roles()):
+		if not has_any_role(RETRY_ROLES):
 			frappe.throw(_("Only a Workshop Manager can retry an SMS."), frappe.PermissionError)
 		if self.status != "Failed":
 			frappe.throw(_("Only a Failed SMS can be retried; this one is {0}.").format(_(self.status)))
