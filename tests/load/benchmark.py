@@ -127,6 +127,8 @@ class Client:
 		self.s = {role: server.session(tech if role == "tech" else user) for role, user in self.USERS.items()}
 		self.s["admin"] = server.session("Administrator", os.environ.get("DMS_ADMIN_PASSWORD", "admin"))
 		self.guest = server.session()
+		self.calls = None  # a list to record (step, call, seconds) in, for --profile
+		self.step = ""
 
 	def new_customer(self):
 		"""The next customer opens the approval link from their own address (the guest endpoints
@@ -137,11 +139,14 @@ class Client:
 
 	def call(self, role, endpoint, **data):
 		session = self.guest if role == "guest" else self.s[role]
+		t = time.perf_counter()
 		r = session.post(
 			f"{self.server.url}/api/method/{endpoint}",
 			json={k: (json.dumps(v) if isinstance(v, dict | list) else v) for k, v in data.items()},
 			timeout=120,
 		)
+		if self.calls is not None:
+			self.calls.append((self.step, call_label(endpoint, data), time.perf_counter() - t))
 		if not r.ok:
 			raise RuntimeError(f"{endpoint} as {role}: {r.status_code} {r.text[:400]}")
 		return r.json().get("message")
@@ -163,9 +168,56 @@ class Client:
 		return self.call(role, "frappe.model.workflow.apply_workflow", doc=doc, action=action)
 
 
+def call_label(endpoint, data):
+	"""What a request did, for --profile: the method, and the doctype or document method it ran."""
+	name = endpoint.rsplit(".", 1)[-1]
+	doc = data.get("doc")
+	if isinstance(doc, dict):
+		return f"{name} {doc.get('doctype')}"
+	if endpoint == "run_doc_method":
+		return f"{data['dt']}.{data['method']}"
+	if "doctype" in data:
+		return f"{name} {data['doctype']}"
+	return name
+
+
+def profile(c: Client, slot_day, vehicle, runs: int):
+	"""Every request of `runs` journeys and direct runs, median milliseconds per call in the order
+	the journey makes them (a call made more than once per journey is summed per journey)."""
+	c.calls = []
+	for run in range(runs):
+		c.step = "booking"
+		dms_journey(c, book_slot(c, slot_day, vehicle), vehicle, defaultdict(list))
+		erpnext_journey(c, vehicle.customer, defaultdict(list))
+		c.calls.append(("", "--end of run--", run))
+	per_run, order, run = defaultdict(lambda: defaultdict(float)), {}, 0
+	count = defaultdict(int)
+	for step, label, seconds in c.calls:
+		if label == "--end of run--":
+			run += 1
+			continue
+		order.setdefault((step, label), len(order))
+		per_run[(step, label)][run] += seconds
+		if run == 0:
+			count[(step, label)] += 1
+	rows = []
+	for key in sorted(order, key=order.get):
+		rows.append(
+			{
+				"step": key[0],
+				"call": key[1],
+				"per_journey": count[key],
+				"ms": round(1000 * statistics.median(per_run[key].values()), 1),
+			}
+		)
+	c.calls = None
+	return rows
+
+
 # ---------------------------------------------------------------- journeys
 def dms_journey(c: Client, slot: dict, vehicle: dict, timings: dict):
 	def step(name, fn):
+		c.step = name
 		t = time.perf_counter()
 		out = fn()
 		timings[name].append(time.perf_counter() - t)
@@ -324,6 +376,7 @@ def erpnext_journey(c: Client, customer: str, timings: dict):
 	Invoice (2 labour lines and the parts, from work in progress), the OEM's warranty Sales Invoice
 	(the open recall's labour line, which the journey's job card carries) and the customer's
 	Payment Entry."""
+	c.step = "direct"
 	t0 = time.perf_counter()
 	tax = c.call(
 		"admin",
@@ -1104,6 +1157,12 @@ def main():
 	ap.add_argument("--load-seconds", type=int, default=300, help="load test duration (default 300; 0 skips)")
 	ap.add_argument("--gunicorn-workers", type=int, default=4)
 	ap.add_argument(
+		"--profile",
+		type=int,
+		default=0,
+		help="only time every request of N journeys and direct runs (after the warm-up), print them",
+	)
+	ap.add_argument(
 		"--think-times",
 		default="0,1-3",
 		help="comma-separated think times for load runs, seconds or a range lo-hi (default 0,1-3: "
@@ -1120,6 +1179,24 @@ def main():
 	base_day = (datetime.now() + timedelta(days=120)).date()
 	server = Server(args.site, args.gunicorn_workers)
 	try:
+		if args.profile:
+			c = Client(server)
+			for _run in range(args.warmup):
+				dms_journey(
+					c, book_slot(c, base_day + timedelta(days=200), vehicle), vehicle, defaultdict(list)
+				)
+				erpnext_journey(c, vehicle.customer, defaultdict(list))
+			rows = profile(c, base_day + timedelta(days=200), vehicle, args.profile)
+			for r in rows:
+				print(f"{r['step']:18} {r['call']:60} {r['per_journey']:3} {r['ms']:8.1f}")
+			for step in dict.fromkeys(r["step"] for r in rows):
+				mine = [r for r in rows if r["step"] == step]
+				print(
+					f"{step:18} {sum(r['per_journey'] for r in mine):3} requests {sum(r['ms'] for r in mine):8.1f} ms"
+				)
+			with open(os.path.join(BENCH, "artifacts", "benchmark-profile.json"), "w") as f:
+				json.dump(rows, f, indent=1)
+			return
 		# 1. journey cost ratio
 		print("journey cost ratio", flush=True)
 		c = Client(server)
