@@ -214,6 +214,52 @@ class TestReceptionJourney(FrappeTestCase):
 		self.assertEqual(frappe.db.get_value("Customer Vehicle", VEHICLE, "current_odometer"), before)
 		self.assertFalse(frappe.db.exists("Vehicle Inspection", {"vehicle_check_in": ci.name}))
 
+	def test_check_in_adds_its_reading_without_rewriting_the_history(self):
+		"""A vehicle in every week has hundreds of readings: a check-in inserts its own and sets the
+		current reading; the earlier rows are not written again, and a cancellation takes back
+		only its own."""
+		readings = "Vehicle Odometer Reading"
+		for km in (100, 200, 300):  # a history, as a form save would leave it
+			vehicle = frappe.get_doc("Customer Vehicle", VEHICLE)
+			vehicle.add_odometer_reading(next_odometer(km))
+			vehicle.save()
+		earlier = frappe.get_all(readings, {"parent": VEHICLE}, ["name", "modified", "idx"], order_by="idx")
+		before, vehicle_modified = frappe.db.get_value(
+			"Customer Vehicle", VEHICLE, ["current_odometer", "modified"]
+		)
+
+		appt = make_appointment(future_day() + timedelta(days=12, hours=9))
+		appt.confirm()
+		odometer = before + 900
+		ci = checked_in(appt, odometer)
+		now = frappe.get_all(readings, {"parent": VEHICLE}, ["name", "modified", "idx"], order_by="idx")
+		self.assertEqual(now[: len(earlier)], earlier)  # untouched
+		added = frappe.get_all(
+			readings,
+			{"parent": VEHICLE, "source_doctype": "Vehicle Check In", "source_name": ci.name},
+			["odometer", "idx", "recorded_by", "parentfield"],
+		)
+		self.assertEqual(
+			added,
+			[
+				{
+					"odometer": odometer,
+					"idx": len(earlier) + 1,
+					"recorded_by": "Administrator",
+					"parentfield": "odometer_readings",
+				}
+			],
+		)
+		vehicle = frappe.get_doc("Customer Vehicle", VEHICLE)
+		self.assertEqual(vehicle.current_odometer, odometer)
+		self.assertGreater(vehicle.modified, vehicle_modified)
+		self.assertEqual(vehicle.odometer_readings[-1].odometer, odometer)
+
+		ci.cancel()
+		after = frappe.get_all(readings, {"parent": VEHICLE}, ["name", "modified", "idx"], order_by="idx")
+		self.assertEqual(after, earlier)
+		self.assertEqual(frappe.db.get_value("Customer Vehicle", VEHICLE, "current_odometer"), before)
+
 
 class TestVehicleLookup(FrappeTestCase):
 	def test_find_by_plate_or_vin_any_spelling(self):

@@ -76,7 +76,7 @@ class CustomerVehicle(Document):
 
 	def add_odometer_reading(self, odometer: int, source_doctype=None, source_name=None, reading_date=None):
 		"""Append a reading; callers decide whether a lower reading needs a manager override."""
-		self.append(
+		return self.append(
 			"odometer_readings",
 			{
 				"reading_date": reading_date or now_datetime(),
@@ -86,3 +86,31 @@ class CustomerVehicle(Document):
 				"recorded_by": frappe.session.user,
 			},
 		)
+
+	def record_odometer_reading(self, odometer: int, source_doctype, source_name, reading_date=None):
+		"""Add the reading a document took to this saved vehicle: the row is inserted and the
+		current reading set, without saving the vehicle (a save rewrites and re-validates every
+		earlier reading, and a vehicle in every week has hundreds). The caller holds the vehicle's
+		row lock (loaded with for_update)."""
+		self.add_odometer_reading(odometer, source_doctype, source_name, reading_date).db_insert()
+		self.set_current_odometer()
+		self.db_set("current_odometer", self.current_odometer)
+
+	def remove_odometer_readings(self, source_doctype, source_name):
+		"""Take back the readings a cancelled document added (the caller holds the row lock)."""
+		frappe.db.delete(
+			"Vehicle Odometer Reading",
+			{
+				"parenttype": self.doctype,
+				"parent": self.name,
+				"source_doctype": source_doctype,
+				"source_name": source_name,
+			},
+		)
+		self.odometer_readings = [
+			r
+			for r in self.odometer_readings
+			if not (r.source_doctype == source_doctype and r.source_name == source_name)
+		]
+		self.set_current_odometer()
+		self.db_set("current_odometer", self.current_odometer)

@@ -82,9 +82,7 @@ class VehicleCheckIn(Document):
 		# locked while read: another visit of this vehicle saving it meanwhile would otherwise
 		# make this save fail as "modified after you opened it"
 		vehicle = frappe.get_doc("Customer Vehicle", self.vehicle, for_update=True)
-		vehicle.add_odometer_reading(self.odometer, self.doctype, self.name, self.check_in_time)
-		vehicle.flags.ignore_permissions = True
-		vehicle.save()
+		vehicle.record_odometer_reading(self.odometer, self.doctype, self.name, self.check_in_time)
 		if self.service_appointment:
 			appt = frappe.get_doc("Service Appointment", self.service_appointment)
 			appt.flags.ignore_permissions = True
@@ -102,13 +100,7 @@ class VehicleCheckIn(Document):
 
 	def on_cancel(self):
 		vehicle = frappe.get_doc("Customer Vehicle", self.vehicle, for_update=True)
-		vehicle.odometer_readings = [
-			r
-			for r in vehicle.odometer_readings
-			if not (r.source_doctype == self.doctype and r.source_name == self.name)
-		]
-		vehicle.flags.ignore_permissions = True
-		vehicle.save()
+		vehicle.remove_odometer_readings(self.doctype, self.name)
 		if self.service_appointment:
 			appt = frappe.get_doc("Service Appointment", self.service_appointment)
 			appt.status = "Confirmed" if appt.confirmed_on else "Requested"
