@@ -70,22 +70,25 @@ def validate_dates(doc, method=None):
 
 def call_with_deadlock_retry(fn, *args, before_retry=None, **kwargs):
 	"""Run fn; when the database picks its transaction as a deadlock victim, roll back (and
-	before_retry(), e.g. reload the document) and run it again, twice at most; then give a clear
-	error instead of a server error."""
+	before_retry(), e.g. reload the document) and run it again, four times at most, after a
+	random pause that doubles each time (two saves of neighbouring job cards can deadlock on
+	the gap locks of their child rows again and again while they run in step); then give a
+	clear error instead of a server error."""
 	import random
 	import time
 
-	for attempt in range(3):
+	attempts = 5
+	for attempt in range(attempts):
 		try:
 			return fn(*args, **kwargs)
 		except frappe.QueryDeadlockError:
 			frappe.db.rollback()
-			if attempt == 2:
+			if attempt == attempts - 1:
 				frappe.throw(
 					_("Someone else changed the same records at the same moment; please try again."),
 					title=_("Busy"),
 				)
-			time.sleep(random.uniform(0.05, 0.2) * (attempt + 1))
+			time.sleep(random.uniform(0.05, 0.2) * 2**attempt)
 			if before_retry:
 				before_retry()
 

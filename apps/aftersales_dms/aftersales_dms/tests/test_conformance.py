@@ -190,6 +190,34 @@ def test_parallel_status_transitions_one_winner():
 
 
 @pytest.mark.commits
+def test_deadlock_victim_is_retried_and_lands():
+	"""Two transactions lock two rows in opposite orders (as saves of neighbouring job cards do
+	with the gap locks of their child rows): the database rolls one back as a deadlock victim,
+	and the retry runs it again, so both land; the victim ran twice."""
+	import threading
+
+	from aftersales_dms.controllers.guards import call_with_deadlock_retry
+
+	first, second = frappe.get_all("Service Bay", pluck="name", order_by="name", limit=2)
+	both_hold_one, runs = threading.Barrier(2), []
+
+	def cross(a, b):
+		runs.append(a)
+		frappe.db.sql("select name from `tabService Bay` where name = %s for update", a)
+		if len(runs) <= 2:  # the first two runs meet here; the retry does not wait
+			both_hold_one.wait(timeout=30)
+		frappe.db.sql("select name from `tabService Bay` where name = %s for update", b)
+		return a
+
+	results = at_once(
+		lambda: call_with_deadlock_retry(cross, first, second),
+		lambda: call_with_deadlock_retry(cross, second, first),
+	)
+	assert results == [first, second], results
+	assert len(runs) == 3 and runs[2] in (first, second), runs
+
+
+@pytest.mark.commits
 def test_parallel_clock_ons_of_one_technician_one_wins():
 	"""The same technician clocks on two job cards at the same moment (two tablets): one clock
 	opens, the other is refused — one open clock per technician holds under concurrency."""
