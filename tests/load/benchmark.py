@@ -128,6 +128,7 @@ class Client:
 		self.s["admin"] = server.session("Administrator", os.environ.get("DMS_ADMIN_PASSWORD", "admin"))
 		self.guest = server.session()
 		self.calls = None  # a list to record (step, call, seconds) in, for --profile
+		self.requests = 0
 		self.step = ""
 
 	def new_customer(self):
@@ -139,6 +140,7 @@ class Client:
 
 	def call(self, role, endpoint, **data):
 		session = self.guest if role == "guest" else self.s[role]
+		self.requests += 1
 		t = time.perf_counter()
 		r = session.post(
 			f"{self.server.url}/api/method/{endpoint}",
@@ -166,6 +168,15 @@ class Client:
 	def action(self, role, name, action):
 		doc = self.get(role, "Service Job Card", name)
 		return self.call(role, "frappe.model.workflow.apply_workflow", doc=doc, action=action)
+
+
+def document_step(timings, doctype, fn):
+	"""Run fn, the requests that make one kind of ERPNext document, timed under "doc:<doctype>"
+	(summed per journey: a journey makes two Sales Invoices)."""
+	t = time.perf_counter()
+	out = fn()
+	timings[f"doc:{doctype}"].append(time.perf_counter() - t)
+	return out
 
 
 def call_label(endpoint, data):
@@ -284,7 +295,11 @@ def dms_journey(c: Client, slot: dict, vehicle: dict, timings: dict):
 
 	def approval():
 		c.action("tech", jc, "Start Work")
-		c.call("advisor", "aftersales_dms.billing.estimate.make_estimate", job_card=jc)
+		document_step(
+			timings,
+			"Quotation",
+			lambda: c.call("advisor", "aftersales_dms.billing.estimate.make_estimate", job_card=jc),
+		)
 		link = c.call("advisor", "aftersales_dms.billing.approval.make_approval_link", job_card=jc)
 		c.action("advisor", jc, "Request Approval")
 		doc = c.get("advisor", "Service Job Card", jc)
@@ -306,7 +321,9 @@ def dms_journey(c: Client, slot: dict, vehicle: dict, timings: dict):
 			source_name=jc,
 		)
 		pr = c.submit("parts", c.insert("parts", pr))
-		result = c.run("parts", "Parts Request", pr["name"], "issue_parts")
+		result = document_step(
+			timings, "Stock Entry", lambda: c.run("parts", "Parts Request", pr["name"], "issue_parts")
+		)
 		if (result or {}).get("shortages"):
 			raise RuntimeError(f"parts short: {result}")
 
@@ -353,7 +370,7 @@ def dms_journey(c: Client, slot: dict, vehicle: dict, timings: dict):
 			c.submit("accounts", c.get("accounts", "Sales Invoice", name))
 		return invoices
 
-	invoices = step("invoice", invoice)
+	invoices = step("invoice", lambda: document_step(timings, "Sales Invoice", invoice))
 
 	def payment():
 		if "Customer" in invoices:
@@ -366,7 +383,7 @@ def dms_journey(c: Client, slot: dict, vehicle: dict, timings: dict):
 			pe.update({"reference_no": f"BM-{jc}", "reference_date": datetime.now().date().isoformat()})
 			c.submit("accounts", c.insert("accounts", pe))
 
-	step("payment", payment)
+	step("payment", lambda: document_step(timings, "Payment Entry", payment))
 	return jc
 
 
@@ -385,81 +402,75 @@ def erpnext_journey(c: Client, customer: str, timings: dict):
 		filters={"company": PUNE, "is_default": 1},
 		fieldname="name",
 	)["name"]
-	lines = [{"item_code": i, "qty": 1, "rate": 900} for i in LABOUR] + [
-		{"item_code": p, "qty": 1, "rate": 400} for p in PARTS
-	]
-	q = c.insert(
-		"admin",
-		{
-			"doctype": "Quotation",
-			"quotation_to": "Customer",
-			"party_name": customer,
-			"company": PUNE,
-			"order_type": "Maintenance",
-			"taxes_and_charges": tax,
-			"items": lines,
-		},
-	)
-	c.submit("admin", q)
-	se = c.insert(
-		"admin",
-		{
-			"doctype": "Stock Entry",
-			"stock_entry_type": "Material Transfer",
-			"company": PUNE,
-			"items": [
-				{
-					"item_code": p,
-					"qty": 1,
-					"s_warehouse": "Parts Store - OMP",
-					"t_warehouse": "Work In Progress - OMP",
-				}
-				for p in PARTS
-			],
-		},
-	)
-	c.submit("admin", se)
 	oem = c.call(
 		"admin", "frappe.client.get_value", doctype="Company", filters=PUNE, fieldname="dms_oem_customer"
 	)["dms_oem_customer"]
-	warranty = [line for line in lines if line["item_code"] == WARRANTY_LABOUR]
-	si = c.insert(
-		"admin",
-		{
-			"doctype": "Sales Invoice",
-			"customer": customer,
-			"company": PUNE,
-			"update_stock": 1,
-			"taxes_and_charges": tax,
-			"items": [
-				{**line, **({"warehouse": "Work In Progress - OMP"} if line["item_code"] in PARTS else {})}
-				for line in lines
-				if line not in warranty
-			],
-		},
-	)
-	si = c.submit("admin", si)
-	c.submit(
-		"admin",
-		c.insert(
-			"admin",
+	lines = [{"item_code": i, "qty": 1, "rate": 900} for i in LABOUR] + [
+		{"item_code": p, "qty": 1, "rate": 400} for p in PARTS
+	]
+	quotation = {
+		"doctype": "Quotation",
+		"quotation_to": "Customer",
+		"party_name": customer,
+		"company": PUNE,
+		"order_type": "Maintenance",
+		"taxes_and_charges": tax,
+		"items": lines,
+	}
+	document_step(timings, "Quotation", lambda: c.submit("admin", c.insert("admin", quotation)))
+	stock_entry = {
+		"doctype": "Stock Entry",
+		"stock_entry_type": "Material Transfer",
+		"company": PUNE,
+		"items": [
 			{
-				"doctype": "Sales Invoice",
-				"customer": oem,
-				"company": PUNE,
-				"taxes_and_charges": tax,
-				"items": warranty,
-			},
-		),
-	)
-	pe = c.call(
-		"admin",
-		"erpnext.accounts.doctype.payment_entry.payment_entry.get_payment_entry",
-		dt="Sales Invoice",
-		dn=si["name"],
-	)
-	pe.update({"reference_no": f"BM-{si['name']}", "reference_date": datetime.now().date().isoformat()})
-	c.submit("admin", c.insert("admin", pe))
+				"item_code": p,
+				"qty": 1,
+				"s_warehouse": "Parts Store - OMP",
+				"t_warehouse": "Work In Progress - OMP",
+			}
+			for p in PARTS
+		],
+	}
+	document_step(timings, "Stock Entry", lambda: c.submit("admin", c.insert("admin", stock_entry)))
+	warranty = [line for line in lines if line["item_code"] == WARRANTY_LABOUR]
+	customer_invoice = {
+		"doctype": "Sales Invoice",
+		"customer": customer,
+		"company": PUNE,
+		"update_stock": 1,
+		"taxes_and_charges": tax,
+		"items": [
+			{**line, **({"warehouse": "Work In Progress - OMP"} if line["item_code"] in PARTS else {})}
+			for line in lines
+			if line not in warranty
+		],
+	}
+	oem_invoice = {
+		"doctype": "Sales Invoice",
+		"customer": oem,
+		"company": PUNE,
+		"taxes_and_charges": tax,
+		"items": warranty,
+	}
+
+	def invoices():
+		made = [c.submit("admin", c.insert("admin", doc)) for doc in (customer_invoice, oem_invoice)]
+		return made[0]
+
+	si = document_step(timings, "Sales Invoice", invoices)
+
+	def payment():
+		pe = c.call(
+			"admin",
+			"erpnext.accounts.doctype.payment_entry.payment_entry.get_payment_entry",
+			dt="Sales Invoice",
+			dn=si["name"],
+		)
+		pe.update({"reference_no": f"BM-{si['name']}", "reference_date": datetime.now().date().isoformat()})
+		c.submit("admin", c.insert("admin", pe))
+
+	document_step(timings, "Payment Entry", payment)
 	timings["erpnext_documents"].append(time.perf_counter() - t0)
 
 
@@ -1207,10 +1218,12 @@ def main():
 		for _run in range(args.warmup):
 			dms_journey(c, book_slot(c, base_day + timedelta(days=200), vehicle), vehicle, defaultdict(list))
 			erpnext_journey(c, vehicle.customer, defaultdict(list))
+		requests = {}
 		for _run in range(args.ratio_runs):
-			t = time.perf_counter()
+			t, before = time.perf_counter(), c.requests
 			jc = dms_journey(c, book_slot(c, base_day + timedelta(days=200), vehicle), vehicle, timings)
 			timings["journey"].append(time.perf_counter() - t)
+			requests["journey"] = c.requests - before
 			# the direct side makes the documents this journey made: check they still are those
 			made = c.call(
 				"admin",
@@ -1221,13 +1234,38 @@ def main():
 			)
 			if sorted(m["customer"] != vehicle.customer for m in made) != [False, True]:
 				raise RuntimeError(f"{jc}: expected a customer and an OEM invoice, made {made}")
+			before = c.requests
 			erpnext_journey(c, vehicle.customer, erp)
+			requests["direct"] = c.requests - before
 		dms_med, erp_med = statistics.median(timings["journey"]), statistics.median(erp["erpnext_documents"])
+		# what a request costs that does nothing: the floor under each of the journey's requests
+		empty = []
+		for _ in range(30):
+			t = time.perf_counter()
+			c.call("advisor", "frappe.auth.get_logged_user")
+			empty.append(time.perf_counter() - t)
+		documents = {
+			k[4:]: {
+				"journey_ms": pct(v, 50),
+				"direct_ms": pct(erp[k], 50),
+				"ratio": round(statistics.median(v) / statistics.median(erp[k]), 2),
+			}
+			for k, v in timings.items()
+			if k.startswith("doc:")
+		}
 		report["journey_ratio"] = {
 			"dms_journey_s": round(dms_med, 2),
 			"erpnext_documents_s": round(erp_med, 2),
 			"ratio": round(dms_med / erp_med, 2),
-			"steps_p50_ms": {k: pct(v, 50) for k, v in timings.items()},
+			"requests": requests,
+			"empty_request_ms": pct(empty, 50),
+			"documents": documents,
+			"documents_ratio": round(
+				sum(d["journey_ms"] for d in documents.values())
+				/ sum(d["direct_ms"] for d in documents.values()),
+				2,
+			),
+			"steps_p50_ms": {k: pct(v, 50) for k, v in timings.items() if not k.startswith("doc:")},
 		}
 		# 2. throughput
 		report["throughput"] = {}
@@ -1305,7 +1343,19 @@ def print_table(r):
 			("journey (HTTP, one worker), median", f"{j['dms_journey_s']} s"),
 			("same ERPNext documents directly, median", f"{j['erpnext_documents_s']} s"),
 			("journey cost ratio (target <= 1.15)", f"{j['ratio']}x"),
+			(
+				"requests: journey / direct (empty request)",
+				f"{j['requests']['journey']} / {j['requests']['direct']} ({j['empty_request_ms']} ms)",
+			),
 		]
+		for doctype, d in j["documents"].items():
+			rows.append(
+				(
+					f"  {doctype}: in the journey / direct",
+					f"{d['journey_ms']} / {d['direct_ms']} ms ({d['ratio']}x)",
+				)
+			)
+		rows.append(("  ERPNext documents in the journey / direct", f"{j['documents_ratio']}x"))
 	for w, t in r.get("throughput", {}).items():
 		rows.append(
 			(f"throughput, {w} worker(s)", f"{t['per_minute']} journeys/min ({t['error_count']} errors)")
