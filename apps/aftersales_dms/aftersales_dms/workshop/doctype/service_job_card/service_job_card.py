@@ -75,6 +75,19 @@ def add_recall_lines(job_card, vehicle: str, company: str):
 				)
 
 
+def item_facts(codes) -> dict[str, dict]:
+	"""Kind and stock flag of each item, in one query (a save checks every line)."""
+	codes = {c for c in codes if c}
+	if not codes:
+		return {}
+	rows = frappe.get_all(
+		"Item",
+		filters={"name": ("in", list(codes))},
+		fields=["name", "dms_item_kind", "is_stock_item"],
+	)
+	return {r.name: r for r in rows}
+
+
 class ServiceJobCard(Document):
 	def validate(self):
 		self.keep_system_fields()
@@ -146,17 +159,26 @@ class ServiceJobCard(Document):
 				)
 
 	def validate_labour(self):
+		items = item_facts(r.item_code for r in self.labour)
+		technicians = {r.technician for r in self.labour if r.technician}
+		company_of = dict(
+			frappe.get_all(
+				"Service Technician",
+				filters={"name": ("in", list(technicians))},
+				fields=["name", "company"],
+				as_list=True,
+			)
+			if technicians
+			else []
+		)
 		for row in self.labour:
-			if frappe.db.get_value("Item", row.item_code, "dms_item_kind") != "Labour":
+			if items.get(row.item_code, {}).get("dms_item_kind") != "Labour":
 				frappe.throw(_("Labour row {0}: {1} is not a labour item.").format(row.idx, row.item_code))
 			if flt(row.standard_hours) <= 0 or flt(row.standard_hours) > 100:
 				frappe.throw(
 					_("Labour row {0}: standard hours must be more than 0 and at most 100.").format(row.idx)
 				)
-			if (
-				row.technician
-				and frappe.db.get_value("Service Technician", row.technician, "company") != self.company
-			):
+			if row.technician and company_of.get(row.technician) != self.company:
 				frappe.throw(
 					_("Labour row {0}: technician {1} works for another dealer.").format(
 						row.idx, row.technician
@@ -218,6 +240,7 @@ class ServiceJobCard(Document):
 		for name, qty in issued.items():
 			if qty > 0 and name not in kept:
 				frappe.throw(_("A part line with issued stock cannot be removed; return the parts first."))
+		items = item_facts(r.item_code for r in self.parts)
 		for row in self.parts:
 			row.issued_qty = issued.get(row.name, 0)  # set from stock entries only
 			if flt(row.qty) <= 0 or flt(row.qty) > 10_000:
@@ -230,8 +253,8 @@ class ServiceJobCard(Document):
 						row.idx, row.issued_qty
 					)
 				)
-			kind, is_stock = frappe.db.get_value("Item", row.item_code, ["dms_item_kind", "is_stock_item"])
-			if kind != "Part" or not is_stock:
+			item = items.get(row.item_code, {})
+			if item.get("dms_item_kind") != "Part" or not item.get("is_stock_item"):
 				frappe.throw(_("Parts row {0}: {1} is not a stock part.").format(row.idx, row.item_code))
 			row.amount = flt(flt(row.qty) * flt(row.rate), row.precision("amount"))
 
@@ -403,6 +426,9 @@ class ServiceJobCard(Document):
 			line.work_status = "Paused" if action == "pause" else "Done"
 		self.flags.ignore_permissions = True
 		self.flags.clocking = True
+		# the clock writes only time logs and work status, from the line it read under lock: no
+		# link changes, so Frappe need not look up every link of the job card again (~30 queries)
+		self.flags.ignore_links = True
 		self.save()
 
 	def check_not_closed(self):
