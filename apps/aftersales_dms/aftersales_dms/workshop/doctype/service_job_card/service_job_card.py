@@ -424,12 +424,15 @@ class ServiceJobCard(Document):
 			elif line.work_status != "Paused":
 				frappe.throw(_("Labour line {0} has not been started.").format(line.idx))
 			line.work_status = "Paused" if action == "pause" else "Done"
-		self.flags.ignore_permissions = True
-		self.flags.clocking = True
 		# the clock writes only time logs and work status, from the line it read under lock: no
-		# link changes, so Frappe need not look up every link of the job card again (~30 queries)
-		self.flags.ignore_links = True
-		self.save()
+		# link changes, so Frappe need not look up every link of the job card again (~30 queries).
+		# For this save only: a later save of the same object checks everything again.
+		before = {flag: self.flags.get(flag) for flag in ("ignore_permissions", "clocking", "ignore_links")}
+		self.flags.update(ignore_permissions=True, clocking=True, ignore_links=True)
+		try:
+			self.save()
+		finally:
+			self.flags.update(before)
 
 	def check_not_closed(self):
 		if self.status in status.CLOSED:

@@ -107,6 +107,26 @@ class TestJobCardWorkshop(FrappeTestCase):
 		with self.assertRaisesRegex(frappe.ValidationError, "is Done"):
 			jc.start_work(first)
 
+	def test_a_clock_save_leaves_no_exemption_behind(self):
+		"""The clock's own save may write time logs and skip the link check; a later save of the
+		same document object may not: its forged hours and broken links are refused."""
+		jc = make_job_card(technicians=("Amit",))
+		line = jc.labour[0].name
+		frappe.set_user("manager@omp.example")
+		jc.start_work(line)
+		jc.finish_work(line)
+		self.assertFalse(jc.flags.clocking or jc.flags.ignore_links or jc.flags.ignore_permissions)
+		jc.time_logs[0].hours = 99
+		with self.assertRaisesRegex(frappe.ValidationError, "only through the job clock"):
+			jc.save()
+		jc.reload()
+		jc.service_bay = "No Such Bay"
+		with self.assertRaises(frappe.LinkValidationError):
+			jc.save()
+		self.assertNotEqual(
+			frappe.db.get_value("Service Job Card Time Log", {"parent": jc.name}, "hours"), 99
+		)
+
 	def test_only_the_technician_or_a_manager_clocks(self):
 		jc = make_job_card(technicians=("Sunil",))
 		frappe.set_user("tech.amit@omp.example")
