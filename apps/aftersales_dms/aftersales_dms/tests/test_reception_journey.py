@@ -215,9 +215,9 @@ class TestReceptionJourney(FrappeTestCase):
 		self.assertFalse(frappe.db.exists("Vehicle Inspection", {"vehicle_check_in": ci.name}))
 
 	def test_check_in_adds_its_reading_without_rewriting_the_history(self):
-		"""A vehicle in every week has hundreds of readings: a check-in inserts its own and sets the
-		current reading; the earlier rows are not written again, and a cancellation takes back
-		only its own."""
+		"""A vehicle that comes in every week gathers hundreds of readings: a check-in inserts its
+		own and sets the current reading; the earlier rows are not written again, and a
+		cancellation takes back only its own."""
 		readings = "Vehicle Odometer Reading"
 		for km in (100, 200, 300):  # a history, as a form save would leave it
 			vehicle = frappe.get_doc("Customer Vehicle", VEHICLE)

@@ -90,8 +90,8 @@ class CustomerVehicle(Document):
 	def record_odometer_reading(self, odometer: int, source_doctype, source_name, reading_date=None):
 		"""Add the reading a document took to this saved vehicle: the row is inserted and the
 		current reading set, without saving the vehicle (a save rewrites and re-validates every
-		earlier reading, and a vehicle in every week has hundreds). The caller holds the vehicle's
-		row lock (loaded with for_update)."""
+		earlier reading, and a vehicle that comes in every week gathers hundreds). The caller
+		holds the vehicle's row lock (loaded with for_update)."""
 		self.add_odometer_reading(odometer, source_doctype, source_name, reading_date).db_insert()
 		self.set_current_odometer()
 		self.db_set("current_odometer", self.current_odometer)
