@@ -3,14 +3,17 @@
 1. Journey cost ratio: a complete service journey over HTTP (appointment → check-in → inspection
    → job card with 3 labour + 5 parts → parts issue → estimate → customer approval → repair and
    clock → QC → invoice submit → payment, each step by its role) against creating the same ERPNext
-   documents directly over HTTP (Quotation, Stock Entry, Sales Invoice, Payment Entry).
+   documents directly over HTTP (Quotation, Stock Entry, Sales Invoice, Payment Entry); also each
+   kind of ERPNext document as the journey makes it against making it directly, both sides'
+   request counts and an empty request's time. (--profile N: every request of N journeys, only.)
 2. Throughput: complete journeys per minute with 1, 2 and 4 parallel workers, p50/p95/p99 per step.
 3. Scale: bulk-load N job cards (labour, parts, time logs, status history, submitted invoices),
    then time the job card list (status + dealer), the form load, the monthly revenue and
    technician efficiency reports over the data, and a 14-day slot search over 10 bays x 20
    technicians.
 4. Load: U simulated staff users mixing reads and writes for S seconds, back to back (a stress
-   test) and at a staff member's pace (1-3 s between requests): errors and p95.
+   test) and at a staff member's pace (1-3 s between requests): errors and p95. The comments a
+   run writes are removed before and after it.
 
 Prints a table and writes artifacts/benchmark.json. Loopback only.
 """
