@@ -1,5 +1,8 @@
 """Data for the live workshop board: job cards by status, by bay and by technician.
 
+Each status column holds its PER_COLUMN oldest job cards (the workshop's queue order) and the
+count of all of them, so a backlog in one column never pushes another column's cards off.
+
 Read with the user's permissions (frappe.get_list), so a dealer's staff see their dealer's
 workshop only. The board page re-reads this when a job card changes (realtime event
 "dms_workshop_board", published after commit by the job card's on_update).
@@ -23,6 +26,9 @@ from aftersales_dms.workshop.status import workflow_definition
 
 GENERATION_KEY = "dms_workshop_board_generation"
 CACHE_SECONDS = 600
+# job cards shown per status column, the oldest first (the workshop's queue order); the column
+# also tells how many it holds, so a backlog in one column never pushes another off the board
+PER_COLUMN = 100
 
 ON_BOARD = (
 	"Open",
@@ -100,18 +106,25 @@ def get_board(company: str | None = None) -> dict:
 
 def read_board(company: str | None) -> dict:
 	filters = {"company": company} if company else {}
-	# the 500 oldest open job cards: per status through the (status, creation, company) index
-	# rather than one "status in (...) order by creation" that sorts every open job card
-	oldest = []
+	# each column's oldest job cards, per status through the (status, creation, company) index
+	names = []
 	for state in ON_BOARD:
-		oldest += frappe.get_list(
+		names += frappe.get_list(
 			"Service Job Card",
 			filters={**filters, "status": state},
-			fields=["name", "creation"],
-			order_by="creation asc",
-			limit_page_length=500,
+			pluck="name",
+			order_by="creation asc, name asc",
+			limit_page_length=PER_COLUMN,
 		)
-	names = [r.name for r in sorted(oldest, key=lambda r: (r.creation, r.name))[:500]]
+	counts = {
+		r.status: r.count
+		for r in frappe.get_list(
+			"Service Job Card",
+			filters={**filters, "status": ("in", ON_BOARD)},
+			fields=["status", "count(name) as count"],
+			group_by="status",
+		)
+	}
 	cards = frappe.get_list(
 		"Service Job Card",
 		filters={"name": ("in", names or [""])},
@@ -127,7 +140,7 @@ def read_board(company: str | None) -> dict:
 			"modified",
 		],
 		order_by="creation asc, name asc",
-		limit_page_length=500,
+		limit_page_length=len(names) or 1,
 	)
 	names = [c.name for c in cards]
 	lines = (
@@ -183,6 +196,7 @@ def read_board(company: str | None) -> dict:
 	states = [s["state"] for s in workflow_definition()["workflow"]["states"]]
 	return {
 		"columns": [s for s in states if s in ON_BOARD],
+		"counts": {s: counts.get(s, 0) for s in ON_BOARD},
 		"cards": cards,
 		"technicians": sorted(technicians.values(), key=lambda t: t["technician_name"] or ""),
 		"bays": [{"service_bay": bay, "job_cards": jobs} for bay, jobs in sorted(bays.items())],

@@ -340,6 +340,13 @@ class TestJobCardLifecycle(FrappeTestCase):
 			act(jc.name, "Start Repair", ADVISOR)
 
 
+def oldest_on_board(jc):
+	"""Make jc the oldest job card of its column, so the board shows it however many job cards a
+	reused test site has (a column shows its oldest)."""
+	frappe.db.set_value("Service Job Card", jc.name, "creation", "2000-01-01", update_modified=False)
+	return jc
+
+
 class TestWorkshopBoard(FrappeTestCase):
 	def tearDown(self):
 		frappe.set_user("Administrator")
@@ -347,7 +354,7 @@ class TestWorkshopBoard(FrappeTestCase):
 	def test_board_groups_by_status_bay_and_technician(self):
 		from aftersales_dms.workshop.board import get_board
 
-		jc = approved_job_card(service_bay="OMP Bay 2")
+		jc = oldest_on_board(approved_job_card(service_bay="OMP Bay 2"))
 		board = as_user(MANAGER, get_board, "Orion Motors Pune")
 		self.assertEqual(board["columns"][:3], ["Open", "In Progress", "Awaiting Approval"])
 		card = next(c for c in board["cards"] if c.name == jc.name)
@@ -357,10 +364,38 @@ class TestWorkshopBoard(FrappeTestCase):
 		self.assertIn(jc.name, {j["job_card"] for j in amit["jobs"]})
 		self.assertNotIn(jc.name, {c.name for c in get_board("Orion Motors Nashik")["cards"]})
 
+	def test_each_column_shows_its_oldest_and_counts_them_all(self):
+		"""A backlog in one column (here more open job cards than a column shows) never pushes
+		another column's job cards off the board: each column shows its oldest, up to the limit,
+		and counts all of them."""
+		from unittest.mock import patch
+
+		from aftersales_dms.workshop import board
+
+		for _ in range(3):
+			make_job_card()
+		approved_job_card()
+		with patch.object(board, "PER_COLUMN", 2):
+			data = as_user(MANAGER, board.read_board, "Orion Motors Pune")
+		self.assertGreater(data["counts"]["Open"], 2)
+		for state in board.ON_BOARD:
+			shown = [c.name for c in data["cards"] if c.status == state]
+			oldest = frappe.get_all(
+				"Service Job Card",
+				filters={"company": "Orion Motors Pune", "status": state},
+				pluck="name",
+				order_by="creation asc, name asc",
+				limit=2,
+			)
+			self.assertEqual(shown, oldest, state)
+			count = frappe.db.count("Service Job Card", {"company": "Orion Motors Pune", "status": state})
+			self.assertEqual(data["counts"][state], count, state)
+		self.assertTrue([c for c in data["cards"] if c.status == "Awaiting Approval"])
+
 	def test_cached_board_follows_every_change_and_each_users_view(self):
 		from aftersales_dms.workshop.board import get_board
 
-		jc = make_job_card()
+		jc = oldest_on_board(make_job_card())
 		before = as_user(MANAGER, get_board, "Orion Motors Pune")
 		self.assertEqual(next(c for c in before["cards"] if c.name == jc.name).status, "Open")
 		self.assertEqual(as_user(MANAGER, get_board, "Orion Motors Pune"), before)  # from the cache

@@ -64,8 +64,15 @@ frappe.pages["workshop-board"].on_page_load = function (wrapper) {
 				.join("") || `<p class="text-muted">${__("No technician has work on the board.")}</p>`;
 		} else {
 			html = data.columns.map((s) => {
+				// a column shows its oldest job cards and counts them all; the rest are in the list
 				const cards = data.cards.filter((c) => c.status === s);
-				return column(__(s), cards.map(card).join(""), cards.length);
+				const total = data.counts[s];
+				const list = `/app/service-job-card?status=${encodeURIComponent(s)}` +
+					(company.get_value() ? `&company=${encodeURIComponent(company.get_value())}` : "");
+				const more = total > cards.length
+					? `<a class="dms-more text-muted" href="${list}">${__("{0} more in the list", [total - cards.length])}</a>`
+					: "";
+				return column(__(s), cards.map(card).join("") + more, total);
 			}).join("");
 		}
 		$board.html(`<div class="dms-columns">${html}</div>`);
