@@ -158,3 +158,59 @@ def test_advisor_books_checks_in_inspects_and_opens_the_job_card(server, page):
 	assert "OM-RC-2026-01" in doc["open_recalls"]
 	page.wait_for_selector(".form-dashboard .alert, .form-message", state="attached")
 	shot(page, "reception-5-job-card")
+
+
+def test_a_form_left_behind_does_not_take_the_desk_back_when_it_reloads(server, page):
+	"""Frappe reloads an open form a second after its document changed (the realtime doc_update, which
+	also arrives before the answer to the user's own button). An advisor who opens another form in
+	that second keeps it: `cur_frm` (Ctrl+S and every desk script) stays on the form shown, and the
+	form left behind shows the change when the advisor comes back to it."""
+	vehicle = "MA1TA2XX6GH123456"
+	appointment = page.evaluate(
+		"""async (vehicle) => {
+			const customer = (await frappe.db.get_value('Customer Vehicle', vehicle, 'customer')).message.customer;
+			const doc = await frappe.xcall('frappe.client.insert', {doc: {
+				doctype: 'Service Appointment', company: 'Orion Motors Pune', customer, vehicle,
+				preferred_date: frappe.datetime.add_days(frappe.datetime.get_today(), 20),
+				concerns: 'Wipers streak', services: [{item_code: 'LAB-PMS-CAR'}],
+			}});
+			return doc.name;
+		}""",
+		vehicle,
+	)
+	page.goto(f"{server}/app/service-appointment/{appointment}")
+	page.wait_for_function(
+		"(name) => window.cur_frm && cur_frm.docname === name && !cur_frm.is_dirty()", arg=appointment
+	)
+	page.evaluate(
+		"""async ([name, vehicle]) => {
+			const changed = new Promise((resolve) => {
+				const seen = (data) => {
+					if (data.name !== name) return;
+					frappe.realtime.off('doc_update', seen);
+					resolve();
+				};
+				frappe.realtime.on('doc_update', seen);
+			});
+			await frappe.xcall('frappe.client.set_value', {
+				doctype: 'Service Appointment', name, fieldname: 'concerns', value: 'Wipers streak; horn weak',
+			});
+			await changed; // Frappe's own handler has now scheduled the appointment form's reload
+			frappe.set_route('Form', 'Customer Vehicle', vehicle);
+		}""",
+		[appointment, vehicle],
+	)
+	page.wait_for_function(
+		"(vehicle) => window.cur_frm && cur_frm.doctype === 'Customer Vehicle' && cur_frm.docname === vehicle",
+		arg=vehicle,
+	)
+	page.wait_for_timeout(2500)  # the scheduled reload (one second) has run by now
+	assert page.evaluate(
+		"() => [cur_frm.doctype, cur_frm === frappe.container.page.frm, frappe.get_route()[1]]"
+	) == ["Customer Vehicle", True, "Customer Vehicle"]
+
+	page.evaluate("(name) => frappe.set_route('Form', 'Service Appointment', name)", appointment)
+	page.wait_for_function(
+		"(name) => window.cur_frm && cur_frm.docname === name && cur_frm.doc.concerns === 'Wipers streak; horn weak'",
+		arg=appointment,
+	)
