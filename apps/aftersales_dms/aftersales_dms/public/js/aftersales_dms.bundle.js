@@ -13,7 +13,7 @@ frappe.provide("aftersales_dms");
 const reload_doc = frappe.ui.form.Form.prototype.reload_doc;
 frappe.ui.form.Form.prototype.reload_doc = function (...args) {
 	const shown = frappe.container && frappe.container.page && frappe.container.page.frm;
-	if (shown === this && frappe.get_route()[0] === "Form") return reload_doc.apply(this, args);
+	if (shown === this) return reload_doc.apply(this, args);
 	const doc = locals[this.doctype] && locals[this.doctype][this.docname];
 	if (doc && doc.__unsaved) doc.__needs_refresh = true;
 	else if (doc && !doc.__islocal) frappe.model.remove_from_locals(this.doctype, this.docname);
