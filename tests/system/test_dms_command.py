@@ -15,9 +15,19 @@ def run_dms(tmp_path, *args, env_extra=None):
 	shutil.copy(os.path.join(BENCH, "config", "versions.env"), repo / "config" / "versions.env")
 	home = tmp_path / "home"
 	home.mkdir()
-	env = {"PATH": os.environ["PATH"], "HOME": str(home), "LANG": "C.UTF-8", **(env_extra or {})}
+	env = {
+		"PATH": os.environ["PATH"],
+		"HOME": str(home),
+		"LANG": "C.UTF-8",
+		**(env_extra or {}),
+	}
 	return subprocess.run(
-		["bash", str(repo / "dms"), *args], cwd=repo, env=env, capture_output=True, text=True, timeout=120
+		["bash", str(repo / "dms"), *args],
+		cwd=repo,
+		env=env,
+		capture_output=True,
+		text=True,
+		timeout=120,
 	)
 
 
@@ -49,3 +59,39 @@ def test_help_lists_the_commands(tmp_path):
 	assert r.returncode == 2
 	for word in ("./dms up", "./dms test", "DMS_SOURCE_DIR"):
 		assert word in r.stdout
+
+
+def test_down_stops_only_this_benchs_mariadb(tmp_path):
+	"""Another bench's MariaDB runs as the same user with the same relative arguments; `./dms
+	down` in this checkout must leave it running (it used `pkill -f` on that pattern)."""
+	import socket
+	import time
+
+	repo = tmp_path / "checkout"
+	(repo / "db").mkdir(parents=True)
+	sock = socket.socket(socket.AF_UNIX)
+	sock.bind(str(repo / "db" / "mysqld.sock"))  # this bench's socket exists: down looks at it
+	other = subprocess.Popen(
+		["bash", "-c", 'exec -a "mariadbd --defaults-file=db/my.cnf" sleep 120'],
+		start_new_session=True,
+	)
+	try:
+		time.sleep(0.3)
+		r = run_dms(tmp_path, "down")
+		assert r.returncode == 0, r.stderr[-500:]
+		time.sleep(0.3)
+		assert other.poll() is None, "another bench's MariaDB was killed"
+	finally:
+		other.kill()
+		sock.close()
+
+
+def test_no_password_on_a_command_line():
+	"""Every user on the machine can read command lines (ps): ./dms gives the MariaDB root
+	password to clients in a file and lets bench read it from the site config."""
+	with open(os.path.join(BENCH, "dms")) as f:
+		script = f.read()
+	assert "--db-root-password" not in script
+	assert '-p"$' not in script and 'mysql_root -e "ALTER USER' not in script
+	root_cnf = os.path.join(BENCH, "db", "root.cnf")
+	assert os.stat(root_cnf).st_mode & 0o077 == 0  # the bench user's alone

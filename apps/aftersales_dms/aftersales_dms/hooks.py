@@ -75,6 +75,11 @@ doc_events = {
 		)
 	},
 	"Purchase Invoice": {"on_submit": "aftersales_dms.workshop.status.on_stock_received"},
+	# a cancelled purchase request for a waiting job's parts: the job is not left waiting forever
+	"Material Request": {
+		"before_cancel": "aftersales_dms.workshop.status.before_material_request_cancel",
+		"on_cancel": "aftersales_dms.workshop.status.on_material_request_cancel",
+	},
 	"Sales Invoice": {
 		"validate": "aftersales_dms.billing.invoice.validate_sales_invoice",
 		"on_submit": [

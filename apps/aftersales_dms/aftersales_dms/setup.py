@@ -9,19 +9,10 @@ import os
 import frappe
 from frappe.custom.doctype.custom_field.custom_field import create_custom_fields
 
-ROLES = {
-	"Service Advisor": "Books appointments, checks vehicles in, opens job cards, talks to the customer",
-	"Technician": "Works on job card labour lines and clocks time",
-	"Workshop Manager": "Runs the workshop: bays, technicians, assignment, capacity",
-	"Parts Manager": "Issues and returns parts, raises material requests",
-	"Quality Supervisor": "Signs off quality checks before delivery",
-	"Service Accountant": "Invoices job cards, warranty claims and payments",
-	"OEM Admin": "Sees the whole dealer network; maintains OEM templates, workflows and campaigns",
-}
+from aftersales_dms.roles import ALL_ROLES, ROLES
 
 ITEM_GROUPS = ("DMS Labour", "DMS Parts")
 
-ALL_ROLES = tuple(ROLES)
 # What our roles need on ERPNext/Frappe doctypes (added as role permissions, like the Role
 # Permission Manager does; existing rights of other roles are kept).
 ERPNEXT_PERMISSIONS = {

@@ -18,6 +18,7 @@ from frappe.rate_limiter import rate_limit
 from frappe.utils import cint, get_url, now_datetime
 from frappe.utils.password import get_encryption_key
 
+from aftersales_dms.billing import consent
 from aftersales_dms.controllers.guards import check_job_card_editor
 
 LINK_VALID_HOURS = 72
@@ -61,10 +62,14 @@ def make_approval_link(job_card: str) -> str:
 	return get_url(f"/estimate_approval?token={token}")
 
 
-def open_token(token: str | None, nonce_field: str, subject=None) -> "frappe.model.document.Document":
+def open_token(
+	token: str | None, nonce_field: str, subject=None, for_update: bool = False
+) -> "frappe.model.document.Document":
 	"""The job card a signed, unexpired, unused token is for; InvalidApprovalLink otherwise.
 	`subject` is what the token was made for (the estimate's quotation, or a fixed word);
-	`nonce_field` holds the digest of the job card's one live token of that kind."""
+	`nonce_field` holds the digest of the job card's one live token of that kind. With
+	for_update the job card is locked and read in the same statements, so of two requests with
+	one token the second sees the first one's spent nonce (a plain read after a lock would not)."""
 	try:
 		encoded, signature = (token or "").split(".")
 		payload = base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)).decode()
@@ -74,7 +79,7 @@ def open_token(token: str | None, nonce_field: str, subject=None) -> "frappe.mod
 		valid = False
 	if not valid or not frappe.db.exists("Service Job Card", job_card):
 		raise InvalidApprovalLink(_(INVALID))
-	jc = frappe.get_doc("Service Job Card", job_card)
+	jc = frappe.get_doc("Service Job Card", job_card, for_update=for_update)
 	expected = subject(jc) if callable(subject) else subject
 	digest = jc.get(nonce_field)
 	if token_subject != expected or not digest or not hmac.compare_digest(digest, _digest(nonce)):
@@ -82,9 +87,9 @@ def open_token(token: str | None, nonce_field: str, subject=None) -> "frappe.mod
 	return jc
 
 
-def read_token(token: str | None) -> "frappe.model.document.Document":
+def read_token(token: str | None, for_update: bool = False) -> "frappe.model.document.Document":
 	"""The job card of a valid estimate-approval token."""
-	return open_token(token, "approval_nonce", lambda jc: jc.estimate)
+	return open_token(token, "approval_nonce", lambda jc: jc.estimate, for_update=for_update)
 
 
 def estimate_lines(jc) -> list[dict]:
@@ -106,9 +111,7 @@ def estimate_lines(jc) -> list[dict]:
 @rate_limit(limit=10, seconds=60)
 def decide(token: str, decisions: str | dict):
 	"""Record the customer's per-line decision with time, IP and user agent; the link is then spent."""
-	jc = read_token(token)
-	frappe.db.get_value("Service Job Card", jc.name, "name", for_update=True)
-	jc = read_token(token)  # again, under the lock: two tabs cannot both decide
+	jc = read_token(token, for_update=True)  # locked and read afresh: two tabs cannot both decide
 	decisions = frappe.parse_json(decisions) if isinstance(decisions, str) else decisions
 	lines, _quotation = estimate_lines(jc)
 	rows = {line["row"] for line in lines}
@@ -130,33 +133,12 @@ def decide(token: str, decisions: str | dict):
 	request = getattr(frappe.local, "request", None)
 	jc.approval_user_agent = (request.headers.get("User-Agent", "") if request else "")[:500] or None
 	jc.approval_nonce = None
-	jc.flags.approval = True
+	consent.record(jc, decisions, jc.approval_status)
+	# the customer's decision and its evidence are at the job card's system permlevel, which no
+	# desk role writes: this guest endpoint is the only writer
 	jc.flags.ignore_permissions = True
 	jc.save()
 	return {"approval_status": jc.approval_status}
-
-
-def approval_fields_untouched(jc):
-	"""Decisions and evidence come only from the customer's link (called from the job card's validate)."""
-	if jc.flags.approval:
-		return
-	before = jc.get_doc_before_save()
-
-	def state(doc):
-		if not doc:
-			return None
-		rows = {r.name: r.customer_decision or "" for r in list(doc.labour) + list(doc.parts)}
-		return (doc.approval_status or "", str(doc.approved_on or ""), doc.approval_ip or "", rows)
-
-	now, old = state(jc), state(before)
-	if old is None:
-		if any(now[3].values()) or now[2]:
-			frappe.throw(_("Customer decisions are recorded only through the approval link."))
-		return
-	changed_rows = {k for k, v in now[3].items() if k in old[3] and v != old[3][k]}
-	new_rows_decided = {k for k, v in now[3].items() if k not in old[3] and v}
-	if now[1:3] != old[1:3] or changed_rows or new_rows_decided:
-		frappe.throw(_("Customer decisions are recorded only through the approval link."))
 
 
 @frappe.whitelist(methods=["POST"])

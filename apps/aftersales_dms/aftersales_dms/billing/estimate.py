@@ -11,7 +11,7 @@ import frappe
 from frappe import _
 from frappe.utils import add_days, flt, today
 
-from aftersales_dms.controllers.guards import check_job_card_editor
+from aftersales_dms.controllers.guards import check_job_card_editor, lock_document
 
 ESTIMATE_VALID_DAYS = 15
 
@@ -27,12 +27,14 @@ def make_estimate(job_card: str) -> str:
 	"""Create and submit the Quotation for a job card; returns its name."""
 	jc = frappe.get_doc("Service Job Card", job_card)
 	check_job_card_editor(jc)
+	# one estimate at a time: lock the job card and read it afresh (parent and lines) in the
+	# same statements, so a second request waits here and then sees the first one's estimate
+	lock_document(jc, check=None)
 	if jc.status in ("Ready for Pickup", "Delivered", "Cancelled"):
 		frappe.throw(_("Job card {0} is {1}: no new estimate.").format(jc.name, jc.status))
 	if not (jc.labour or jc.parts):
 		frappe.throw(_("Add labour or parts to the job card before estimating."))
-	frappe.db.get_value("Service Job Card", jc.name, "name", for_update=True)  # one estimate at a time
-	previous = frappe.db.get_value("Service Job Card", jc.name, "estimate")
+	previous = jc.estimate
 	items = [
 		{
 			"item_code": row.item_code,
@@ -72,8 +74,10 @@ def make_estimate(job_card: str) -> str:
 	quotation.flags.ignore_permissions = True
 	quotation.insert()
 	quotation.submit()
-	if previous and frappe.db.get_value("Quotation", previous, "docstatus") == 1:
-		old = frappe.get_doc("Quotation", previous)
+	# a locking read too: the previous estimate may be another request's, committed while this
+	# one waited, which this transaction's snapshot does not hold
+	if previous and frappe.db.get_value("Quotation", previous, "docstatus", for_update=True) == 1:
+		old = frappe.get_doc("Quotation", previous, for_update=True)
 		old.flags.ignore_permissions = True
 		old.cancel()
 	frappe.db.set_value(

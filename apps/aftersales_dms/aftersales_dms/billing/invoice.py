@@ -19,15 +19,13 @@ from frappe import _
 from frappe.utils import flt, now_datetime, today
 
 from aftersales_dms.billing.estimate import dealer_tax_template
-from aftersales_dms.controllers.guards import has_any_role
+from aftersales_dms.roles import CREDIT_RELEASE_ROLES, INVOICE_ROLES, has_any_role
 
 BILL_TO_FIELD = {
 	"Customer": "customer_invoice",
 	"Warranty": "warranty_invoice",
 	"Internal": "internal_invoice",
 }
-INVOICE_ROLES = ("Service Accountant", "Service Advisor", "Workshop Manager", "System Manager")
-OVERRIDE_ROLES = ("Service Accountant", "Workshop Manager", "System Manager")
 INVOICEABLE = ("Ready for Pickup",)
 
 
@@ -256,7 +254,7 @@ def on_payment_change(doc, method=None):
 @frappe.whitelist(methods=["POST"])
 def record_credit_override(job_card: str, reason: str):
 	"""Let a vehicle leave with the customer's invoice unpaid: who, when and why are recorded."""
-	if not has_any_role(OVERRIDE_ROLES):
+	if not has_any_role(CREDIT_RELEASE_ROLES):
 		frappe.throw(
 			_("Only a Service Accountant or Workshop Manager can release a vehicle on credit."),
 			frappe.PermissionError,

@@ -5,6 +5,7 @@ from urllib.parse import parse_qs, urlparse
 
 import frappe
 from frappe.tests.utils import FrappeTestCase
+from frappe.utils import now_datetime
 
 from aftersales_dms.billing.approval import (
 	InvalidApprovalLink,
@@ -86,10 +87,80 @@ class TestEstimateApproval(FrappeTestCase):
 		self.assertEqual(read_token(token).name, jc.name)  # still usable
 
 	def test_decisions_cannot_be_typed_into_the_job_card(self):
+		"""Decisions and their evidence sit at the job card's system permlevel, which no desk role
+		writes: whatever staff send is dropped, on existing lines and on lines they add."""
 		jc = estimated_job_card()
-		jc.labour[0].customer_decision = "Approved"
-		with self.assertRaisesRegex(frappe.ValidationError, "only through the approval link"):
-			jc.save()
+		make_approval_link(jc.name)
+		for user in ("advisor@omp.example", "manager@omp.example", "oem.admin@orion-oem.example"):
+			jc = frappe.get_doc("Service Job Card", jc.name)
+			jc.labour[0].customer_decision = "Approved"
+			jc.approval_status, jc.approved_on, jc.approval_ip = "Approved", now_datetime(), "10.0.0.1"
+			jc.append("parts", {"item_code": "PRT-OIL-FILTER-C", "qty": 1, "rate": 450})
+			jc.parts[-1].customer_decision = "Approved"
+			frappe.set_user(user)
+			try:
+				jc.save()
+			finally:
+				frappe.set_user("Administrator")
+			stored = frappe.get_doc("Service Job Card", jc.name)
+			self.assertEqual(
+				(stored.approval_status, stored.approved_on, stored.approval_ip),
+				("Awaiting Customer", None, None),
+			)
+			self.assertEqual({r.customer_decision or None for r in stored.labour + stored.parts}, {None})
+
+	def test_each_decision_keeps_tamper_evident_evidence(self):
+		from aftersales_dms.billing.consent import verify
+
+		jc = estimated_job_card()
+		rows = [r.name for r in jc.labour] + [r.name for r in jc.parts]
+		decide(token_of(make_approval_link(jc.name)), {r: "Approved" for r in rows})
+		jc.reload()
+		first = verify(jc)
+		self.assertEqual((first["status"], first["problems"]), ("Intact", []))
+		self.assertEqual(first["hash"], jc.approval_hash)
+		self.assertEqual(len(jc.approval_log), 1)
+		# a new estimate and a second decision chain onto the first
+		make_estimate(jc.name)
+		decide(token_of(make_approval_link(jc.name)), {r: "Declined" for r in rows})
+		jc.reload()
+		self.assertEqual(jc.approval_log[1].previous_hash, jc.approval_log[0].evidence_hash)
+		self.assertEqual(verify(jc)["status"], "Intact")
+		log = jc.approval_log[1]
+		# edits afterwards, in the database (no permlevel stops that), each show as broken
+		tampering = [
+			("Service Job Card Labour", jc.labour[0].name, "customer_decision", "Approved"),
+			("Service Job Card", jc.name, "approved_on", "2026-01-01 10:00:00"),
+			("Service Job Card Approval Log", log.name, "ip_address", "10.9.9.9"),
+			(
+				"Service Job Card Approval Log",
+				log.name,
+				"evidence",
+				log.evidence.replace("Declined", "Approved"),
+			),
+			("Service Job Card Approval Log", jc.approval_log[0].name, "previous_hash", "0" * 64),
+			("Quotation Item", frappe.db.get_value("Quotation Item", {"parent": jc.estimate}), "rate", 1),
+		]
+		for doctype, name, field, value in tampering:
+			with self.subTest(field=field):
+				before = frappe.db.get_value(doctype, name, field)
+				frappe.db.set_value(doctype, name, field, value, update_modified=False)
+				result = verify(frappe.get_doc("Service Job Card", jc.name))
+				self.assertEqual(result["status"], "Broken", result)
+				self.assertTrue(result["problems"])
+				frappe.db.set_value(doctype, name, field, before, update_modified=False)
+		self.assertEqual(verify(frappe.get_doc("Service Job Card", jc.name))["status"], "Intact")
+		# re-hashing an edited evidence does not help without the site's key
+		import hashlib
+
+		forged = log.evidence.replace("Declined", "Approved")
+		frappe.db.set_value(
+			"Service Job Card Approval Log",
+			log.name,
+			{"evidence": forged, "evidence_hash": hashlib.sha256(forged.encode()).hexdigest()},
+			update_modified=False,
+		)
+		self.assertIn("not signed", " ".join(verify(frappe.get_doc("Service Job Card", jc.name))["problems"]))
 
 
 class TestEstimateEmail(FrappeTestCase):

@@ -3,13 +3,7 @@
 import frappe
 from frappe import _
 
-MANAGER_ROLES = ("Workshop Manager", "System Manager")
-# who edits a job card's content (technicians and QC supervisors only move its status)
-EDITOR_ROLES = ("Service Advisor", "Workshop Manager", "OEM Admin", "System Manager")
-
-
-def has_any_role(roles) -> bool:
-	return bool(set(roles) & set(frappe.get_roles()))
+from aftersales_dms.roles import JOB_EDITORS, has_any_role
 
 
 def validate_vehicle_owner(vehicle: str | None, customer: str | None):
@@ -29,6 +23,58 @@ def validate_status_untouched(doc, initial: str, message: str):
 		frappe.throw(message)
 
 
+def lock_document(doc, check: str | None = "write"):
+	"""Lock the document's row and read it afresh in the same statements (parent and rows), then
+	check the user's permission on what is stored. A whitelisted doc method works on this, never
+	on the document a client sent. (A plain read after a lock would still see the transaction's
+	first snapshot under REPEATABLE READ, i.e. what it read before it waited for the lock.)"""
+	doc.flags.for_update = True
+	try:
+		doc.reload()
+	finally:
+		doc.flags.for_update = False
+	doc._doc_before_save = None
+	if check:
+		doc.check_permission(check)
+	return doc
+
+
+def lock_values(doctype: str, name: str, fields) -> frappe._dict:
+	"""Lock a row and read the fields it guards in the same statement (the latest committed
+	values, whatever the transaction read before it waited); a clear error when it is gone."""
+	values = frappe.db.get_value(doctype, name, list(fields), as_dict=True, for_update=True)
+	if not values:
+		frappe.throw(_("{0} {1} does not exist.").format(_(doctype), name), frappe.DoesNotExistError)
+	return values
+
+
+def clear_unwritable_fields_of_new_rows(doc):
+	"""Frappe resets the fields a user may not write (by permlevel) on the document and on the
+	rows it already has, but leaves rows a client adds alone. On those, clear the fields whose
+	permlevel the user may not write — on a new document only the system's level (a new job card
+	comes with its booked technician, not with time logs or customer decisions)."""
+	from aftersales_dms.roles import SYSTEM_LEVEL
+
+	if doc.flags.ignore_permissions or frappe.session.user == "Administrator":
+		return
+	writable = set(doc.get_permlevel_access("write"))
+	before = None if doc.is_new() else doc.get_doc_before_save()
+	for table in doc.meta.get_table_fields():
+		known = {r.name for r in before.get(table.fieldname)} if before else set()
+		fields = [
+			df
+			for df in frappe.get_meta(table.options).get_high_permlevel_fields()
+			if df.permlevel not in writable and (before or df.permlevel == SYSTEM_LEVEL)
+		]
+		if not fields:
+			continue
+		blank = frappe.new_doc(table.options)
+		for row in doc.get(table.fieldname):
+			if row.name not in known:
+				for df in fields:
+					row.set(df.fieldname, blank.get(df.fieldname))
+
+
 def default_contact(doc):
 	"""Fill the document's contact_mobile / contact_email from its customer where empty."""
 	if doc.contact_mobile and doc.contact_email:
@@ -41,7 +87,7 @@ def default_contact(doc):
 def check_job_card_editor(job_card):
 	"""Estimates and approval links are the advisors' and managers' (write access to this job card)."""
 	job_card.check_permission("write")
-	if not has_any_role(EDITOR_ROLES):
+	if not has_any_role(JOB_EDITORS):
 		frappe.throw(
 			_("Only a Service Advisor or Workshop Manager can do this on a job card."), frappe.PermissionError
 		)

@@ -29,16 +29,14 @@ def on_delivered(jc):
 		frappe.db.set_value("Customer Vehicle", jc.vehicle, values)
 
 
-def read_feedback_token(token: str | None):
-	return open_token(token, "feedback_nonce", SUBJECT)
+def read_feedback_token(token: str | None, for_update: bool = False):
+	return open_token(token, "feedback_nonce", SUBJECT, for_update=for_update)
 
 
 @frappe.whitelist(allow_guest=True, methods=["POST"])
 @rate_limit(limit=10, seconds=60)
 def submit_feedback(token: str, stars: int, comment: str | None = None):
-	jc = read_feedback_token(token)
-	frappe.db.get_value("Service Job Card", jc.name, "name", for_update=True)
-	jc = read_feedback_token(token)  # again, under the lock: the link works once
+	jc = read_feedback_token(token, for_update=True)  # locked and read afresh: the link works once
 	stars = cint(stars)
 	if stars < 1 or stars > 5:
 		frappe.throw(_("Choose 1 to 5 stars."))

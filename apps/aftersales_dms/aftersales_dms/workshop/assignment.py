@@ -12,7 +12,7 @@ import frappe
 from frappe import _
 from frappe.utils import flt, getdate
 
-from aftersales_dms.controllers.guards import MANAGER_ROLES, has_any_role
+from aftersales_dms.roles import MANAGERS, has_any_role
 from aftersales_dms.workshop.doctype.service_technician.service_technician import SKILL_LEVELS
 
 CLOSED_JOB_STATUSES = ("Ready for Pickup", "Delivered", "Cancelled")
@@ -102,5 +102,5 @@ def suggest_technicians(job_card: str, labour_line: str) -> list[dict]:
 
 
 def check_can_assign():
-	if not has_any_role(MANAGER_ROLES):
+	if not has_any_role(MANAGERS):
 		frappe.throw(_("Only a Workshop Manager assigns technicians."), frappe.PermissionError)

@@ -16,6 +16,8 @@ import frappe
 from frappe import _
 from frappe.utils import flt, now_datetime, time_diff_in_hours
 
+from aftersales_dms.controllers.guards import lock_document
+
 WORKFLOW = "Service Job Card"
 INITIAL = "Open"
 ACTIVE = ("Open", "In Progress", "Awaiting Approval", "Repairing")
@@ -128,8 +130,6 @@ def validate_status(doc):
 	"""Called from the job card's validate: check and record a status change."""
 	before = doc.get_doc_before_save()
 	old = before.status if before else INITIAL
-	if before and _log_rows(doc) != _log_rows(before):
-		frappe.throw(_("The status history is written by the system only."))
 	if not before:
 		if doc.status != INITIAL:
 			frappe.throw(_("A new job card starts as {0}.").format(_(INITIAL)))
@@ -173,12 +173,6 @@ def _status_remarks(doc, old, new):
 	if old == "Quality Check" and new == "Repairing":
 		return _("QC failed: {0}").format(doc.qc_remarks.strip())
 	return None
-
-
-def _log_rows(doc):
-	return [
-		(r.from_status, r.to_status, str(r.changed_on), r.changed_by, r.remarks or "") for r in doc.status_log
-	]
 
 
 def on_enter(doc, old, new):
@@ -233,30 +227,26 @@ def load_qc_checklist(doc):
 
 
 def validate_qc_items(doc):
-	"""Only the QC checklist's verified/remarks change, only in Quality Check, only by QC roles."""
+	"""The QC checklist is the system's list (loaded on entering Quality Check: no row added or
+	removed by hand) and is filled in only while the job is in Quality Check. Who may verify is
+	declared (permlevel 4); what a row checks is the system's (permlevel 2)."""
 	before = doc.get_doc_before_save()
 	if not before or doc.status != before.status:
 		return
-
-	def state(d):
-		return [(r.name, r.check_item, r.reference, r.verified, r.remarks or "") for r in d.qc_items]
-
-	def fixed(d):
-		return [(r.name, r.check_item, r.reference) for r in d.qc_items]
-
-	if fixed(doc) != fixed(before):
+	if [r.name for r in doc.qc_items] != [r.name for r in before.qc_items]:
 		frappe.throw(_("The QC checklist is loaded by the system when the job enters Quality Check."))
-	if state(doc) != state(before) or (doc.qc_remarks or "") != (before.qc_remarks or ""):
-		if doc.status != "Quality Check":
-			frappe.throw(_("The QC checklist is filled in while the job card is in Quality Check."))
-		if not set(frappe.get_roles()) & {"Quality Supervisor", "Workshop Manager", "System Manager"}:
-			frappe.throw(_("Only a Quality Supervisor fills in the QC checklist."), frappe.PermissionError)
+
+	def filled(d):
+		return [(r.verified, r.remarks or "") for r in d.qc_items], d.qc_remarks or ""
+
+	if doc.status != "Quality Check" and filled(doc) != filled(before):
+		frappe.throw(_("The QC checklist is filled in while the job card is in Quality Check."))
 
 
 # ---- system moves
 def system_transition(job_card: str, new: str, reason: str):
 	"""Move a job card as the system does (Waiting for Parts in and out), with the same guards."""
-	doc = frappe.get_doc("Service Job Card", job_card, for_update=True)
+	doc = lock_document(frappe.get_doc("Service Job Card", job_card), check=None)
 	if doc.status == new:
 		return doc
 	doc.status = new
@@ -273,6 +263,73 @@ def on_parts_short(job_card: str, shortages):
 			job_card,
 			"Waiting for Parts",
 			_("Parts short: {0}").format(", ".join(f"{q:g} x {i}" for i, q in shortages)),
+		)
+
+
+def pending_parts(doc) -> dict[str, float]:
+	"""What the job card still needs issued, per part: its lines the customer did not decline."""
+	pending = {}
+	for row in doc.parts:
+		if row.customer_decision != "Declined" and flt(row.qty) > flt(row.issued_qty):
+			pending[row.item_code] = pending.get(row.item_code, 0) + flt(row.qty) - flt(row.issued_qty)
+	return pending
+
+
+def short_parts(doc) -> dict[str, float]:
+	"""The parts the job card still needs that its dealer's parts stores do not hold (the stores
+	its parts requests draw from; a part nobody requested is not being waited for)."""
+	pending = pending_parts(doc)
+	if not pending or doc.is_new():
+		return {}
+	stores = frappe.db.sql(
+		"""select distinct i.item_code, pr.store_warehouse
+		from `tabParts Request Item` i join `tabParts Request` pr on pr.name = i.parent
+		where pr.service_job_card = %s and pr.docstatus = 1 and i.item_code in %s""",
+		(doc.name, tuple(pending)),
+		as_dict=True,
+	)
+	in_store = {}
+	for row in stores:
+		in_store[row.item_code] = in_store.get(row.item_code, 0) + flt(
+			frappe.db.get_value(
+				"Bin", {"item_code": row.item_code, "warehouse": row.store_warehouse}, "actual_qty"
+			)
+		)
+	return {item: qty for item, qty in pending.items() if item in in_store and in_store[item] < qty}
+
+
+def resume_when_no_longer_short(doc):
+	"""Called from the job card's validate: a job Waiting for Parts whose missing parts are no
+	longer needed (the line removed, reduced or declined by the customer) goes back to where it
+	was, in the same save."""
+	before = doc.get_doc_before_save()
+	if not before or before.status != "Waiting for Parts" or doc.status != "Waiting for Parts":
+		return
+	if not doc.held_from or short_parts(doc):
+		return
+	doc.status = doc.held_from
+	doc.flags.system_transition = _("No parts missing any more")
+
+
+def before_material_request_cancel(doc, method=None):
+	"""doc_events: a job's purchase request may be cancelled although its Parts Request (which
+	stays, as the record of what the job asked for) links to it."""
+	if doc.get("dms_service_job_card"):
+		doc.ignore_linked_doctypes = (*(doc.get("ignore_linked_doctypes") or ()), "Parts Request")
+
+
+def on_material_request_cancel(doc, method=None):
+	"""doc_events: the purchase request for a waiting job's parts was cancelled, so those parts
+	will not arrive: the job goes back to where it was, and the advisor decides what next."""
+	job_card = doc.get("dms_service_job_card")
+	if not job_card:
+		return
+	values = frappe.db.get_value("Service Job Card", job_card, ["status", "held_from"], as_dict=True)
+	if values and values.status == "Waiting for Parts" and values.held_from:
+		system_transition(
+			job_card,
+			values.held_from,
+			_("Material Request {0} cancelled: the missing parts will not arrive").format(doc.name),
 		)
 
 

@@ -14,9 +14,8 @@ from frappe import _
 from frappe.model.document import Document
 from frappe.utils import now_datetime
 
-from aftersales_dms.controllers.guards import has_any_role
-
-OEM_ROLES = ("OEM Admin", "System Manager")
+from aftersales_dms.controllers.guards import lock_document
+from aftersales_dms.roles import OEM_ROLES, has_any_role
 
 
 class OEMWarrantyClaim(Document):
@@ -96,11 +95,13 @@ class OEMWarrantyClaim(Document):
 	def check_decidable(self):
 		if not has_any_role(OEM_ROLES):
 			frappe.throw(_("Only the OEM decides warranty claims."), frappe.PermissionError)
-		# one decision: lock the claim and read its status fresh
-		status = frappe.db.get_value(self.doctype, self.name, "status", for_update=True)
-		if self.docstatus != 1 or status != "Submitted":
+		# one decision, on the stored claim: lock it and read it afresh
+		lock_document(self, check="read")
+		if self.docstatus != 1 or self.status != "Submitted":
 			frappe.throw(
-				_("Claim {0} is {1}; only a submitted claim can be decided.").format(self.name, _(status))
+				_("Claim {0} is {1}; only a submitted claim can be decided.").format(
+					self.name, _(self.status)
+				)
 			)
 
 	@frappe.whitelist(methods=["POST"])
@@ -141,12 +142,12 @@ def make_credit_note(invoice: str, reason: str) -> str:
 
 	decided_by = frappe.session.user
 	# the dealer's books are written by the system on the OEM's decision (the OEM user cannot
-	# create the dealer's invoices); the claim records who decided
-	frappe.set_user("Administrator")
-	try:
-		note = make_sales_return(invoice)
-	finally:
-		frappe.set_user(decided_by)
+	# create the dealer's invoices): this one credit note, with a narrow permission flag on it
+	# (never by switching the request's user, which resets the session it belongs to). The OEM
+	# reads the invoice it credits; the claim records who decided.
+	target = frappe.new_doc("Sales Invoice")
+	target.flags.ignore_permissions = True
+	note = make_sales_return(invoice, target)
 	note.update_stock = 0  # the parts are in the customer's car: only the money goes back
 	note.update_outstanding_for_self = 0  # settle the OEM invoice itself
 	for item in note.items:

@@ -5,12 +5,11 @@ import frappe
 from frappe import _
 from frappe.model.document import Document
 
-from aftersales_dms.controllers.guards import has_any_role
 from aftersales_dms.delivery.sms_outbox import schedule_send
+from aftersales_dms.roles import SMS_RETRY_ROLES, has_any_role
 
 # rows are written only by the outbox (delivery/sms_outbox.py): no role may create or edit one,
 # or a forged row would be sent to any number; these may queue a Failed one again
-RETRY_ROLES = ("Workshop Manager", "System Manager")
 
 
 class OutgoingSMS(Document):
@@ -18,7 +17,7 @@ class OutgoingSMS(Document):
 	def retry(self):
 		"""Queue a Failed message again (after the gateway is fixed); a sent one is never resent."""
 		self.check_permission("read")
-		if not has_any_role(RETRY_ROLES):
+		if not has_any_role(SMS_RETRY_ROLES):
 			frappe.throw(_("Only a Workshop Manager can retry an SMS."), frappe.PermissionError)
 		if self.status != "Failed":
 			frappe.throw(_("Only a Failed SMS can be retried; this one is {0}.").format(_(self.status)))

@@ -18,10 +18,9 @@ from frappe.model.document import Document
 from frappe.utils import add_days, flt, today
 
 from aftersales_dms.controllers.dealer import dealer_users
-from aftersales_dms.controllers.guards import has_any_role, retry_on_deadlock
+from aftersales_dms.controllers.guards import retry_on_deadlock
+from aftersales_dms.roles import PARTS_ROLES, has_any_role
 from aftersales_dms.workshop.status import on_parts_short
-
-PARTS_ROLES = ("Parts Manager", "System Manager")
 
 
 class PartsRequest(Document):

@@ -8,11 +8,12 @@ from frappe.model.mapper import get_mapped_doc
 from frappe.utils import cint, now_datetime
 
 from aftersales_dms.booking.recall import open_campaigns_for
-from aftersales_dms.controllers.guards import MANAGER_ROLES, has_any_role, validate_vehicle_owner
+from aftersales_dms.controllers.guards import validate_vehicle_owner
 from aftersales_dms.reception.doctype.vehicle_inspection.vehicle_inspection import make_inspection
 from aftersales_dms.reception.doctype.vehicle_inspection_template.vehicle_inspection_template import (
 	default_template,
 )
+from aftersales_dms.roles import MANAGERS, has_any_role
 
 
 class VehicleCheckIn(Document):
@@ -64,7 +65,7 @@ class VehicleCheckIn(Document):
 				message + " " + _("A Workshop Manager must override it, with a reason."),
 				title=_("Odometer rollback"),
 			)
-		if not has_any_role(MANAGER_ROLES):
+		if not has_any_role(MANAGERS):
 			frappe.throw(message + " " + _("Only a Workshop Manager may accept it."), frappe.PermissionError)
 		if not (self.odometer_override_reason or "").strip():
 			frappe.throw(_("Give the reason for accepting a lower odometer reading."))

@@ -13,6 +13,17 @@ frappe.ui.form.on("Service Job Card", {
 		if (frm.doc.status === "Quality Check" && frm.doc.qc_items?.length) {
 			frm.dashboard.set_headline(__("Quality Check: verify each checklist item below and save, then Pass QC (or write QC Remarks and Fail QC) from Actions."));
 		}
+		if ((frm.doc.approval_log || []).length || ["Approved", "Partly Approved", "Declined"].includes(frm.doc.approval_status)) {
+			// the server checks the customer's decisions against their signed evidence
+			frappe.call({ method: "aftersales_dms.billing.consent.approval_evidence", args: { job_card: frm.doc.name } }).then(({ message }) => {
+				if (!message || message.status === "None") return;
+				const intact = message.status === "Intact";
+				frm.dashboard.add_comment(
+					intact ? __("Customer approval evidence intact (SHA-256 {0})", [message.hash])
+						: __("Customer approval evidence broken: {0}", [message.problems.map(frappe.utils.escape_html).join(" ")]),
+					intact ? "green" : "red", true);
+			});
+		}
 		if (frm.doc.discount_status === "Pending Approval") {
 			frm.dashboard.add_comment(__("A {0} % discount waits for approval by someone whose limit allows it.", [frm.doc.discount_percentage]), "orange", true);
 			frm.add_custom_button(__("Approve Discount"), () =>

@@ -7,18 +7,17 @@ from frappe.model.document import Document
 from frappe.utils import flt, get_datetime, now_datetime, time_diff_in_hours
 
 from aftersales_dms.analytics import technician_days
-from aftersales_dms.billing.approval import approval_fields_untouched
 from aftersales_dms.billing.discount import validate_discount
 from aftersales_dms.booking.recall import open_campaigns_for
 from aftersales_dms.controllers.dealer import dealer_users
 from aftersales_dms.controllers.guards import (
-	EDITOR_ROLES,
-	MANAGER_ROLES,
+	clear_unwritable_fields_of_new_rows,
 	default_contact,
-	has_any_role,
+	lock_document,
 	retry_on_deadlock,
 	validate_vehicle_owner,
 )
+from aftersales_dms.roles import JOB_EDITORS, MANAGERS, has_any_role
 from aftersales_dms.workshop import board, status
 
 PRICE_LIST = "Standard Selling"
@@ -90,48 +89,27 @@ def item_facts(codes) -> dict[str, dict]:
 
 class ServiceJobCard(Document):
 	def validate(self):
-		self.keep_system_fields()
-		self.validate_editor()
+		# who may write which field is declared in the DocType (permlevels, see roles.py); Frappe
+		# resets what a user may not write on the rows it knows, this does it on rows a client adds
+		clear_unwritable_fields_of_new_rows(self)
 		self.validate_vehicle_owner()
 		default_contact(self)
 		self.validate_check_in()
 		self.validate_labour()
 		self.validate_assignment_and_clock()
 		self.validate_parts()
-		approval_fields_untouched(self)
 		validate_discount(self, self.get_doc_before_save())
 		status.validate_qc_items(self)
+		status.resume_when_no_longer_short(self)
 		status.validate_status(self)
 		self.set_totals()
 		technician_days.before_save(self)
-
-	def keep_system_fields(self):
-		"""Fields only the system writes (links to invoices and the estimate, QC sign-off, delivery):
-		whatever a client sends, they keep their stored value (a new job card starts without)."""
-		before = self.get_doc_before_save()
-		for field in SYSTEM_FIELDS:
-			self.set(field, before.get(field) if before else None)
 
 	def validate_workflow(self):
 		# the system's own moves (Waiting for Parts in and out) are not workflow actions;
 		# status.validate_status checks them instead
 		if not self.flags.system_transition:
 			super().validate_workflow()
-
-	def validate_editor(self):
-		"""Technicians and Quality Supervisors may save a job card only to move its status (workflow
-		actions) and fill in the QC checklist; everything else is the advisors' and managers'."""
-		before = self.get_doc_before_save()
-		if not before or self.flags.ignore_permissions or has_any_role(EDITOR_ROLES):
-			return
-		changed = changed_fields(self, before, ignore=LIMITED_EDITOR_FIELDS)
-		if changed:
-			frappe.throw(
-				_(
-					"Your role may change only the status and the QC checklist of a job card, not: {0}."
-				).format(", ".join(_(self.meta.get_label(f)) for f in changed)),
-				frappe.PermissionError,
-			)
 
 	def validate_vehicle_owner(self):
 		validate_vehicle_owner(self.vehicle, self.customer)
@@ -187,45 +165,20 @@ class ServiceJobCard(Document):
 			row.amount = flt(flt(row.standard_hours) * flt(row.rate), row.precision("amount"))
 
 	def validate_assignment_and_clock(self):
-		"""Technicians are assigned by a Workshop Manager; clocked lines keep their technician and logs."""
+		"""A line being worked on keeps its technician; clocked lines keep their logs. (Who assigns,
+		and that logs and work status come only from the clock, is declared: permlevels 3 and 2.)"""
 		before = self.get_doc_before_save()
 		if before:
 			old = {r.name: r for r in before.labour}
-			manager = has_any_role(MANAGER_ROLES)
 			for row in self.labour:
 				prev = old.get(row.name)
 				if prev and prev.technician != row.technician:
-					if not manager:
-						frappe.throw(
-							_("Labour row {0}: only a Workshop Manager assigns technicians.").format(row.idx),
-							frappe.PermissionError,
-						)
 					if row.work_status in ("In Progress", "Done"):
 						frappe.throw(
 							_("Labour row {0} is {1}: its technician cannot change.").format(
 								row.idx, row.work_status
 							)
 						)
-		if not self.flags.clocking:
-
-			def clock_state(doc):
-				logs = (
-					[
-						(t.labour_line, t.technician, str(t.from_time), str(t.to_time or ""), flt(t.hours, 4))
-						for t in doc.time_logs
-					]
-					if doc
-					else []
-				)
-				status = {r.name: r.work_status or "Not Started" for r in doc.labour} if doc else {}
-				return logs, status
-
-			logs, status = clock_state(self)
-			old_logs, old_status = clock_state(before)
-			if logs != old_logs or any(status[n] != old_status.get(n, "Not Started") for n in status):
-				frappe.throw(
-					_("Time logs and work status change only through the job clock (Start, Pause, Finish).")
-				)
 		names = {r.name for r in self.labour}
 		for log in self.time_logs:
 			if log.labour_line not in names:
@@ -242,15 +195,14 @@ class ServiceJobCard(Document):
 				frappe.throw(_("A part line with issued stock cannot be removed; return the parts first."))
 		items = item_facts(r.item_code for r in self.parts)
 		for row in self.parts:
-			row.issued_qty = issued.get(row.name, 0)  # set from stock entries only
 			if flt(row.qty) <= 0 or flt(row.qty) > 10_000:
 				frappe.throw(
 					_("Parts row {0}: quantity must be more than 0 and at most 10,000.").format(row.idx)
 				)
-			if flt(row.qty) < row.issued_qty:
+			if flt(row.qty) < flt(row.issued_qty):
 				frappe.throw(
 					_("Parts row {0}: {1} are issued; the quantity cannot be lower.").format(
-						row.idx, row.issued_qty
+						row.idx, flt(row.issued_qty)
 					)
 				)
 			item = items.get(row.item_code, {})
@@ -280,6 +232,7 @@ class ServiceJobCard(Document):
 		return sms_gateway_configured()
 
 	def on_update(self):
+		self.flags.system_transition = None  # for this save only (see validate_workflow)
 		board.on_change(self)
 		technician_days.on_update(self)
 
@@ -309,11 +262,14 @@ class ServiceJobCard(Document):
 	@frappe.whitelist(methods=["POST"])
 	def add_service_package(self, package: str):
 		"""Append a service package's operations (sold at standard hours) and parts."""
-		if not has_any_role(EDITOR_ROLES):
+		self._add_service_package(package)
+
+	def _add_service_package(self, package: str):
+		lock_document(self)
+		if not has_any_role(JOB_EDITORS):
 			frappe.throw(
 				_("Only a Service Advisor or Workshop Manager adds packages."), frappe.PermissionError
 			)
-		self.check_permission("write")
 		if self.status not in status.ACTIVE:
 			frappe.throw(_("Job card {0} is {1}: no new work.").format(self.name, _(self.status)))
 		pkg = frappe.get_doc("Service Package", package)
@@ -356,6 +312,7 @@ class ServiceJobCard(Document):
 		from aftersales_dms.workshop.assignment import check_can_assign
 
 		check_can_assign()
+		lock_document(self)
 		self.check_not_closed()
 		line = self.get_labour_line(labour_line)
 		if line.work_status in ("In Progress", "Done"):
@@ -365,8 +322,7 @@ class ServiceJobCard(Document):
 				)
 			)
 		line.technician = technician
-		self.flags.ignore_permissions = True
-		self.save()
+		self.save()  # as the manager: the technician is theirs to write (permlevel 3)
 
 	@frappe.whitelist(methods=["POST"])
 	def start_work(self, labour_line: str):
@@ -385,8 +341,7 @@ class ServiceJobCard(Document):
 		# Locks in a fixed order, the one every job card save keeps: the job card (then read it
 		# fresh), then the line's technician (one technician's clocks happen one at a time, so
 		# "one open clock per technician" holds under concurrency).
-		frappe.db.get_value(self.doctype, self.name, "name", for_update=True)
-		self.reload()
+		lock_document(self)
 		self.check_not_closed()
 		line = self.get_labour_line(labour_line)
 		if not line.technician:
@@ -450,83 +405,13 @@ class ServiceJobCard(Document):
 		technician_days.after_delete(self)
 
 
-# fields the system sets while a limited editor saves (status moves, QC round)
-LIMITED_EDITOR_FIELDS = {
-	"status",
-	"status_log",
-	"held_from",
-	"qc_items",
-	"qc_remarks",
-	"qc_result",
-	"qc_by",
-	"qc_on",
-}
-SYSTEM_FIELDS = (
-	"estimate",
-	"estimate_total",
-	"held_from",
-	"qc_result",
-	"qc_by",
-	"qc_on",
-	"customer_invoice",
-	"warranty_invoice",
-	"internal_invoice",
-	"invoiced_amount",
-	"paid_amount",
-	"outstanding_amount",
-	"credit_override_by",
-	"credit_override_reason",
-	"delivered_on",
-	"feedback_link",
-	"feedback_nonce",
-	"discount_status",
-	"discount_approved_by",
-	"discount_approved_on",
-)
-IGNORED = {"modified", "modified_by", "creation", "owner", "idx", "docstatus", "parent", "parentfield"}
-
-
-def changed_fields(doc, before, ignore=()) -> list[str]:
-	"""Fields (and tables) whose values differ between doc and before, types normalised."""
-
-	def norm(df, value):
-		if df.fieldtype in ("Int", "Float", "Currency", "Percent", "Check"):
-			return flt(value)
-		if df.fieldtype in ("Date", "Datetime") and value:
-			return str(get_datetime(value))
-		return str(value) if value not in (None, "") else ""
-
-	def row_state(meta, row):
-		return [
-			(df.fieldname, norm(df, row.get(df.fieldname)))
-			for df in meta.fields
-			if df.fieldtype not in ("Section Break", "Column Break", "Tab Break", "HTML", "Button")
-		]
-
-	changed = []
-	for df in doc.meta.fields:
-		if df.fieldname in ignore or df.fieldname in IGNORED:
-			continue
-		if df.fieldtype in ("Section Break", "Column Break", "Tab Break", "HTML", "Button"):
-			continue
-		if df.fieldtype == "Table":
-			child = frappe.get_meta(df.options)
-			now = [(r.name, row_state(child, r)) for r in doc.get(df.fieldname)]
-			old = [(r.name, row_state(child, r)) for r in before.get(df.fieldname)]
-			if now != old:
-				changed.append(df.fieldname)
-		elif norm(df, doc.get(df.fieldname)) != norm(df, before.get(df.fieldname)):
-			changed.append(df.fieldname)
-	return changed
-
-
 def workshop_managers(company: str) -> list[str]:
 	return dealer_users("Workshop Manager", company)
 
 
 def check_clocking_user(technician: str):
 	"""Technicians clock their own work; a Workshop Manager may clock for anyone."""
-	if has_any_role(MANAGER_ROLES):
+	if has_any_role(MANAGERS):
 		return
 	if frappe.db.get_value("Service Technician", technician, "user") != frappe.session.user:
 		frappe.throw(

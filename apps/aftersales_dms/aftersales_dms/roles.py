@@ -1,0 +1,61 @@
+"""The app's roles and who may take its actions: the one place they are named.
+
+Field-level rights are declared where Frappe keeps them (DocPerms and permlevels in each
+DocType's JSON, shown by the Role Permission Manager). The tuples below are for the actions
+that are not a field write (make an estimate, assign a technician, release on credit …);
+every module checks them through `has_any_role` with these names, never a list of its own.
+
+Service Job Card permlevels (the same numbers in its child tables):
+
+- 0: the status, which only the Workflow's transitions move (every role that works on the job);
+- 1: the job's content — customer, vehicle, labour and part lines, concerns, discount
+  (advisors, workshop managers, OEM admins);
+- 2: the system's and the customer's: estimate, approval and its evidence, time logs, totals,
+  invoices, QC sign-off, delivery. No desk role has write at 2; the server writes them through
+  its own actions (db_set or explicit flags), and a row a client adds gets them cleared;
+- 3: assignment — the technician of an existing labour line (workshop managers);
+- 4: the QC checklist's verification and the QC remarks (quality supervisors, workshop managers).
+"""
+
+import frappe
+
+ADVISOR = "Service Advisor"
+TECHNICIAN = "Technician"
+WORKSHOP_MANAGER = "Workshop Manager"
+PARTS_MANAGER = "Parts Manager"
+QUALITY_SUPERVISOR = "Quality Supervisor"
+ACCOUNTANT = "Service Accountant"
+OEM_ADMIN = "OEM Admin"
+SYSTEM_MANAGER = "System Manager"
+
+ROLES = {
+	ADVISOR: "Books appointments, checks vehicles in, opens job cards, talks to the customer",
+	TECHNICIAN: "Works on job card labour lines and clocks time",
+	WORKSHOP_MANAGER: "Runs the workshop: bays, technicians, assignment, capacity",
+	PARTS_MANAGER: "Issues and returns parts, raises material requests",
+	QUALITY_SUPERVISOR: "Signs off quality checks before delivery",
+	ACCOUNTANT: "Invoices job cards, warranty claims and payments",
+	OEM_ADMIN: "Sees the whole dealer network; maintains OEM templates, workflows and campaigns",
+}
+ALL_ROLES = tuple(ROLES)
+
+# the job card's permlevels (see above)
+STATUS_LEVEL = 0
+CONTENT_LEVEL = 1
+SYSTEM_LEVEL = 2
+ASSIGNMENT_LEVEL = 3
+QC_LEVEL = 4
+
+# actions (not field writes)
+MANAGERS = (WORKSHOP_MANAGER, SYSTEM_MANAGER)  # assign, override odometer, clock for others
+JOB_EDITORS = (ADVISOR, WORKSHOP_MANAGER, OEM_ADMIN, SYSTEM_MANAGER)  # estimates, links, packages
+QC_ROLES = (QUALITY_SUPERVISOR, WORKSHOP_MANAGER, SYSTEM_MANAGER)
+PARTS_ROLES = (PARTS_MANAGER, SYSTEM_MANAGER)
+INVOICE_ROLES = (ACCOUNTANT, ADVISOR, WORKSHOP_MANAGER, SYSTEM_MANAGER)
+CREDIT_RELEASE_ROLES = (ACCOUNTANT, WORKSHOP_MANAGER, SYSTEM_MANAGER)
+OEM_ROLES = (OEM_ADMIN, SYSTEM_MANAGER)
+SMS_RETRY_ROLES = (WORKSHOP_MANAGER, SYSTEM_MANAGER)
+
+
+def has_any_role(roles) -> bool:
+	return bool(set(roles) & set(frappe.get_roles()))
