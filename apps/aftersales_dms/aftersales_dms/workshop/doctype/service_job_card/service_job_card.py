@@ -195,6 +195,7 @@ class ServiceJobCard(Document):
 				frappe.throw(_("A part line with issued stock cannot be removed; return the parts first."))
 		items = item_facts(r.item_code for r in self.parts)
 		for row in self.parts:
+			row.issued_qty = issued.get(row.name, 0)  # derived from the stock entries only
 			if flt(row.qty) <= 0 or flt(row.qty) > 10_000:
 				frappe.throw(
 					_("Parts row {0}: quantity must be more than 0 and at most 10,000.").format(row.idx)
