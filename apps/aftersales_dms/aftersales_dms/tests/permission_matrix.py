@@ -1,4 +1,4 @@
-"""The permission matrix: every field × every demo role × every write channel, derived from metadata.
+"""The permission matrix: every field x every demo role x every write channel, derived from metadata.
 
 "The model" is what Frappe itself declares: the DocPerm rows of a DocType (Custom DocPerm rows
 when a site has them), the role's rights at a field's permlevel, doc-level write / create /
@@ -46,7 +46,10 @@ JOB_CARD_DOCTYPES = {
 	"Service Job Card Time Log",
 }
 
-FIELD_CHANNELS = ("rest_put", "client_save", "client_set_value", "client_bulk_update", "data_import")
+FIELD_CHANNELS = ("rest_put", "client_save", "client_set_value", "client_bulk_update")
+# the Data Import channel (write() below) is not in the run yet: the importer refuses the CSV the
+# harness writes ("Invalid or corrupted content for import"); README "Security model" says so
+NOT_YET_PROBED_CHANNELS = {"data_import": "the importer refuses the harness's generated CSV (to do)"}
 DOC_CHANNELS = ("rest_post", "rename", "delete", "workflow")
 NO_VALUE = set(frappe.model.no_value_fields) | set(frappe.model.display_fieldtypes)
 ADMIN = "Administrator"
@@ -87,14 +90,18 @@ def demo_users():
 	return users
 
 
-def probed_fields(doctype):
-	"""The data fields of a DocType (columns; Table fields as their rows)."""
+def probed_fields(doctype, only=None):
+	"""The data fields of a DocType (columns; Table fields as their rows); of an ERPNext DocType
+	(in `only`, from custom_fields()) just our custom fields, and its tables that have some."""
 	meta = frappe.get_meta(doctype)
-	return [
+	out = [
 		df
 		for df in meta.fields
 		if not df.is_virtual and (df.fieldtype not in NO_VALUE or df.fieldtype in frappe.model.table_fields)
 	]
+	if only and doctype in only:
+		out = [df for df in out if df.fieldname in only[doctype] or df.options in only]
+	return out
 
 
 # ------------------------------------------------------------------ the model
@@ -142,7 +149,9 @@ class Model:
 		parent = doc.doctype
 		if not self.in_scope(doc) or (new_doc is not None and not self.in_scope(new_doc)):
 			return False
-		if "write" not in self.rights(parent, 0, doc) or "write" not in self.rights(parent, df.permlevel, doc):
+		if "write" not in self.rights(parent, 0, doc) or "write" not in self.rights(
+			parent, df.permlevel, doc
+		):
 			return False
 		if df.read_only and not df.permlevel:
 			# read-only in the form: written by the system; the API must not take it either
@@ -272,20 +281,23 @@ class Probe:
 
 	def stored(self):
 		if self.df.fieldtype in frappe.model.table_fields:
-			return frappe.db.count(self.df.options, {"parent": self.doc.name, "parentfield": self.df.fieldname})
+			return frappe.db.count(
+				self.df.options, {"parent": self.doc.name, "parentfield": self.df.fieldname}
+			)
 		return frappe.db.get_value(self.target.doctype, self.target.name, self.df.fieldname)
 
 	def landed(self):
 		return norm(self.df, self.stored()) == norm(self.df, self.value)
 
 
-def probes_for(doc):
+def probes_for(doc, only=None):
 	out = []
-	for df in probed_fields(doc.doctype):
-		out.append(Probe(doc, df))
+	for df in probed_fields(doc.doctype, only):
+		if not (only and doc.doctype in only and df.options in only):
+			out.append(Probe(doc, df))
 		if df.fieldtype == "Table":
 			rows = doc.get(df.fieldname) or []
-			for cdf in probed_fields(df.options):
+			for cdf in probed_fields(df.options, only):
 				if cdf.fieldtype in frappe.model.table_fields:
 					continue
 				p = Probe(doc, cdf, rows[0]) if rows else None
@@ -309,7 +321,9 @@ def payload(doc, probes, full=False):
 			field = p.row.parentfield
 			if field not in tables:
 				tables[field] = data.get(field) if isinstance(data.get(field), list) else None
-				tables[field] = tables[field] or [r.as_dict(convert_dates_to_str=True) for r in doc.get(field)]
+				tables[field] = tables[field] or [
+					r.as_dict(convert_dates_to_str=True) for r in doc.get(field)
+				]
 			for r in tables[field]:
 				if r["name"] == p.row.name:
 					r[p.df.fieldname] = p.value
@@ -431,14 +445,14 @@ def is_clear(exc):
 	if exc is None:
 		return True
 	code = getattr(exc, "http_status_code", 500)
-	return 400 <= code < 500 and bool(str(exc).strip() or frappe.local.message_log)
+	return 400 <= code < 500 and bool(str(exc).strip() or getattr(exc, "matrix_messages", None))
 
 
 class Matrix:
 	"""The field matrix over a set of documents; results in .cells, .not_probed, .disagreements."""
 
-	def __init__(self, docs, users, channels=FIELD_CHANNELS):
-		self.docs, self.users, self.channels = docs, users, channels
+	def __init__(self, docs, users, channels=FIELD_CHANNELS, only=None):
+		self.docs, self.users, self.channels, self.only = docs, users, channels, only
 		self.models = {label: Model(user) for label, user in users.items()}
 		self.not_probed = {}  # (doctype, field) -> reason
 		self.disagreements = []  # (doctype, field, role, channel, doc, expected, got)
@@ -474,7 +488,7 @@ class Matrix:
 		return model.may_write_field(doc, p.df, new_doc)
 
 	def run_doc(self, doc):
-		probes = self.baseline(doc, probes_for(doc))
+		probes = self.baseline(doc, probes_for(doc, self.only))
 		if not probes:
 			return
 		for label, user in self.users.items():
@@ -482,7 +496,11 @@ class Matrix:
 			expected = {p.key for p in probes if self.expect(model, doc, p)}
 			reference = None  # (outcome of the group on client_save, per-field result)
 			for channel in self.channels:
-				ps = [p for p in probes if channel != "data_import" or p.df.fieldtype not in frappe.model.table_fields]
+				ps = [
+					p
+					for p in probes
+					if channel != "data_import" or p.df.fieldtype not in frappe.model.table_fields
+				]
 				self.cells += len(ps)
 				exc, landed = try_write(user, channel, doc, ps)
 				self.attempts += 1
@@ -562,7 +580,9 @@ def doc_level(docs, users):
 			for action, roles in workflow_actions(workflow, doc):
 				admin_exc, admin_ok = attempt(ADMIN, lambda a=action: _workflow(doc, a))
 				if not admin_ok:
-					out.append(("not probed", doc.doctype, f"workflow {action}", doc.name, describe(admin_exc)))
+					out.append(
+						("not probed", doc.doctype, f"workflow {action}", doc.name, describe(admin_exc))
+					)
 					continue
 				for label, user in users.items():
 					m = models[label]
@@ -571,7 +591,15 @@ def doc_level(docs, users):
 					cells += 1
 					if ok != want:
 						out.append(
-							(doc.doctype, "*document*", label, f"workflow {action}", doc.name, want, f"{ok} ({describe(exc)})")
+							(
+								doc.doctype,
+								"*document*",
+								label,
+								f"workflow {action}",
+								doc.name,
+								want,
+								f"{ok} ({describe(exc)})",
+							)
 						)
 	return out, cells
 
@@ -744,13 +772,19 @@ def call_method(user, fn, kwargs, doc=None, method=None, watched=()):
 		exc = None
 		try:
 			if method:
+				from werkzeug.test import EnvironBuilder
+				from werkzeug.wrappers import Request
+
+				frappe.local.request = Request(EnvironBuilder(method="POST").get_environ())
 				frappe.handler.run_doc_method(method, dt=doc.doctype, dn=doc.name, args=json.dumps(kwargs))
 			else:
 				frappe.is_whitelisted(fn)
 				frappe.call(fn, **kwargs)
 		except Exception as e:
 			exc = e
+			exc.matrix_messages = list(frappe.local.message_log or [])
 		frappe.local.message_log = []
+		frappe.local.request = None
 		frappe.set_user(ADMIN)
 		return exc, snapshot(watched) == before
 
@@ -759,5 +793,3 @@ def call_method(user, fn, kwargs, doc=None, method=None, watched=()):
 
 def summary(counter):
 	return ", ".join(f"{k}: {v}" for k, v in sorted(counter.items()))
-
-
