@@ -53,6 +53,8 @@ has_website_permission = {
 }
 
 doc_events = {
+	# every save is checked against the stored document too (controllers/dealer.py)
+	"*": {"before_validate": "aftersales_dms.controllers.dealer.check_stored_document"},
 	"Stock Entry": {
 		"on_submit": [
 			"aftersales_dms.parts.doctype.parts_request.parts_request.on_stock_entry_change",

@@ -30,3 +30,30 @@ def website_permission(doc, ptype=None, user=None, verbose=False):
 	if not allowed or not doc.get("company"):
 		return True  # not restricted: ERPNext's own check decides
 	return doc.company in {row["doc"] for row in allowed}
+
+
+def check_stored_document(doc, method=None):
+	"""doc_events "*" before_validate: permission on the document as it is stored, not only as
+	the client changed it. Frappe's set_value, bulk_update and REST PUT load a document, apply
+	the client's values and then check write on the result, so a user of one dealer could set
+	another dealer's document's company to their own and pass. The stored document must be
+	writable by the user too (submittable: submittable), whatever the client sent."""
+	if (
+		doc.flags.ignore_permissions
+		or frappe.session.user == "Administrator"
+		or frappe.flags.in_install
+		or frappe.flags.in_migrate
+		or frappe.flags.in_patch
+		or doc.meta.istable
+		or doc.is_new()
+	):
+		return
+	stored = doc.get_doc_before_save()
+	if not stored:
+		return
+	ptype = "submit" if doc._action == "submit" else "write"
+	if not stored.has_permission(ptype):
+		frappe.throw(
+			frappe._("You may not change {0} {1}.").format(frappe._(doc.doctype), doc.name),
+			frappe.PermissionError,
+		)

@@ -448,6 +448,11 @@ def is_clear(exc):
 	return 400 <= code < 500 and bool(str(exc).strip() or getattr(exc, "matrix_messages", None))
 
 
+def active_workflow(doctype):
+	name = frappe.db.get_value("Workflow", {"document_type": doctype, "is_active": 1})
+	return frappe.get_doc("Workflow", name) if name else None
+
+
 class Matrix:
 	"""The field matrix over a set of documents; results in .cells, .not_probed, .disagreements."""
 
@@ -485,7 +490,19 @@ class Matrix:
 		if p.row is None and p.df.fieldtype == "Link" and p.df.options == "Company":
 			new_doc = frappe.get_doc(doc.as_dict())
 			new_doc.set(p.df.fieldname, p.value)
-		return model.may_write_field(doc, p.df, new_doc)
+		if not model.may_write_field(doc, p.df, new_doc):
+			return False
+		if p.row is None:
+			workflow = active_workflow(doc.doctype)
+			if workflow and p.df.fieldname == workflow.workflow_state_field:
+				# the workflow's state field moves only along its transitions, for their roles
+				return any(
+					t.state == doc.get(p.df.fieldname)
+					and t.next_state == p.value
+					and t.allowed in model.roles
+					for t in workflow.transitions
+				)
+		return True
 
 	def run_doc(self, doc):
 		probes = self.baseline(doc, probes_for(doc, self.only))

@@ -2,6 +2,8 @@
 request, locking reads where a guard depends on what another request just wrote, and a job
 Waiting for Parts always has a way out."""
 
+import json
+
 import frappe
 import pytest
 from frappe.tests.utils import FrappeTestCase
@@ -192,3 +194,33 @@ class TestGuestPagesEscape(FrappeTestCase):
 		self.assertIn("&lt;img src=x onerror=", html)
 		self.assertNotIn(script, html)
 		self.assertIn("&lt;b&gt;bold&lt;/b&gt;", html)
+
+
+class TestAnotherDealersDocument(FrappeTestCase):
+	def tearDown(self):
+		frappe.set_user("Administrator")
+
+	def test_cannot_be_taken_over_by_setting_its_company(self):
+		"""frappe.client.set_value / bulk_update / save load the document, apply the values and
+		check write on the result: a Pune advisor setting a Nashik vehicle's company to Pune
+		would pass. The stored document is checked too."""
+		from frappe.client import bulk_update, save, set_value
+
+		vehicle = frappe.get_all(
+			"Customer Vehicle", filters={"company": "Orion Motors Nashik"}, pluck="name"
+		)[0]
+		sent = frappe.get_doc("Customer Vehicle", vehicle).as_dict()
+		sent["company"] = "Orion Motors Pune"
+		frappe.set_user(ADVISOR)
+		for call in (
+			lambda: set_value("Customer Vehicle", vehicle, "company", "Orion Motors Pune"),
+			lambda: save(json.dumps(sent, default=str)),
+		):
+			with self.assertRaises(frappe.PermissionError):
+				call()
+		result = bulk_update(
+			json.dumps([{"doctype": "Customer Vehicle", "docname": vehicle, "company": "Orion Motors Pune"}])
+		)
+		self.assertTrue(result["failed_docs"])
+		frappe.set_user("Administrator")
+		self.assertEqual(frappe.db.get_value("Customer Vehicle", vehicle, "company"), "Orion Motors Nashik")
