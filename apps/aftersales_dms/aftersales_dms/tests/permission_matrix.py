@@ -570,9 +570,9 @@ def doc_level(docs, users):
 	models = {label: Model(user) for label, user in users.items()}
 	for doc in docs:
 		meta = frappe.get_meta(doc.doctype)
-		checks = {"delete": lambda: _delete(doc), "rest_post": lambda: _create_copy(doc)}
+		checks = {"delete": lambda d=doc: _delete(d), "rest_post": lambda d=doc: _create_copy(d)}
 		if meta.allow_rename:
-			checks["rename"] = lambda: _rename(doc)
+			checks["rename"] = lambda d=doc: _rename(d)
 		for channel, fn in checks.items():
 			admin_exc, admin_ok = attempt(ADMIN, fn)
 			if not admin_ok:
@@ -595,7 +595,7 @@ def doc_level(docs, users):
 		workflow = frappe.db.get_value("Workflow", {"document_type": doc.doctype, "is_active": 1})
 		if workflow:
 			for action, roles in workflow_actions(workflow, doc):
-				admin_exc, admin_ok = attempt(ADMIN, lambda a=action: _workflow(doc, a))
+				admin_exc, admin_ok = attempt(ADMIN, lambda a=action, d=doc: _workflow(d, a))
 				if not admin_ok:
 					out.append(
 						("not probed", doc.doctype, f"workflow {action}", doc.name, describe(admin_exc))
@@ -604,7 +604,7 @@ def doc_level(docs, users):
 				for label, user in users.items():
 					m = models[label]
 					want = m.may("write", doc) and bool(roles & m.roles)
-					exc, ok = attempt(user, lambda a=action: _workflow(doc, a))
+					exc, ok = attempt(user, lambda a=action, d=doc: _workflow(d, a))
 					cells += 1
 					if ok != want:
 						out.append(
