@@ -56,6 +56,7 @@ doc_events = {
 	# every save is checked against the stored document too (controllers/dealer.py)
 	"*": {"before_validate": "aftersales_dms.controllers.dealer.check_stored_document"},
 	"Stock Entry": {
+		"before_validate": "aftersales_dms.controllers.erpnext_links.keep_app_fields",
 		"on_submit": [
 			"aftersales_dms.parts.doctype.parts_request.parts_request.on_stock_entry_change",
 			"aftersales_dms.workshop.status.on_stock_received",
@@ -79,10 +80,15 @@ doc_events = {
 	"Purchase Invoice": {"on_submit": "aftersales_dms.workshop.status.on_stock_received"},
 	# a cancelled purchase request for a waiting job's parts: the job is not left waiting forever
 	"Material Request": {
+		"before_validate": "aftersales_dms.controllers.erpnext_links.keep_app_fields",
 		"before_cancel": "aftersales_dms.workshop.status.before_material_request_cancel",
 		"on_cancel": "aftersales_dms.workshop.status.on_material_request_cancel",
 	},
+	"Quotation": {
+		"before_validate": "aftersales_dms.controllers.erpnext_links.keep_app_fields",
+	},
 	"Sales Invoice": {
+		"before_validate": "aftersales_dms.controllers.erpnext_links.keep_app_fields",
 		"validate": "aftersales_dms.billing.invoice.validate_sales_invoice",
 		"on_submit": [
 			"aftersales_dms.billing.invoice.on_sales_invoice_change",

@@ -19,6 +19,7 @@ from frappe import _
 from frappe.utils import flt, now_datetime, today
 
 from aftersales_dms.billing.estimate import dealer_tax_template
+from aftersales_dms.controllers.guards import lock_document
 from aftersales_dms.roles import CREDIT_RELEASE_ROLES, INVOICE_ROLES, has_any_role
 
 BILL_TO_FIELD = {
@@ -261,6 +262,15 @@ def record_credit_override(job_card: str, reason: str):
 		)
 	jc = frappe.get_doc("Service Job Card", job_card)
 	jc.check_permission("read")
+	lock_document(jc, check="read")
+	if jc.status != "Ready for Pickup":
+		frappe.throw(
+			_("Job card {0} is {1}: only a vehicle ready for pickup is released on credit.").format(
+				jc.name, _(jc.status)
+			)
+		)
+	if jc.credit_override_by:
+		frappe.throw(_("Job card {0} is already released on credit.").format(jc.name))
 	reason = (reason or "").strip()
 	if len(reason) < 5:
 		frappe.throw(_("Give the reason for releasing the vehicle on credit."))

@@ -207,6 +207,37 @@ class TestPermissionMatrix(FrappeTestCase):
 		self.assertFalse(stale, f"fixed: remove from KNOWN_JOB_CARD_GAPS: {sorted(stale)[:20]}")
 		self.assertFalse(unexpected and len(unexpected), f"{len(unexpected)} cells disagree with the model")
 
+	def test_data_import_is_open_only_where_the_model_says(self):
+		"""The Data Import door: a demo role creates a Data Import of an app DocType only where the
+		Data Import DocType's own DocPerms give it create (the field cells above go through the
+		importer itself, as a user the door lets in would)."""
+		parents, _children = pm.app_doctypes()
+		wrong = []
+		for label, user in pm.demo_users().items():
+			model = pm.Model(user)
+			may = "create" in model.rights("Data Import", 0)
+			for doctype in parents:
+				doc = frappe.get_doc(
+					{
+						"doctype": "Data Import",
+						"reference_doctype": doctype,
+						"import_type": "Update Existing Records",
+					}
+				)
+
+				def create(d=doc):
+					try:
+						d.insert()
+						return None, True
+					except Exception as e:
+						return e, False
+
+				exc, ok = pm.attempt(user, create)
+				if ok != may:
+					wrong.append((label, doctype, may, pm.describe(exc) if exc else ok))
+		print(f"Data Import door: {len(pm.demo_users())} roles x {len(parents)} doctypes")
+		self.assertFalse(wrong, wrong[:10])
+
 	def test_every_whitelisted_method_refuses_other_dealers_and_wrong_states(self):
 		t0 = time.monotonic()
 		parents, children = pm.app_doctypes()

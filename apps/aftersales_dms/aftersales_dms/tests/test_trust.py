@@ -224,3 +224,28 @@ class TestAnotherDealersDocument(FrappeTestCase):
 		self.assertTrue(result["failed_docs"])
 		frappe.set_user("Administrator")
 		self.assertEqual(frappe.db.get_value("Customer Vehicle", vehicle, "company"), "Orion Motors Nashik")
+
+	def test_the_apps_links_on_an_erpnext_invoice_keep_their_values(self):
+		"""A draft service invoice's job card, bill-to and line rows are the app's: an accountant's
+		set_value or save changes what ERPNext lets them change, not those."""
+		from frappe.client import set_value
+
+		from aftersales_dms.billing.invoice import make_invoices
+		from aftersales_dms.billing.test_invoice import ACCOUNTANT, ready_job_card
+
+		jc = ready_job_card(parts=())
+		invoice = make_invoices(jc.name)["Customer"]
+		row = frappe.db.get_value(
+			"Sales Invoice Item", {"parent": invoice}, ["name", "dms_job_card_row"], as_dict=True
+		)
+		frappe.set_user(ACCOUNTANT)
+		set_value(
+			"Sales Invoice", invoice, {"dms_bill_to": "Internal", "dms_odometer": 1, "remarks": "checked"}
+		)
+		set_value("Sales Invoice Item", row.name, "dms_job_card_row", "forged")
+		frappe.set_user("Administrator")
+		stored = frappe.get_doc("Sales Invoice", invoice)
+		self.assertEqual(
+			(stored.dms_bill_to, stored.dms_odometer, stored.remarks), ("Customer", jc.odometer, "checked")
+		)
+		self.assertEqual(stored.items[0].dms_job_card_row, row.dms_job_card_row)

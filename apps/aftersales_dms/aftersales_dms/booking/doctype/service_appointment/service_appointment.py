@@ -163,6 +163,11 @@ def mark_no_shows():
 @frappe.whitelist()
 def get_events(start: str, end: str, filters: str | None = None) -> list[dict]:
 	"""Calendar view: appointments the user may read (permission-checked through get_list)."""
+	for value in (start, end):
+		try:
+			get_datetime(value)
+		except Exception:
+			frappe.throw(_("{0} is not a date and time.").format(frappe.bold(str(value)[:40])))
 	conditions = frappe.parse_json(filters) if filters else []
 	if isinstance(conditions, dict):
 		conditions = [["Service Appointment", k, "=", v] for k, v in conditions.items()]
