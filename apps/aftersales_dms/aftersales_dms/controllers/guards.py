@@ -15,14 +15,6 @@ def validate_vehicle_owner(vehicle: str | None, customer: str | None):
 		frappe.throw(_("Vehicle {0} belongs to {1}, not to {2}.").format(vehicle, owner, customer))
 
 
-def validate_status_untouched(doc, initial: str, message: str):
-	"""`status` is set by the controller's actions only (doc.flags.status_change), never by a client."""
-	before = doc.get_doc_before_save()
-	old = before.status if before else initial
-	if doc.status != old and not doc.flags.status_change:
-		frappe.throw(message)
-
-
 def lock_document(doc, check: str | None = "write"):
 	"""Lock the document's row and read it afresh in the same statements (parent and rows), then
 	check the user's permission on what is stored. A whitelisted doc method works on this, never

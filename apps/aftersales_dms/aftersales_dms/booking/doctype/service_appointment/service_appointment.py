@@ -13,7 +13,6 @@ from aftersales_dms.booking.recall import open_campaigns_for
 from aftersales_dms.controllers.guards import (
 	default_contact,
 	retry_on_deadlock,
-	validate_status_untouched,
 	validate_vehicle_owner,
 )
 
@@ -31,19 +30,21 @@ TRANSITIONS = {
 
 class ServiceAppointment(Document):
 	def validate(self):
-		self.validate_status_untouched()
 		self.validate_customer_and_vehicle()
+		self.set_technician_name()
 		self.set_contact()
 		self.validate_services()
 		self.set_schedule()
 		self.validate_capacity()
 		self.set_open_recalls()
 
-	def validate_status_untouched(self):
-		validate_status_untouched(
-			self,
-			"Requested",
-			_("The status changes only through the appointment's actions (Confirm, Cancel, Check In)."),
+	def set_technician_name(self):
+		"""The system's copy of the technician's name (permlevel 2): Frappe's fetch_from runs before
+		the permlevel reset on insert, so it is set here, after it."""
+		self.technician_name = (
+			frappe.db.get_value("Service Technician", self.technician, "technician_name")
+			if self.technician
+			else None
 		)
 
 	def validate_customer_and_vehicle(self):
@@ -125,8 +126,13 @@ class ServiceAppointment(Document):
 			self.confirmed_on = now_datetime()
 		if status == "Cancelled":
 			self.cancellation_reason = reason
-		self.flags.status_change = True
-		self.save()
+		# the system's fields (permlevel 2, which no role writes): this action sets them; the save
+		# still checks the user's write permission on the appointment
+		self.flags.ignore_permlevel_for_fields = ["status", "confirmed_on", "cancellation_reason"]
+		try:
+			self.save()
+		finally:
+			self.flags.ignore_permlevel_for_fields = None
 
 	@frappe.whitelist(methods=["POST"])
 	def confirm(self):

@@ -105,7 +105,6 @@ class VehicleCheckIn(Document):
 		if self.service_appointment:
 			appt = frappe.get_doc("Service Appointment", self.service_appointment)
 			appt.status = "Confirmed" if appt.confirmed_on else "Requested"
-			appt.flags.status_change = True
 			appt.flags.ignore_permissions = True
 			appt.save()
 		if self.vehicle_inspection:
