@@ -65,18 +65,28 @@ doc_events = {
 	},
 	# parts arriving wake job cards that wait for them
 	"Purchase Receipt": {"on_submit": "aftersales_dms.workshop.status.on_stock_received"},
+	# every journey document: malformed dates are a clear error; rows a client adds to an
+	# existing document have the fields its role may not write cleared (controllers/guards.py)
 	**{
-		doctype: {"before_validate": "aftersales_dms.controllers.guards.validate_dates"}
+		doctype: {
+			"before_validate": [
+				"aftersales_dms.controllers.guards.validate_dates",
+				"aftersales_dms.controllers.guards.clear_unwritable_fields_of_added_rows",
+			]
+		}
 		for doctype in (
 			"Service Appointment",
 			"Online Booking Request",
 			"Vehicle Check In",
-			"Service Job Card",
+			"Vehicle Inspection",
+			"Parts Request",
 			"Service Technician",
 			"Customer Vehicle",
 			"Recall Campaign",
 		)
 	},
+	# the job card clears them itself, first in its validate, on new documents too
+	"Service Job Card": {"before_validate": "aftersales_dms.controllers.guards.validate_dates"},
 	"Purchase Invoice": {"on_submit": "aftersales_dms.workshop.status.on_stock_received"},
 	# a cancelled purchase request for a waiting job's parts: the job is not left waiting forever
 	"Material Request": {

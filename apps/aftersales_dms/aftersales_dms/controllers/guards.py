@@ -67,6 +67,13 @@ def clear_unwritable_fields_of_new_rows(doc):
 					row.set(df.fieldname, blank.get(df.fieldname))
 
 
+def clear_unwritable_fields_of_added_rows(doc, method=None):
+	"""doc_events before_validate: the same for rows a client adds to an existing document (a
+	new document's rows are mapped by the server from the one it comes from)."""
+	if not doc.is_new():
+		clear_unwritable_fields_of_new_rows(doc)
+
+
 def default_contact(doc):
 	"""Fill the document's contact_mobile / contact_email from its customer where empty."""
 	if doc.contact_mobile and doc.contact_email:
