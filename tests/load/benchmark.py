@@ -406,8 +406,12 @@ def erpnext_journey(c: Client, customer: str, timings: dict):
 		fieldname="name",
 	)["name"]
 	oem = c.call(
-		"admin", "frappe.client.get_value", doctype="Company", filters=PUNE, fieldname="dms_oem_customer"
-	)["dms_oem_customer"]
+		"admin",
+		"frappe.client.get_value",
+		doctype="Dealer Workshop Settings",
+		filters=PUNE,
+		fieldname="oem_customer",
+	)["oem_customer"]
 	lines = [{"item_code": i, "qty": 1, "rate": 900} for i in LABOUR] + [
 		{"item_code": p, "qty": 1, "rate": 400} for p in PARTS
 	]
@@ -544,7 +548,7 @@ def connect(site):
 
 
 def top_up_stock(frappe, qty=5000):
-	store = frappe.get_cached_value("Company", PUNE, "dms_parts_warehouse")
+	store = frappe.db.get_value("Dealer Workshop Settings", PUNE, "parts_warehouse")
 	items = frappe.get_all("Item", filters={"dms_item_kind": "Part"}, pluck="name")
 	need = []
 	for item in items:

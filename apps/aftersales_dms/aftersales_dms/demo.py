@@ -11,10 +11,10 @@ get the OEM Admin role without a Company restriction.
 
 import json
 import os
-from datetime import date
+from datetime import date, timedelta
 
 import frappe
-from frappe.utils import add_days, add_years, get_bench_path, getdate, today
+from frappe.utils import add_days, add_years, get_bench_path, getdate, to_timedelta, today
 
 from aftersales_dms import setup
 from aftersales_dms.oem_templates import sync_service_packages
@@ -154,15 +154,14 @@ def make_dealer(dealer: dict, cfg: dict) -> str:
 				"parent_warehouse": f"All Warehouses - {abbr}",
 			}
 		).insert(ignore_permissions=True)
-	frappe.db.set_value(
-		"Company",
+	set_workshop_settings(
 		name,
 		{
-			"dms_workshop_opens": dealer["workshop_opens"],
-			"dms_workshop_closes": dealer["workshop_closes"],
-			"dms_slot_minutes": dealer["slot_minutes"],
-			"dms_parts_warehouse": parts_warehouse(abbr),
-			"dms_wip_warehouse": f"Work In Progress - {abbr}",
+			"workshop_opens": dealer["workshop_opens"],
+			"workshop_closes": dealer["workshop_closes"],
+			"slot_minutes": dealer["slot_minutes"],
+			"parts_warehouse": parts_warehouse(abbr),
+			"wip_warehouse": f"Work In Progress - {abbr}",
 		},
 	)
 	make_sales_tax_template(name, abbr, dealer["tax_rate"])
@@ -246,16 +245,32 @@ def set_bill_to_parties(company: str, oem_customer: str):
 				"territory": "All Territories",
 			}
 		).insert(ignore_permissions=True)
-	frappe.db.set_value(
-		"Company",
+	set_workshop_settings(
 		company,
 		{
-			"dms_oem_customer": oem_customer,
-			"dms_internal_customer": frappe.db.get_value("Customer", {"customer_name": internal}),
-			"dms_labour_billing": frappe.db.get_value("Company", company, "dms_labour_billing")
-			or "Sold Hours",
+			"oem_customer": oem_customer,
+			"internal_customer": frappe.db.get_value("Customer", {"customer_name": internal}),
 		},
 	)
+
+
+def set_workshop_settings(company: str, values: dict):
+	"""The dealer's Dealer Workshop Settings with these values (saved only when they differ;
+	the labour billing mode and other fields a user changed are kept)."""
+	if frappe.db.exists("Dealer Workshop Settings", company):
+		doc = frappe.get_doc("Dealer Workshop Settings", company)
+	else:
+		doc = frappe.new_doc("Dealer Workshop Settings")
+		doc.company = company
+	if doc.is_new() or any(not same_value(doc.get(k), v) for k, v in values.items()):
+		doc.update(values)
+		doc.save(ignore_permissions=True)
+
+
+def same_value(stored, wanted) -> bool:
+	if isinstance(stored, timedelta) or isinstance(wanted, timedelta):  # Time fields
+		return to_timedelta(stored) == to_timedelta(wanted)
+	return str(stored or "") == str(wanted or "")
 
 
 def make_user(row: dict, companies: dict, password: str, extra_roles=()):

@@ -21,6 +21,9 @@ from frappe.utils import flt, now_datetime, today
 from aftersales_dms.billing.estimate import dealer_tax_template
 from aftersales_dms.controllers.guards import lock_document
 from aftersales_dms.roles import CREDIT_RELEASE_ROLES, INVOICE_ROLES, has_any_role
+from aftersales_dms.workshop.doctype.dealer_workshop_settings.dealer_workshop_settings import (
+	get_workshop_settings,
+)
 
 BILL_TO_FIELD = {
 	"Customer": "customer_invoice",
@@ -33,11 +36,11 @@ INVOICEABLE = ("Ready for Pickup",)
 def bill_to_party(jc, bill_to: str) -> str:
 	if bill_to == "Customer":
 		return jc.customer
-	field = "dms_oem_customer" if bill_to == "Warranty" else "dms_internal_customer"
-	party = frappe.get_cached_value("Company", jc.company, field)
+	settings = get_workshop_settings(jc.company)
+	party = settings.oem_customer if bill_to == "Warranty" else settings.internal_customer
 	if not party:
 		frappe.throw(
-			_("Set the {0} bill-to customer on dealer {1} (Company → Aftersales Workshop).").format(
+			_("Set the {0} bill-to customer in the Dealer Workshop Settings of {1}.").format(
 				_(bill_to), jc.company
 			)
 		)
@@ -46,8 +49,9 @@ def bill_to_party(jc, bill_to: str) -> str:
 
 def invoice_lines(jc) -> dict[str, list[dict]]:
 	"""Billable lines of a job card, grouped by bill-to."""
-	labour_by = frappe.get_cached_value("Company", jc.company, "dms_labour_billing") or "Sold Hours"
-	wip = frappe.get_cached_value("Company", jc.company, "dms_wip_warehouse")
+	settings = get_workshop_settings(jc.company)
+	labour_by = settings.labour_billing or "Sold Hours"
+	wip = settings.wip_warehouse
 	lines = {}
 	for row in jc.labour:
 		if row.customer_decision == "Declined":

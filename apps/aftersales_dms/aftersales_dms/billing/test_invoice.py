@@ -101,7 +101,7 @@ class TestServiceInvoice(FrappeTestCase):
 
 	def test_customer_pay_invoice_posts_revenue_tax_cogs_and_takes_parts_out_of_wip(self):
 		jc = ready_job_card()
-		wip = frappe.get_cached_value("Company", COMPANY, "dms_wip_warehouse")
+		wip = frappe.db.get_value("Dealer Workshop Settings", COMPANY, "wip_warehouse")
 		invoices = as_user(ACCOUNTANT, make_invoices, jc.name)
 		self.assertEqual(list(invoices), ["Customer"])
 		inv = frappe.get_doc("Sales Invoice", invoices["Customer"])
@@ -180,7 +180,9 @@ class TestServiceInvoice(FrappeTestCase):
 		self.assertEqual(sorted(invoices), ["Customer", "Warranty"])
 		customer = frappe.get_doc("Sales Invoice", invoices["Customer"])
 		warranty = frappe.get_doc("Sales Invoice", invoices["Warranty"])
-		self.assertEqual(warranty.customer, frappe.get_cached_value("Company", COMPANY, "dms_oem_customer"))
+		self.assertEqual(
+			warranty.customer, frappe.db.get_value("Dealer Workshop Settings", COMPANY, "oem_customer")
+		)
 		self.assertEqual([i.item_code for i in customer.items], ["LAB-PMS-CAR"])
 		self.assertEqual([i.item_code for i in warranty.items], ["LAB-DIAG", "PRT-OIL-FILTER-C"])
 		self.assertEqual((customer.update_stock, warranty.update_stock), (0, 1))
@@ -220,15 +222,13 @@ class TestServiceInvoice(FrappeTestCase):
 		# the PDF (wkhtmltopdf needs the running server): tests/system/test_dealer_isolation.py
 
 	def test_labour_billed_by_clocked_hours_when_the_dealer_says_so(self):
-		frappe.db.set_value("Company", COMPANY, "dms_labour_billing", "Clocked Hours")
-		frappe.clear_document_cache("Company", COMPANY)
+		frappe.db.set_value("Dealer Workshop Settings", COMPANY, "labour_billing", "Clocked Hours")
 		try:
 			jc = ready_job_card(parts=(), clock_hours=1.75)
 			inv = frappe.get_doc("Sales Invoice", make_invoices(jc.name)["Customer"])
 			self.assertEqual([(i.item_code, i.qty) for i in inv.items], [("LAB-PMS-CAR", 1.75)])
 		finally:
-			frappe.db.set_value("Company", COMPANY, "dms_labour_billing", "Sold Hours")
-			frappe.clear_document_cache("Company", COMPANY)
+			frappe.db.set_value("Dealer Workshop Settings", COMPANY, "labour_billing", "Sold Hours")
 
 	def test_twice_gives_the_same_invoices_and_rules(self):
 		jc = make_job_card()

@@ -12,15 +12,21 @@ import frappe
 from frappe import _
 from frappe.utils import add_days, flt, get_datetime, getdate, to_timedelta
 
+from aftersales_dms.workshop.doctype.dealer_workshop_settings.dealer_workshop_settings import (
+	get_workshop_settings,
+)
+
 ACTIVE_STATUSES = ("Requested", "Confirmed", "Checked In")
 MAX_SLOTS = 200
 
 
 def workshop_hours(company: str) -> tuple[timedelta, timedelta, int]:
-	opens, closes, step = frappe.get_cached_value(
-		"Company", company, ["dms_workshop_opens", "dms_workshop_closes", "dms_slot_minutes"]
+	settings = get_workshop_settings(company)
+	return (
+		to_timedelta(settings.workshop_opens or "09:00:00"),
+		to_timedelta(settings.workshop_closes or "18:00:00"),
+		int(settings.slot_minutes or 30),
 	)
-	return to_timedelta(opens or "09:00:00"), to_timedelta(closes or "18:00:00"), int(step or 30)
 
 
 def lock_resources(bay: str | None, technician: str | None):

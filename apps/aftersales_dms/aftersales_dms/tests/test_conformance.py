@@ -39,7 +39,7 @@ PARTS = ["PRT-OIL-FILTER-C", "PRT-OIL-5W30-1L", "PRT-COOLANT-1L", "PRT-SPARK-PLU
 
 def ensure_stock(item_code, qty):
 	"""Top the Pune parts store up so a journey's issue is not short (other tests use stock too)."""
-	store = frappe.get_cached_value("Company", "Orion Motors Pune", "dms_parts_warehouse")
+	store = frappe.db.get_value("Dealer Workshop Settings", "Orion Motors Pune", "parts_warehouse")
 	have = flt(frappe.db.get_value("Bin", {"item_code": item_code, "warehouse": store}, "actual_qty"))
 	if have < qty:
 		frappe.get_doc(

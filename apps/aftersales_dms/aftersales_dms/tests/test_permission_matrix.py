@@ -72,8 +72,9 @@ def erpnext_drafts(company):
 		or frappe.get_all("Customer", pluck="name", limit=1)[0]
 	)
 	part = frappe.get_all("Item", filters={"dms_item_kind": "Part"}, pluck="name", limit=1)[0]
-	store = frappe.db.get_value("Company", company, "dms_parts_warehouse")
-	wip = frappe.db.get_value("Company", company, "dms_wip_warehouse")
+	store, wip = frappe.db.get_value(
+		"Dealer Workshop Settings", {"company": company}, ["parts_warehouse", "wip_warehouse"]
+	)
 	for doc in (
 		{"doctype": "Quotation", "party_name": customer, "items": [{"item_code": part, "qty": 1}]},
 		{"doctype": "Sales Invoice", "customer": customer, "items": [{"item_code": part, "qty": 1}]},

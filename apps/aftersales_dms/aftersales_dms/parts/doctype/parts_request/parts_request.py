@@ -20,6 +20,9 @@ from frappe.utils import add_days, flt, today
 from aftersales_dms.controllers.dealer import dealer_users
 from aftersales_dms.controllers.guards import retry_on_deadlock
 from aftersales_dms.roles import PARTS_ROLES, has_any_role
+from aftersales_dms.workshop.doctype.dealer_workshop_settings.dealer_workshop_settings import (
+	get_workshop_settings,
+)
 from aftersales_dms.workshop.status import on_parts_short
 
 
@@ -38,15 +41,15 @@ class PartsRequest(Document):
 		if status in ("Delivered", "Cancelled"):
 			frappe.throw(_("Job card {0} is {1}.").format(self.service_job_card, status))
 		self.company = company
-		store, wip = frappe.get_cached_value("Company", company, ["dms_parts_warehouse", "dms_wip_warehouse"])
-		self.store_warehouse = self.store_warehouse or store
-		self.wip_warehouse = self.wip_warehouse or wip
+		settings = get_workshop_settings(company)
+		self.store_warehouse = self.store_warehouse or settings.parts_warehouse
+		self.wip_warehouse = self.wip_warehouse or settings.wip_warehouse
 		for field in ("store_warehouse", "wip_warehouse"):
 			wh = self.get(field)
 			if not wh:
 				frappe.throw(
 					_(
-						"Set the parts store and WIP warehouses on dealer {0} (Company → Aftersales Workshop)."
+						"Set the parts store and WIP warehouses in the Dealer Workshop Settings of {0}."
 					).format(company)
 				)
 			if frappe.get_cached_value("Warehouse", wh, "company") != company:
@@ -326,9 +329,8 @@ def make_parts_request(source_name: str, target_doc=None):
 	from frappe.model.mapper import get_mapped_doc
 
 	def postprocess(source, target):
-		target.store_warehouse, target.wip_warehouse = frappe.get_cached_value(
-			"Company", source.company, ["dms_parts_warehouse", "dms_wip_warehouse"]
-		)
+		settings = get_workshop_settings(source.company)
+		target.store_warehouse, target.wip_warehouse = settings.parts_warehouse, settings.wip_warehouse
 
 	return get_mapped_doc(
 		"Service Job Card",

@@ -7,8 +7,12 @@ import frappe
 from frappe.tests.utils import FrappeTestCase
 from frappe.utils import add_to_date, now_datetime
 
+from aftersales_dms.tests.runner_deps import outside_links
 from aftersales_dms.workshop.assignment import rank_technicians, suggest_technicians
 from aftersales_dms.workshop.doctype.service_job_card.service_job_card import workshop_managers
+
+# Frappe's test runner stops here when it comes from an ERPNext DocType (tests/runner_deps.py)
+test_ignore = outside_links("Service Job Card")
 
 COMPANY = "Orion Motors Pune"
 
