@@ -57,5 +57,31 @@ OEM_ROLES = (OEM_ADMIN, SYSTEM_MANAGER)
 SMS_RETRY_ROLES = (WORKSHOP_MANAGER, SYSTEM_MANAGER)
 
 
+# What our roles need on ERPNext/Frappe doctypes (added as role permissions, like the Role
+# Permission Manager does; existing rights of other roles are kept).
+ERPNEXT_PERMISSIONS = {
+	"Customer": {ADVISOR: ("read", "write", "create"), **{r: ("read",) for r in ALL_ROLES}},
+	"Contact": {ADVISOR: ("read", "write", "create")},
+	"Address": {ADVISOR: ("read", "write", "create")},
+	"Item": {r: ("read",) for r in ALL_ROLES},
+	"Item Price": {r: ("read",) for r in (ADVISOR, WORKSHOP_MANAGER, PARTS_MANAGER, ACCOUNTANT)},
+	"Company": {r: ("read",) for r in ALL_ROLES},
+	"Employee": {r: ("read",) for r in (WORKSHOP_MANAGER, OEM_ADMIN)},
+	"Stock Entry": {PARTS_MANAGER: ("read",), ACCOUNTANT: ("read",)},
+	"Material Request": {PARTS_MANAGER: ("read",)},
+	"Quotation": {
+		ADVISOR: ("read", "write", "create", "submit"),
+		WORKSHOP_MANAGER: ("read",),
+		ACCOUNTANT: ("read",),
+		OEM_ADMIN: ("read",),
+	},
+	"Sales Taxes and Charges Template": {r: ("read",) for r in (ADVISOR, ACCOUNTANT)},
+	"Warehouse": {r: ("read",) for r in ALL_ROLES},
+	"Bin": {r: ("read",) for r in (PARTS_MANAGER, ADVISOR, WORKSHOP_MANAGER)},
+	"Sales Invoice": {r: ("read",) for r in (ADVISOR, WORKSHOP_MANAGER, OEM_ADMIN)},
+	"Payment Entry": {r: ("read",) for r in (ADVISOR, WORKSHOP_MANAGER)},
+}
+
+
 def has_any_role(roles) -> bool:
 	return bool(set(roles) & set(frappe.get_roles()))

@@ -9,36 +9,9 @@ import os
 import frappe
 from frappe.custom.doctype.custom_field.custom_field import create_custom_fields
 
-from aftersales_dms.roles import ALL_ROLES, ROLES
+from aftersales_dms.roles import ERPNEXT_PERMISSIONS, ROLES
 
 ITEM_GROUPS = ("DMS Labour", "DMS Parts")
-
-# What our roles need on ERPNext/Frappe doctypes (added as role permissions, like the Role
-# Permission Manager does; existing rights of other roles are kept).
-ERPNEXT_PERMISSIONS = {
-	"Customer": {"Service Advisor": ("read", "write", "create"), **{r: ("read",) for r in ALL_ROLES}},
-	"Contact": {"Service Advisor": ("read", "write", "create")},
-	"Address": {"Service Advisor": ("read", "write", "create")},
-	"Item": {r: ("read",) for r in ALL_ROLES},
-	"Item Price": {
-		r: ("read",) for r in ("Service Advisor", "Workshop Manager", "Parts Manager", "Service Accountant")
-	},
-	"Company": {r: ("read",) for r in ALL_ROLES},
-	"Employee": {r: ("read",) for r in ("Workshop Manager", "OEM Admin")},
-	"Stock Entry": {"Parts Manager": ("read",), "Service Accountant": ("read",)},
-	"Material Request": {"Parts Manager": ("read",)},
-	"Quotation": {
-		"Service Advisor": ("read", "write", "create", "submit"),
-		"Workshop Manager": ("read",),
-		"Service Accountant": ("read",),
-		"OEM Admin": ("read",),
-	},
-	"Sales Taxes and Charges Template": {r: ("read",) for r in ("Service Advisor", "Service Accountant")},
-	"Warehouse": {r: ("read",) for r in ALL_ROLES},
-	"Bin": {r: ("read",) for r in ("Parts Manager", "Service Advisor", "Workshop Manager")},
-	"Sales Invoice": {r: ("read",) for r in ("Service Advisor", "Workshop Manager", "OEM Admin")},
-	"Payment Entry": {r: ("read",) for r in ("Service Advisor", "Workshop Manager")},
-}
 
 
 def get_custom_fields():

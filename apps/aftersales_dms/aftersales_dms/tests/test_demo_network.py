@@ -4,7 +4,7 @@ import frappe
 from frappe.tests.utils import FrappeTestCase
 
 from aftersales_dms.demo import load_config, load_demo, parts_warehouse
-from aftersales_dms.setup import ROLES
+from aftersales_dms.roles import ROLES
 
 
 class TestFoundation(FrappeTestCase):

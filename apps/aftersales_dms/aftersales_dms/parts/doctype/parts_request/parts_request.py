@@ -19,7 +19,7 @@ from frappe.utils import add_days, flt, today
 
 from aftersales_dms.controllers.dealer import dealer_users
 from aftersales_dms.controllers.guards import retry_on_deadlock
-from aftersales_dms.roles import PARTS_ROLES, has_any_role
+from aftersales_dms.roles import PARTS_MANAGER, PARTS_ROLES, has_any_role
 from aftersales_dms.workshop.doctype.dealer_workshop_settings.dealer_workshop_settings import (
 	get_workshop_settings,
 )
@@ -287,7 +287,7 @@ def check_parts_role():
 
 
 def parts_managers(company: str) -> list[str]:
-	return dealer_users("Parts Manager", company)
+	return dealer_users(PARTS_MANAGER, company)
 
 
 def update_job_card_issued_qty(job_card: str):

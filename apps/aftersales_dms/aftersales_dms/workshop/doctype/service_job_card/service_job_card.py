@@ -17,7 +17,7 @@ from aftersales_dms.controllers.guards import (
 	retry_on_deadlock,
 	validate_vehicle_owner,
 )
-from aftersales_dms.roles import JOB_EDITORS, MANAGERS, has_any_role
+from aftersales_dms.roles import JOB_EDITORS, MANAGERS, WORKSHOP_MANAGER, has_any_role
 from aftersales_dms.workshop import board, status
 
 PRICE_LIST = "Standard Selling"
@@ -407,7 +407,7 @@ class ServiceJobCard(Document):
 
 
 def workshop_managers(company: str) -> list[str]:
-	return dealer_users("Workshop Manager", company)
+	return dealer_users(WORKSHOP_MANAGER, company)
 
 
 def check_clocking_user(technician: str):
