@@ -381,10 +381,11 @@ def on_stock_received(doc, method=None):
 def notify_parts_arrived(job_card: str):
 	from frappe.desk.form.assign_to import add as assign
 
-	from aftersales_dms.parts.doctype.parts_request.parts_request import parts_managers
+	from aftersales_dms.controllers.dealer import dealer_users
+	from aftersales_dms.roles import PARTS_MANAGER
 
 	company = frappe.db.get_value("Service Job Card", job_card, "company")
-	managers = parts_managers(company)
+	managers = dealer_users(PARTS_MANAGER, company)
 	if managers:
 		assign(
 			{
