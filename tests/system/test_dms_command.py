@@ -63,7 +63,8 @@ def test_help_lists_the_commands(tmp_path):
 
 def test_down_stops_only_this_benchs_mariadb(tmp_path):
 	"""Another bench's MariaDB runs as the same user with the same relative arguments; `./dms
-	down` in this checkout must leave it running (it used `pkill -f` on that pattern)."""
+	down` in this checkout must leave it running (it used to kill every process matching that
+	command line)."""
 	import socket
 	import time
 

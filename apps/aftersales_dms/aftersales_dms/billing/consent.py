@@ -133,10 +133,11 @@ def _compare_with_now(jc, last: dict) -> list[str]:
 	now = {r.name: r.customer_decision for r in list(jc.labour) + list(jc.parts) if r.customer_decision}
 	if now != last.get("decisions"):
 		problems.append(_("The job card's per-line decisions differ from what the customer decided."))
-	for field in ("approval_status", "approval_ip", "approval_user_agent"):
-		key = {"approval_status": "result", "approval_ip": "ip_address", "approval_user_agent": "user_agent"}[
-			field
-		]
+	for field, key in (
+		("approval_status", "result"),
+		("approval_ip", "ip_address"),
+		("approval_user_agent", "user_agent"),
+	):
 		if (jc.get(field) or "") != (last.get(key) or ""):
 			problems.append(
 				_("The job card's {0} differs from the evidence.").format(jc.meta.get_label(field))

@@ -37,7 +37,7 @@ def check_stored_document(doc, method=None):
 	the client changed it. Frappe's set_value, bulk_update and REST PUT load a document, apply
 	the client's values and then check write on the result, so a user of one dealer could set
 	another dealer's document's company to their own and pass. The stored document must be
-	writable by the user too (submittable: submittable), whatever the client sent."""
+	writable by the user too (submit permission for a submit), whatever the client sent."""
 	if (
 		doc.flags.ignore_permissions
 		or frappe.session.user == "Administrator"

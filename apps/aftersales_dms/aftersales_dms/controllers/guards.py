@@ -31,15 +31,6 @@ def lock_document(doc, check: str | None = "write"):
 	return doc
 
 
-def lock_values(doctype: str, name: str, fields) -> frappe._dict:
-	"""Lock a row and read the fields it guards in the same statement (the latest committed
-	values, whatever the transaction read before it waited); a clear error when it is gone."""
-	values = frappe.db.get_value(doctype, name, list(fields), as_dict=True, for_update=True)
-	if not values:
-		frappe.throw(_("{0} {1} does not exist.").format(_(doctype), name), frappe.DoesNotExistError)
-	return values
-
-
 def clear_unwritable_fields_of_new_rows(doc):
 	"""Frappe resets the fields a user may not write (by permlevel) on the document and on the
 	rows it already has, but leaves rows a client adds alone. On those, clear the fields whose
