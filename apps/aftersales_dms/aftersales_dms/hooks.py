@@ -114,4 +114,9 @@ doc_events = {
 		"on_cancel": "aftersales_dms.billing.invoice.on_payment_change",
 	},
 	"Stock Reconciliation": {"on_submit": "aftersales_dms.workshop.status.on_stock_received"},
+	# the job card's status options follow the states of its workflow (an OEM admin adds some)
+	"Workflow": {
+		"validate": "aftersales_dms.workshop.status.validate_workflow_editor",
+		"on_update": "aftersales_dms.workshop.status.on_workflow_update",
+	},
 }

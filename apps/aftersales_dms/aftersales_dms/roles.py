@@ -80,6 +80,24 @@ ERPNEXT_PERMISSIONS = {
 	"Bin": {r: ("read",) for r in (PARTS_MANAGER, ADVISOR, WORKSHOP_MANAGER)},
 	"Sales Invoice": {r: ("read",) for r in (ADVISOR, WORKSHOP_MANAGER, OEM_ADMIN)},
 	"Payment Entry": {r: ("read",) for r in (ADVISOR, WORKSHOP_MANAGER)},
+	# The OEM admin's no-code tools, global like the records themselves (the OEM owns them, for
+	# every dealer): the job card workflow with its states and actions (workshop/status.py keeps
+	# the admin to the app's doctypes), notifications (changing a document after an alert stays
+	# System Manager's: overrides/notification.py), print formats and letter heads. The Workflow
+	# and Notification forms link roles and doctypes: those are only selected, never read.
+	**{
+		doctype: {OEM_ADMIN: ("read", "write", "create")}
+		for doctype in (
+			"Workflow",
+			"Workflow State",
+			"Workflow Action Master",
+			"Notification",
+			"Print Format",
+			"Letter Head",
+		)
+	},
+	"Role": {OEM_ADMIN: ("select",)},
+	"DocType": {OEM_ADMIN: ("select",)},
 }
 
 

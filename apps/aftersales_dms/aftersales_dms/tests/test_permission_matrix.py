@@ -12,8 +12,9 @@ from aftersales_dms.tests import permission_matrix as pm
 
 def journey(company):
 	"""A dealer's documents of the journey, made through the journey's own functions: an
-	appointment checked in (submitted check-in, its inspection, a job card with a part line, a
-	draft parts request), another with a draft check-in, a third cancelled."""
+	appointment checked in (submitted check-in, its completed inspection, a job card with a part
+	line, a draft parts request), another with a draft check-in, a third cancelled, a fourth
+	checked in with its inspection still Draft, a fifth as booked."""
 	from aftersales_dms.parts.doctype.parts_request.parts_request import make_parts_request
 	from aftersales_dms.reception.doctype.vehicle_check_in.vehicle_check_in import (
 		make_check_in,
@@ -41,7 +42,7 @@ def journey(company):
 		)
 		.insert()
 		.name
-		for _ in range(4)
+		for _ in range(5)
 	]
 
 	def check_in(appointment, submit):
@@ -55,6 +56,12 @@ def journey(company):
 		return ci
 
 	submitted = check_in(appointments[0], submit=True)
+	# work on the job card starts only once its inspection is completed (workshop/status.py)
+	inspection = frappe.get_doc("Vehicle Inspection", submitted.vehicle_inspection)
+	for row in inspection.items:
+		row.result = "Green"
+	inspection.submit()
+	check_in(appointments[3], submit=True)  # its inspection stays Draft: the one probed
 	job_card = make_job_card(submitted.name)
 	part = frappe.get_all("Item", filters={"dms_item_kind": "Part"}, pluck="name", limit=1)[0]
 	job_card.append("parts", {"item_code": part, "qty": 1})

@@ -20,9 +20,16 @@ from aftersales_dms.controllers.guards import lock_document
 
 WORKFLOW = "Service Job Card"
 INITIAL = "Open"
-ACTIVE = ("Open", "In Progress", "Awaiting Approval", "Repairing")
-CLOSED = ("Ready for Pickup", "Delivered", "Cancelled")
+QUALITY_CHECK = "Quality Check"
+CANCELLED = "Cancelled"
+# The statuses the code knows. A status an OEM adds to the workflow (say Road Test between
+# Quality Check and Ready for Pickup) is none of these: a checkpoint the workflow moves through,
+# where no work is added and no clock runs; the guards below check facts, not the path taken.
+ACTIVE = ("Open", "In Progress", "Awaiting Approval", "Repairing")  # work is prepared or done
+CLOSED = ("Ready for Pickup", "Delivered", CANCELLED)
 HOLDS = ("On Hold", "Waiting for Parts")
+WORKING = (*ACTIVE, QUALITY_CHECK, *HOLDS)  # labour may still be assigned and clocked
+NOT_STARTED = (INITIAL, *HOLDS, CANCELLED)  # entering any other status starts the work
 SYSTEM_MOVES = {
 	"Waiting for Parts": ACTIVE,  # a shortage, from any working status
 	"*": ("Waiting for Parts",),  # parts arrived: back to held_from
@@ -82,16 +89,65 @@ def guard_quality_check(doc, old):
 
 
 def guard_ready_for_pickup(doc, old):
-	if old != "Quality Check":
-		_refuse(_("Only a passed quality check makes the vehicle ready for pickup."))
+	# the fact, whatever path led here: the last QC round passed (recorded when the job left
+	# Quality Check with every item verified) and no work was done since (that voids the pass)
+	if doc.qc_result != "Passed":
+		_refuse(
+			_("Only a passed quality check makes the vehicle ready for pickup (QC: {0}).").format(
+				_(doc.qc_result or "not passed")
+			)
+		)
 	pending = [r.check_item for r in doc.qc_items if not r.verified]
 	if not doc.qc_items or pending:
 		_refuse(_("QC checklist items not verified: {0}.").format(", ".join(pending) or _("none loaded")))
 
 
-def guard_failed_qc(doc, old):
-	if old == "Quality Check" and not (doc.qc_remarks or "").strip():
-		_refuse(_("Write in QC Remarks why the job fails QC; it goes back to the technicians."))
+def leave_quality_check(doc, old, new):
+	"""A QC round ends when the job leaves Quality Check: back to work (an ACTIVE status) is a
+	fail, with the reason in QC Remarks; anywhere else except a hold or Cancelled (Ready for
+	Pickup, or a status an OEM added after QC) is a pass, with every checklist item verified.
+	Checked and recorded before the guards of the status entered, which may ask for the pass."""
+	if old != QUALITY_CHECK or new in HOLDS or new == CANCELLED:
+		return
+	if new in ACTIVE:
+		if not (doc.qc_remarks or "").strip():
+			_refuse(_("Write in QC Remarks why the job fails QC; it goes back to the technicians."))
+		result = "Failed"
+	else:
+		pending = [r.check_item for r in doc.qc_items if not r.verified]
+		if not doc.qc_items or pending:
+			_refuse(_("QC checklist items not verified: {0}.").format(", ".join(pending) or _("none loaded")))
+		result = "Passed"
+	doc.qc_result = result
+	doc.qc_by = frappe.session.user
+	doc.qc_on = now_datetime()
+
+
+def guard_inspection_completed(doc, old=None):
+	"""No work starts before the vehicle's inspection is completed (submitted). The inspection is
+	the check-in's (a check-in makes one when its vehicle category has a default template); a job
+	card opened without a check-in has none to wait for."""
+	name = inspection_of(doc)
+	if not name:
+		return
+	inspection = frappe.db.get_value(
+		"Vehicle Inspection", name, ["docstatus", "status"], as_dict=True
+	) or frappe._dict(docstatus=None, status=_("missing"))
+	if inspection.docstatus == 1:
+		return
+	answered = frappe.db.count("Vehicle Inspection Item", {"parent": name, "result": ("is", "set")})
+	total = frappe.db.count("Vehicle Inspection Item", {"parent": name})
+	_refuse(
+		_(
+			"Complete vehicle inspection {0} before work starts: it is {1}, {2} of {3} checks answered."
+		).format(name, _(inspection.status or "Draft"), answered, total)
+	)
+
+
+def inspection_of(doc) -> str | None:
+	if doc.vehicle_check_in:
+		return frappe.db.get_value("Vehicle Check In", doc.vehicle_check_in, "vehicle_inspection")
+	return doc.vehicle_inspection
 
 
 def guard_delivered(doc, old):
@@ -118,7 +174,7 @@ def guard_resume(doc, old):
 
 GUARDS = {
 	"Awaiting Approval": [guard_awaiting_approval],
-	"Repairing": [guard_repairing, guard_failed_qc],
+	"Repairing": [guard_repairing],
 	"Quality Check": [guard_quality_check],
 	"Ready for Pickup": [guard_ready_for_pickup],
 	"Delivered": [guard_delivered],
@@ -148,9 +204,12 @@ def validate_status(doc):
 			_("The job card's status changes only through its workflow, and no workflow is active for it."),
 			JobCardStatusError,
 		)
-	if old in HOLDS and new != "Cancelled":
+	if old in HOLDS and new != CANCELLED:
 		guard_resume(doc, old)  # back where it was: it passed that status's guards already
 	else:
+		if new not in NOT_STARTED:
+			guard_inspection_completed(doc, old)
+		leave_quality_check(doc, old, new)
 		for guard in GUARDS.get(new, ()):
 			guard(doc, old)
 	on_enter(doc, old, new)
@@ -170,8 +229,10 @@ def validate_status(doc):
 
 
 def _status_remarks(doc, old, new):
-	if old == "Quality Check" and new == "Repairing":
+	if old == QUALITY_CHECK and new in ACTIVE:
 		return _("QC failed: {0}").format(doc.qc_remarks.strip())
+	if doc.flags.pop("qc_pass_voided", None):
+		return _("The passed QC no longer counts: the job went back to work.")
 	return None
 
 
@@ -181,16 +242,17 @@ def on_enter(doc, old, new):
 		doc.held_from = old
 	elif old in HOLDS:
 		doc.held_from = None
-	if new == "Quality Check":
+	if new == QUALITY_CHECK:
 		load_qc_checklist(doc)
+	elif new in ACTIVE and old not in (*ACTIVE, *HOLDS, QUALITY_CHECK) and doc.qc_result == "Passed":
+		# back to work after a pass (from Ready for Pickup, or a status an OEM added after QC):
+		# the pass was for the work before, so the vehicle needs a new QC to be ready for pickup
+		doc.qc_result = None
+		doc.flags.qc_pass_voided = True
 	if new == "Delivered":
 		from aftersales_dms.billing.invoice import on_delivered
 
 		on_delivered(doc)
-	if old == "Quality Check" and new in ("Ready for Pickup", "Repairing"):
-		doc.qc_result = "Passed" if new == "Ready for Pickup" else "Failed"
-		doc.qc_by = frappe.session.user
-		doc.qc_on = now_datetime()
 
 
 def load_qc_checklist(doc):
@@ -198,6 +260,7 @@ def load_qc_checklist(doc):
 	labour line the customer approved. A new QC round starts unverified."""
 	doc.set("qc_items", [])
 	doc.qc_remarks = None
+	doc.qc_result = None  # the round's result is recorded when the job leaves Quality Check
 	if doc.vehicle_inspection:
 		for item in frappe.get_all(
 			"Vehicle Inspection Item",
@@ -440,6 +503,60 @@ def make_workflow():
 				],
 			}
 		).insert(ignore_permissions=True)
+
+
+def validate_workflow_editor(doc, method=None):
+	"""doc_events on Workflow: OEM admins edit the workflows of the app's doctypes (the job card's
+	among them); a workflow on an ERPNext or Frappe doctype stays System Manager's."""
+	from aftersales_dms.roles import SYSTEM_MANAGER
+
+	if frappe.session.user == "Administrator" or SYSTEM_MANAGER in frappe.get_roles():
+		return
+	before = doc.get_doc_before_save()
+	for doctype in {doc.document_type, before.document_type if before else doc.document_type}:
+		module = frappe.db.get_value("DocType", doctype, "module")
+		if frappe.db.get_value("Module Def", module, "app_name") != "aftersales_dms":
+			frappe.throw(
+				_("Workflows of {0} are maintained by a System Manager.").format(_(doctype)),
+				frappe.PermissionError,
+			)
+
+
+def on_workflow_update(doc, method=None):
+	"""doc_events on Workflow: the job card's status options follow its active workflow, so a
+	status an OEM admin adds in the desk can be entered (a Select refuses values it does not
+	list). Set through a Property Setter, the Frappe way of changing a standard field; the shipped
+	options (Waiting for Parts, the system's, among them) are always kept. The Kanban board gets a
+	column for each new status too."""
+	if doc.document_type != "Service Job Card" or not doc.is_active or doc.workflow_state_field != "status":
+		return
+	states = [row.state for row in doc.states if row.state]
+	standard = (
+		frappe.db.get_value("DocField", {"parent": doc.document_type, "fieldname": "status"}, "options") or ""
+	).split("\n")
+	options = "\n".join(dict.fromkeys([*states, *standard]))
+	current = frappe.db.get_value(
+		"Property Setter",
+		{"doc_type": doc.document_type, "field_name": "status", "property": "options"},
+		["name", "value"],
+		as_dict=True,
+	)
+	if options == "\n".join(standard):
+		if current:
+			frappe.delete_doc("Property Setter", current.name, ignore_permissions=True)
+	elif not current or current.value != options:
+		from frappe.custom.doctype.property_setter.property_setter import make_property_setter
+
+		make_property_setter(doc.document_type, "status", "options", options, "Text")
+	frappe.clear_cache(doctype=doc.document_type)
+	if frappe.db.exists("Kanban Board", KANBAN_BOARD):
+		board = frappe.get_doc("Kanban Board", KANBAN_BOARD)
+		have = {c.column_name for c in board.columns}
+		missing = [state for state in states if state not in have]
+		for state in missing:
+			board.append("columns", {"column_name": state, "indicator": "Blue", "status": "Active"})
+		if missing:
+			board.save(ignore_permissions=True)
 
 
 @frappe.whitelist()

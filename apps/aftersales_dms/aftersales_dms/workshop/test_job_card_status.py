@@ -24,6 +24,7 @@ ADVISOR, MANAGER, PARTS, QC = (
 	"qc@omp.example",
 )
 AMIT = "tech.amit@omp.example"
+OEM = "oem.admin@orion-oem.example"
 
 
 def act(job_card, action, user):
@@ -77,6 +78,117 @@ def clock_done(job_card, user=AMIT):
 		if row.customer_decision != "Declined":
 			as_user(user, jc.start_work, row.name)
 			as_user(user, jc.finish_work, row.name)
+
+
+def walk_in_job_card(advisor=ADVISOR):
+	"""A walk-in (no appointment) checked in and opened as a job card by the advisor, with Amit on
+	its labour line; its inspection (the car template's) is left as the check-in made it: Draft."""
+	from aftersales_dms.reception.doctype.vehicle_check_in.vehicle_check_in import (
+		make_job_card as job_card_from_check_in,
+	)
+	from aftersales_dms.tests.test_reception_journey import VEHICLE, next_odometer
+
+	def check_in_and_open():
+		ci = frappe.get_doc(
+			{
+				"doctype": "Vehicle Check In",
+				"company": "Orion Motors Pune",
+				"customer": frappe.db.get_value("Customer Vehicle", VEHICLE, "customer"),
+				"vehicle": VEHICLE,
+				"odometer": next_odometer(),
+				"fuel_level": "1/2",
+				"services": [{"item_code": "LAB-DIAG"}],
+			}
+		).insert()
+		ci.submit()
+		return job_card_from_check_in(ci.name).insert()
+
+	jc = as_user(advisor, check_in_and_open)
+	amit = frappe.db.get_value("Employee", {"first_name": "Amit"})
+	for row in jc.labour:
+		as_user(MANAGER, jc.assign_technician, row.name, amit)
+	return frappe.get_doc("Service Job Card", jc.name)
+
+
+def complete_inspection(name, user=ADVISOR, results=None):
+	"""The advisor answers every check (Green unless `results` says {idx: (result, note)}) and
+	completes the inspection."""
+
+	def complete():
+		inspection = frappe.get_doc("Vehicle Inspection", name)
+		for row in inspection.items:
+			result, note = (results or {}).get(row.idx, ("Green", None))
+			row.update({"result": result, "note": note})
+		inspection.submit()
+		return inspection
+
+	return as_user(user, complete)
+
+
+def edit_workflow(test, user, change):
+	"""Change the job card workflow as `user` (the OEM admin), put back after the test."""
+	workflow = frappe.get_doc("Workflow", "Service Job Card")
+	original = {key: [row.as_dict() for row in workflow.get(key)] for key in ("states", "transitions")}
+
+	def restore():
+		doc = frappe.get_doc("Workflow", "Service Job Card")
+		for key, rows in original.items():
+			doc.set(key, rows)
+		doc.save(ignore_permissions=True)
+
+	test.addCleanup(restore)
+	change(workflow)
+	as_user(user, workflow.save)
+	return workflow
+
+
+def add_road_test(workflow):
+	"""Road Test between Quality Check and Ready for Pickup for Quality Supervisors, plus a
+	careless shortcut Repairing → Road Test for Workshop Managers."""
+	for name, doctype, field in (
+		("Road Test", "Workflow State", "workflow_state_name"),
+		("Pass Road Test", "Workflow Action Master", "workflow_action_name"),
+		("Fail Road Test", "Workflow Action Master", "workflow_action_name"),
+		("Road Test", "Workflow Action Master", "workflow_action_name"),
+	):
+		if not frappe.db.exists(doctype, name):
+			as_user(OEM, frappe.get_doc({"doctype": doctype, field: name}).insert)
+	workflow.append("states", {"state": "Road Test", "doc_status": "0", "allow_edit": "Quality Supervisor"})
+	for t in workflow.transitions:
+		if t.state == "Quality Check" and t.action == "Pass QC":
+			t.next_state = "Road Test"
+	for state, action, next_state, role in (
+		("Road Test", "Pass Road Test", "Ready for Pickup", "Quality Supervisor"),
+		("Road Test", "Fail Road Test", "Repairing", "Quality Supervisor"),
+		("Repairing", "Road Test", "Road Test", "Workshop Manager"),
+	):
+		workflow.append(
+			"transitions",
+			{
+				"state": state,
+				"action": action,
+				"next_state": next_state,
+				"allowed": role,
+				"allow_self_approval": 1,
+			},
+		)
+
+
+def in_quality_check(**kwargs):
+	"""A job card approved, parts issued, repaired and sent to QC, by the roles."""
+	jc = approved_job_card(**kwargs)
+	issue_all(jc)
+	act(jc.name, "Start Repair", MANAGER)
+	clock_done(jc.name)
+	act(jc.name, "Send to QC", AMIT)
+	return frappe.get_doc("Service Job Card", jc.name)
+
+
+def verify_all(job_card, user=QC):
+	jc = frappe.get_doc("Service Job Card", job_card)
+	for row in jc.qc_items:
+		row.verified = 1
+	as_user(user, jc.save)
 
 
 class TestJobCardLifecycle(FrappeTestCase):
@@ -216,12 +328,9 @@ class TestJobCardLifecycle(FrappeTestCase):
 		from aftersales_dms.tests.test_reception_journey import checked_in
 
 		ci = checked_in(make_appointment(future_day() + timedelta(days=11, hours=9)))
-		inspection = frappe.get_doc("Vehicle Inspection", ci.vehicle_inspection)
-		for row in inspection.items:
-			row.result = "Green"
-		inspection.items[5].update({"result": "Red", "note": "2 mm left"})
-		inspection.items[7].update({"result": "Amber", "note": "worn"})
-		inspection.submit()
+		inspection = complete_inspection(
+			ci.vehicle_inspection, results={6: ("Red", "2 mm left"), 8: ("Amber", "worn")}
+		)
 		jc = job_card_from_check_in(ci.name)
 		jc.set("parts", [])
 		jc.insert()
@@ -347,6 +456,126 @@ class TestJobCardLifecycle(FrappeTestCase):
 		self.assertIn("Start Repair", actions)
 		with self.assertRaisesRegex(JobCardStatusError, "not approved the estimate"):
 			act(jc.name, "Start Repair", ADVISOR)
+
+
+class TestOemWorkflowAndFacts(FrappeTestCase):
+	"""States an OEM adds work without code, and each guard checks the fact it protects."""
+
+	def tearDown(self):
+		frappe.set_user("Administrator")
+
+	def test_work_waits_for_the_completed_inspection(self):
+		jc = walk_in_job_card()
+		self.assertTrue(jc.vehicle_inspection)
+		message = (
+			rf"Complete vehicle inspection {jc.vehicle_inspection} before work starts: it is Draft, 0 of 13"
+		)
+		with self.assertRaisesRegex(JobCardStatusError, message):
+			act(jc.name, "Start Work", MANAGER)
+		with self.assertRaisesRegex(JobCardStatusError, message):  # nor on the job clock
+			as_user(AMIT, jc.start_work, jc.labour[0].name)
+		jc.reload()
+		jc.vehicle_inspection = None  # a client dropping the link does not drop the rule
+		as_user(ADVISOR, jc.save)
+		with self.assertRaisesRegex(JobCardStatusError, message):
+			act(jc.name, "Start Work", MANAGER)
+		complete_inspection(jc.vehicle_inspection)
+		act(jc.name, "Start Work", MANAGER)
+		jc.reload()
+		as_user(AMIT, jc.start_work, jc.labour[0].name)
+		jc.reload()
+		self.assertEqual((jc.status, jc.labour[0].work_status), ("In Progress", "In Progress"))
+
+	def test_status_options_follow_the_workflow_the_oem_admin_edits(self):
+		def standard():
+			return frappe.get_meta("Service Job Card").get_field("status").options.split("\n")
+
+		shipped = standard()
+		edit_workflow(self, OEM, add_road_test)
+		self.assertEqual(standard(), [*shipped, "Road Test"])
+		self.assertIn(
+			"Road Test", [c.column_name for c in frappe.get_doc("Kanban Board", "Workshop").columns]
+		)
+
+		def back(workflow):
+			workflow.states = [s for s in workflow.states if s.state != "Road Test"]
+			workflow.transitions = [
+				t for t in workflow.transitions if "Road Test" not in (t.state, t.next_state)
+			]
+
+		edit_workflow(self, OEM, back)
+		self.assertEqual(standard(), shipped)
+		self.assertFalse(
+			frappe.db.exists("Property Setter", {"doc_type": "Service Job Card", "field_name": "status"})
+		)
+
+	def test_road_test_the_oem_added_needs_a_passed_qc_whatever_the_path(self):
+		edit_workflow(self, OEM, add_road_test)
+		jc = in_quality_check()
+		# the careless path: QC failed, back to work, then the shortcut into Road Test
+		jc.qc_remarks = "Noise still there"
+		as_user(QC, jc.save)
+		act(jc.name, "Fail QC", QC)
+		act(jc.name, "Road Test", MANAGER)
+		with self.assertRaisesRegex(JobCardStatusError, r"Only a passed quality check .*\(QC: Failed\)"):
+			act(jc.name, "Pass Road Test", QC)
+		jc.reload()
+		self.assertEqual(jc.status, "Road Test")
+		# a checkpoint: no new work and no clock while in it
+		with self.assertRaisesRegex(frappe.ValidationError, "no new work"):
+			as_user(
+				ADVISOR, jc.add_service_package, frappe.get_all("Service Package", pluck="name", limit=1)[0]
+			)
+		with self.assertRaisesRegex(frappe.ValidationError, "can no longer change"):
+			as_user(AMIT, jc.start_work, jc.labour[0].name)
+		act(jc.name, "Fail Road Test", QC)
+		act(jc.name, "Send to QC", MANAGER)
+		with self.assertRaisesRegex(JobCardStatusError, "QC checklist items not verified"):
+			act(jc.name, "Pass QC", QC)  # leaving Quality Check forward is a pass: all verified
+		verify_all(jc.name)
+		act(jc.name, "Pass QC", QC)
+		jc.reload()
+		self.assertEqual((jc.status, jc.qc_result, jc.qc_by), ("Road Test", "Passed", QC))
+		# failing the road test sends it back to work: the pass no longer counts
+		act(jc.name, "Fail Road Test", QC)
+		jc.reload()
+		self.assertEqual((jc.status, jc.qc_result), ("Repairing", None))
+		self.assertEqual(
+			jc.status_log[-1].remarks, "The passed QC no longer counts: the job went back to work."
+		)
+		act(jc.name, "Road Test", MANAGER)
+		with self.assertRaisesRegex(JobCardStatusError, r"Only a passed quality check .*\(QC: not passed\)"):
+			act(jc.name, "Pass Road Test", QC)
+		act(jc.name, "Fail Road Test", QC)
+		act(jc.name, "Send to QC", MANAGER)
+		verify_all(jc.name)
+		act(jc.name, "Pass QC", QC)
+		act(jc.name, "Pass Road Test", QC)
+		jc.reload()
+		self.assertEqual((jc.status, jc.qc_result), ("Ready for Pickup", "Passed"))
+
+	def test_oem_admin_edits_only_the_apps_workflows_and_no_notification_writes_documents(self):
+		wf = frappe.new_doc("Workflow")
+		wf.update(
+			{
+				"workflow_name": "OEM on invoices",
+				"document_type": "Sales Invoice",
+				"workflow_state_field": "workflow_state",
+				"is_active": 0,
+				"states": [{"state": "Open", "doc_status": "0", "allow_edit": "Accounts User"}],
+			}
+		)
+		with self.assertRaisesRegex(frappe.PermissionError, "maintained by a System Manager"):
+			as_user(OEM, wf.insert)
+		notification = frappe.get_doc(
+			"Notification", frappe.get_all("Notification", pluck="name", limit=1)[0]
+		)
+		notification.subject = "Edited by the OEM"
+		as_user(OEM, notification.save)  # text and recipients are the OEM admin's
+		notification.reload()
+		notification.update({"set_property_after_alert": "approval_status", "property_value": "Approved"})
+		with self.assertRaisesRegex(frappe.PermissionError, "Only a System Manager sets a property"):
+			as_user(OEM, notification.save)
 
 
 def oldest_on_board(jc):

@@ -118,9 +118,12 @@ class ServiceJobCard(Document):
 		if not self.vehicle_check_in:
 			return
 		ci = frappe.db.get_value(
-			"Vehicle Check In", self.vehicle_check_in, ["docstatus", "vehicle", "company"], as_dict=True
+			"Vehicle Check In",
+			self.vehicle_check_in,
+			["docstatus", "vehicle", "company", "vehicle_inspection"],
+			as_dict=True,
 		)
-		if ci.docstatus != 1 or ci.vehicle != self.vehicle or ci.company != self.company:
+		if not ci or ci.docstatus != 1 or ci.vehicle != self.vehicle or ci.company != self.company:
 			frappe.throw(
 				_("Check-in {0} is not a submitted check-in of this vehicle at this dealer.").format(
 					self.vehicle_check_in
@@ -135,6 +138,7 @@ class ServiceJobCard(Document):
 					_("Job card {0} is already open for this check-in.").format(other),
 					frappe.DuplicateEntryError,
 				)
+		self.vehicle_inspection = ci.vehicle_inspection  # the check-in's, whatever a client sent
 
 	def validate_labour(self):
 		items = item_facts(r.item_code for r in self.labour)
@@ -352,6 +356,7 @@ class ServiceJobCard(Document):
 		now = now_datetime()
 		open_log = next((t for t in self.time_logs if t.labour_line == line.name and not t.to_time), None)
 		if action == "start":
+			status.guard_inspection_completed(self)
 			if line.work_status not in ("Not Started", "Paused"):
 				frappe.throw(_("Labour line {0} is {1}.").format(line.idx, line.work_status))
 			busy = technician_open_clock(line.technician)
@@ -391,7 +396,8 @@ class ServiceJobCard(Document):
 			self.flags.update(before)
 
 	def check_not_closed(self):
-		if self.status in status.CLOSED:
+		# closed, or a status an OEM added to the workflow (a checkpoint such as a road test)
+		if self.status not in status.WORKING:
 			frappe.throw(
 				_("Job card {0} is {1}: its labour can no longer change.").format(self.name, self.status)
 			)
