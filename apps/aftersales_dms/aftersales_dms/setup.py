@@ -210,9 +210,11 @@ def make_role_permissions():
 		for role, rights in roles.items():
 			if frappe.db.exists("Custom DocPerm", {"parent": doctype, "role": role, "permlevel": 0}):
 				continue  # set once; later changes in Role Permission Manager are the admin's
-			add_permission(doctype, role, 0)
+			add_permission(doctype, role, 0, ptype=rights[0])
 			for right in rights:
 				update_permission_property(doctype, role, 0, right, 1, validate=False)
+			if "read" not in rights:  # a DocPerm reads by default; select only is select only
+				update_permission_property(doctype, role, 0, "read", 0, validate=False)
 
 
 def make_item_groups():
