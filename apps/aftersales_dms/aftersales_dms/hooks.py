@@ -117,6 +117,9 @@ doc_events = {
 	# the job card's status options follow the states of its workflow (an OEM admin adds some)
 	"Workflow": {
 		"validate": "aftersales_dms.workshop.status.validate_workflow_editor",
-		"on_update": "aftersales_dms.workshop.status.on_workflow_update",
+		"on_update": [
+			"aftersales_dms.workshop.status.on_workflow_update",
+			"aftersales_dms.workshop.board.on_workflow_change",
+		],
 	},
 }

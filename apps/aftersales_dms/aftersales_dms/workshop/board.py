@@ -30,7 +30,7 @@ CACHE_SECONDS = 600
 # also tells how many it holds, so a backlog in one column never pushes another off the board
 PER_COLUMN = 100
 
-ON_BOARD = (
+ON_BOARD = (  # the shipped workflow's statuses on the board; an OEM's own ones join them
 	"Open",
 	"In Progress",
 	"Awaiting Approval",
@@ -40,6 +40,34 @@ ON_BOARD = (
 	"Quality Check",
 	"Ready for Pickup",
 )
+OFF_BOARD = ("Delivered", "Cancelled")  # the vehicle has left, or will not be worked on
+
+
+def board_states() -> list[str]:
+	"""The board's columns: every status of the job card's active workflow (in its order, so a
+	status an OEM admin adds, like Road Test, gets its column) but the finished ones, plus the
+	system's Waiting for Parts."""
+	workflow = frappe.get_all(
+		"Workflow", filters={"document_type": "Service Job Card", "is_active": 1}, pluck="name", limit=1
+	)
+	states = (
+		frappe.get_all(
+			"Workflow Document State",
+			filters={"parent": workflow[0], "parenttype": "Workflow"},
+			pluck="state",
+			order_by="idx",
+		)
+		if workflow
+		else [s["state"] for s in workflow_definition()["workflow"]["states"]]
+	)
+	shown = [s for s in dict.fromkeys(states) if s not in OFF_BOARD]
+	return shown if "Waiting for Parts" in shown else [*shown, "Waiting for Parts"]
+
+
+def on_workflow_change(doc, method=None):
+	"""doc_events on Workflow: the board's columns follow the job card's workflow at once."""
+	if doc.document_type == "Service Job Card":
+		invalidate()
 
 
 def invalidate():
@@ -106,9 +134,10 @@ def get_board(company: str | None = None) -> dict:
 
 def read_board(company: str | None) -> dict:
 	filters = {"company": company} if company else {}
+	columns = board_states()
 	# each column's oldest job cards, per status through the (status, creation, company) index
 	names = []
-	for state in ON_BOARD:
+	for state in columns:
 		names += frappe.get_list(
 			"Service Job Card",
 			filters={**filters, "status": state},
@@ -120,7 +149,7 @@ def read_board(company: str | None) -> dict:
 		r.status: r.count
 		for r in frappe.get_list(
 			"Service Job Card",
-			filters={**filters, "status": ("in", ON_BOARD)},
+			filters={**filters, "status": ("in", columns)},
 			fields=["status", "count(name) as count"],
 			group_by="status",
 		)
@@ -193,10 +222,9 @@ def read_board(company: str | None) -> dict:
 	bays = {}
 	for card in cards:
 		bays.setdefault(card.service_bay or "", []).append(card.name)
-	states = [s["state"] for s in workflow_definition()["workflow"]["states"]]
 	return {
-		"columns": [s for s in states if s in ON_BOARD],
-		"counts": {s: counts.get(s, 0) for s in ON_BOARD},
+		"columns": columns,
+		"counts": {s: counts.get(s, 0) for s in columns},
 		"cards": cards,
 		"technicians": sorted(technicians.values(), key=lambda t: t["technician_name"] or ""),
 		"bays": [{"service_bay": bay, "job_cards": jobs} for bay, jobs in sorted(bays.items())],

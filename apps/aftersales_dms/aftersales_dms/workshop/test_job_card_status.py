@@ -490,7 +490,10 @@ class TestOemWorkflowAndFacts(FrappeTestCase):
 		def standard():
 			return frappe.get_meta("Service Job Card").get_field("status").options.split("\n")
 
+		from aftersales_dms.workshop import board
+
 		shipped = standard()
+		self.assertNotIn("Road Test", as_user(MANAGER, board.get_board, "Orion Motors Pune")["columns"])
 		edit_workflow(self, OEM, add_road_test)
 		self.assertEqual(standard(), [*shipped, "Road Test"])
 		self.assertIn(
@@ -503,8 +506,15 @@ class TestOemWorkflowAndFacts(FrappeTestCase):
 				t for t in workflow.transitions if "Road Test" not in (t.state, t.next_state)
 			]
 
+		# the workshop board has a column for it at once (a board cached before the workflow's
+		# save is not read again)
+		columns = as_user(MANAGER, board.get_board, "Orion Motors Pune")["columns"]
+		self.assertIn("Road Test", columns)
+		self.assertNotIn("Delivered", columns)
+
 		edit_workflow(self, OEM, back)
 		self.assertEqual(standard(), shipped)
+		self.assertNotIn("Road Test", as_user(MANAGER, board.get_board, "Orion Motors Pune")["columns"])
 		self.assertFalse(
 			frappe.db.exists("Property Setter", {"doc_type": "Service Job Card", "field_name": "status"})
 		)
