@@ -114,5 +114,7 @@ class TestRecallRemedy(FrappeTestCase):
 
 		warranty.reload()
 		as_user(ACCOUNTANT, warranty.cancel)
-		self.assertFalse(frappe.db.exists("Recall Remedy", {"recall_campaign": CAMPAIGN, "vehicle": REMEDIED}))
+		self.assertFalse(
+			frappe.db.exists("Recall Remedy", {"recall_campaign": CAMPAIGN, "vehicle": REMEDIED})
+		)
 		self.assertIn(CAMPAIGN, [c.name for c in open_campaigns_for(REMEDIED)])

@@ -10,7 +10,6 @@ from aftersales_dms.analytics import technician_days
 from aftersales_dms.billing.discount import validate_discount
 from aftersales_dms.booking.recall import open_campaigns_for
 from aftersales_dms.controllers.dealer import dealer_users
-from aftersales_dms.controllers.pricing import selling_rate
 from aftersales_dms.controllers.guards import (
 	clear_unwritable_fields_of_new_rows,
 	default_contact,
@@ -18,11 +17,13 @@ from aftersales_dms.controllers.guards import (
 	retry_on_deadlock,
 	validate_vehicle_owner,
 )
+from aftersales_dms.controllers.pricing import selling_rate
 from aftersales_dms.roles import JOB_EDITORS, MANAGERS, WORKSHOP_MANAGER, has_any_role
 from aftersales_dms.workshop import board, status
 from aftersales_dms.workshop.doctype.dealer_workshop_settings.dealer_workshop_settings import (
 	get_workshop_settings,
 )
+
 
 def labour_line(
 	item_code: str, company: str, technician=None, source="Customer Request", recall_campaign=None
