@@ -112,8 +112,10 @@ class TestRecallRemedy(FrappeTestCase):
 		self.assertEqual(campaign_lines(recall_job_card(REMEDIED)), [])  # the next visit
 		self.assertEqual(campaign_lines(recall_job_card(OTHER)), ["LAB-BATTERY"])  # another car
 
+		# no demo role may cancel a submitted invoice (ERPNext's Accounts Manager does; our roles get
+		# no cancel right on Sales Invoice): cancelled as the site's administrator, as accounts would
 		warranty.reload()
-		as_user(ACCOUNTANT, warranty.cancel)
+		warranty.cancel()
 		self.assertFalse(
 			frappe.db.exists("Recall Remedy", {"recall_campaign": CAMPAIGN, "vehicle": REMEDIED})
 		)
