@@ -20,6 +20,7 @@ from aftersales_dms import setup
 from aftersales_dms.oem_templates import sync_service_packages
 
 DEMO_MARK = "Aftersales DMS demo"
+DEMO_PRICE_LIST = "Standard Selling"  # the dealers' selling price list in the demo (Dealer Workshop Settings)
 
 
 def load_config(fixtures_dir: str | None = None) -> dict:
@@ -162,6 +163,7 @@ def make_dealer(dealer: dict, cfg: dict) -> str:
 			"slot_minutes": dealer["slot_minutes"],
 			"parts_warehouse": parts_warehouse(abbr),
 			"wip_warehouse": f"Work In Progress - {abbr}",
+			"selling_price_list": DEMO_PRICE_LIST,
 		},
 	)
 	make_sales_tax_template(name, abbr, dealer["tax_rate"])
@@ -341,12 +343,12 @@ def make_technician(row: dict, companies: dict, password: str):
 
 
 def set_selling_price(item_code: str, rate: float):
-	if not frappe.db.exists("Item Price", {"item_code": item_code, "price_list": "Standard Selling"}):
+	if not frappe.db.exists("Item Price", {"item_code": item_code, "price_list": DEMO_PRICE_LIST}):
 		frappe.get_doc(
 			{
 				"doctype": "Item Price",
 				"item_code": item_code,
-				"price_list": "Standard Selling",
+				"price_list": DEMO_PRICE_LIST,
 				"price_list_rate": rate,
 			}
 		).insert(ignore_permissions=True)

@@ -103,10 +103,12 @@ doc_events = {
 		"on_submit": [
 			"aftersales_dms.billing.invoice.on_sales_invoice_change",
 			"aftersales_dms.analytics.revenue_rollup.on_invoice_change",
+			"aftersales_dms.booking.recall.on_service_invoice_change",
 		],
 		"on_cancel": [
 			"aftersales_dms.billing.invoice.on_sales_invoice_change",
 			"aftersales_dms.analytics.revenue_rollup.on_invoice_change",
+			"aftersales_dms.booking.recall.on_service_invoice_change",
 		],
 	},
 	"Payment Entry": {

@@ -12,6 +12,7 @@ from frappe import _
 from frappe.utils import add_days, flt, today
 
 from aftersales_dms.controllers.guards import check_job_card_editor, lock_document
+from aftersales_dms.controllers.pricing import dealer_price_list
 
 ESTIMATE_VALID_DAYS = 15
 
@@ -63,7 +64,7 @@ def make_estimate(job_card: str) -> str:
 			"transaction_date": today(),
 			"valid_till": add_days(today(), ESTIMATE_VALID_DAYS),
 			"order_type": "Maintenance",
-			"selling_price_list": "Standard Selling",
+			"selling_price_list": dealer_price_list(jc.company),
 			"ignore_pricing_rule": 1,
 			"taxes_and_charges": dealer_tax_template(jc.company),
 			"dms_service_job_card": jc.name,

@@ -20,6 +20,7 @@ from frappe.utils import flt, now_datetime, today
 
 from aftersales_dms.billing.estimate import dealer_tax_template
 from aftersales_dms.controllers.guards import lock_document
+from aftersales_dms.controllers.pricing import dealer_price_list
 from aftersales_dms.roles import CREDIT_RELEASE_ROLES, INVOICE_ROLES, has_any_role
 from aftersales_dms.workshop.doctype.dealer_workshop_settings.dealer_workshop_settings import (
 	get_workshop_settings,
@@ -135,7 +136,7 @@ def build_invoice(jc, bill_to: str, items: list[dict]):
 			"posting_date": today(),
 			"set_posting_time": 0,
 			"currency": frappe.get_cached_value("Company", jc.company, "default_currency"),
-			"selling_price_list": "Standard Selling",
+			"selling_price_list": dealer_price_list(jc.company),
 			"ignore_pricing_rule": 1,
 			"update_stock": 1 if any(i.get("warehouse") for i in items) else 0,
 			"taxes_and_charges": dealer_tax_template(jc.company),

@@ -1,8 +1,15 @@
-"""Which open recall / service campaigns affect a vehicle, and the vehicle lookup."""
+"""Which open recall / service campaigns affect a vehicle, the remedies done, and the vehicle lookup.
+
+A campaign is closed for a vehicle once its remedy is done and billed: when the service invoice
+that bills the campaign's lines of a job card is submitted (and every labour line of the campaign
+on that job card the customer did not decline is billed on a submitted invoice), a *Recall
+Remedy* (campaign, vehicle, dealer, job card, invoice) is recorded and the campaign is no longer
+open for that vehicle. Cancelling the invoice removes it. (A Sales Invoice doc_event: the billing
+stage is later, so it reaches this stage through the hook, never an import.)"""
 
 import frappe
 from frappe import _
-from frappe.utils import cint, getdate
+from frappe.utils import cint, getdate, nowdate
 
 from aftersales_dms.reception.vin import clean_vin, normalize_plate
 
@@ -25,10 +32,16 @@ def campaign_matches(campaign, vehicle) -> bool:
 
 
 def open_campaigns_for(vehicle_name: str) -> list:
+	"""Open campaigns that affect the vehicle and whose remedy it has not had yet."""
 	vehicle = frappe.get_cached_doc("Customer Vehicle", vehicle_name)
 	today = getdate()
+	remedied = set(
+		frappe.get_all("Recall Remedy", filters={"vehicle": vehicle_name}, pluck="recall_campaign")
+	)
 	result = []
 	for name in frappe.get_all("Recall Campaign", filters={"status": "Open"}, pluck="name", order_by="name"):
+		if name in remedied:
+			continue
 		campaign = frappe.get_cached_doc("Recall Campaign", name)
 		if campaign.start_date and getdate(campaign.start_date) > today:
 			continue
@@ -37,6 +50,76 @@ def open_campaigns_for(vehicle_name: str) -> list:
 		if campaign_matches(campaign, vehicle):
 			result.append(campaign)
 	return result
+
+
+def campaign_lines(job_card: str) -> list:
+	"""The job card's lines that carry a recall campaign (labour and parts)."""
+	lines = []
+	for doctype in ("Service Job Card Labour", "Service Job Card Part"):
+		for row in frappe.get_all(
+			doctype,
+			filters={"parent": job_card, "parenttype": "Service Job Card", "recall_campaign": ("is", "set")},
+			fields=["name", "recall_campaign", "customer_decision"],
+		):
+			lines.append(row.update(is_labour=doctype == "Service Job Card Labour"))
+	return lines
+
+
+def billed_rows(job_card: str, rows) -> set:
+	"""Which of these job card rows are billed on a submitted (not credit-note) invoice."""
+	if not rows:
+		return set()
+	invoice, item = frappe.qb.DocType("Sales Invoice"), frappe.qb.DocType("Sales Invoice Item")
+	found = (
+		frappe.qb.from_(item)
+		.join(invoice)
+		.on(invoice.name == item.parent)
+		.select(item.dms_job_card_row)
+		.where(
+			(invoice.dms_service_job_card == job_card)
+			& (invoice.docstatus == 1)
+			& (invoice.is_return == 0)
+			& item.dms_job_card_row.isin(list(rows))
+		)
+	).run(pluck=True)
+	return set(found)
+
+
+def on_service_invoice_change(doc, method=None):
+	"""doc_events Sales Invoice on_submit / on_cancel: record or remove the recall remedies that
+	this service invoice completes."""
+	if not doc.get("dms_service_job_card") or doc.is_return:
+		return
+	if method == "on_cancel":
+		for name in frappe.get_all("Recall Remedy", filters={"sales_invoice": doc.name}, pluck="name"):
+			frappe.delete_doc("Recall Remedy", name, ignore_permissions=True, force=True)
+		return
+	job_card = doc.dms_service_job_card
+	lines = campaign_lines(job_card)
+	on_invoice = {d.dms_job_card_row for d in doc.items if d.get("dms_job_card_row")}
+	campaigns = {line.recall_campaign for line in lines if line.name in on_invoice}
+	if not campaigns:
+		return
+	vehicle = frappe.db.get_value("Service Job Card", job_card, "vehicle")
+	for campaign in sorted(campaigns):
+		labour = {
+			line.name
+			for line in lines
+			if line.recall_campaign == campaign and line.is_labour and line.customer_decision != "Declined"
+		}
+		if labour - billed_rows(job_card, labour):
+			continue  # part of the remedy is still to be billed on another invoice
+		frappe.get_doc(
+			{
+				"doctype": "Recall Remedy",
+				"recall_campaign": campaign,
+				"vehicle": vehicle,
+				"company": doc.company,
+				"remedied_on": nowdate(),
+				"service_job_card": job_card,
+				"sales_invoice": doc.name,
+			}
+		).insert(ignore_permissions=True, ignore_if_duplicate=True)
 
 
 @frappe.whitelist()

@@ -7,6 +7,7 @@ import pytest
 from frappe.tests.utils import FrappeTestCase
 from frappe.utils import flt
 
+from aftersales_dms.controllers.pricing import dealer_price_list
 from aftersales_dms.tests.races import at_once
 from aftersales_dms.tests.runner_deps import outside_links
 from aftersales_dms.workshop.doctype.service_job_card.test_service_job_card import make_job_card
@@ -153,6 +154,12 @@ def test_concurrent_issue_of_the_last_unit_one_wins():
 				"valuation_rate": 100,
 				"dms_item_kind": "Part",
 			}
+		).insert()
+	price_list = dealer_price_list("Orion Motors Pune")
+	if not frappe.db.exists("Item Price", {"item_code": item, "price_list": price_list}):
+		# a part the dealer sells has a price (a job card line without one is refused)
+		frappe.get_doc(
+			{"doctype": "Item Price", "item_code": item, "price_list": price_list, "price_list_rate": 150}
 		).insert()
 	have = bin_qty(item, STORE)  # bring the store to exactly one unit
 	if have != 1:

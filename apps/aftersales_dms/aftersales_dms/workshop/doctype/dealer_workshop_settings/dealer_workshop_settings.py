@@ -22,6 +22,7 @@ FIELDS = (
 	"oem_customer",
 	"internal_customer",
 	"labour_billing",
+	"selling_price_list",
 )
 MIN_SLOT, MAX_SLOT = 5, 240
 
@@ -54,10 +55,23 @@ class DealerWorkshopSettings(Document):
 				)
 		if self.parts_warehouse and self.parts_warehouse == self.wip_warehouse:
 			frappe.throw(_("The parts store and the WIP warehouse must differ."))
+		self.validate_price_list()
+
+	def validate_price_list(self):
+		if not self.selling_price_list:
+			return
+		selling, enabled = frappe.db.get_value(
+			"Price List", self.selling_price_list, ["selling", "enabled"]
+		) or (0, 0)
+		if not selling or not enabled:
+			frappe.throw(
+				_("Price list {0} is not an enabled selling price list.").format(self.selling_price_list)
+			)
 
 
 def get_workshop_settings(company: str) -> frappe._dict:
-	"""The dealer's settings; a clear error when the dealer has none yet."""
+	"""The dealer's settings; a clear error when the dealer has none yet. (The selling price list
+	is read through controllers.pricing.dealer_price_list, which falls back to Selling Settings.)"""
 	settings = company and frappe.db.get_value(
 		"Dealer Workshop Settings", {"company": company}, FIELDS, as_dict=True
 	)

@@ -17,28 +17,22 @@ from aftersales_dms.controllers.guards import (
 	retry_on_deadlock,
 	validate_vehicle_owner,
 )
+from aftersales_dms.controllers.pricing import selling_rate
 from aftersales_dms.roles import JOB_EDITORS, MANAGERS, WORKSHOP_MANAGER, has_any_role
 from aftersales_dms.workshop import board, status
-
-PRICE_LIST = "Standard Selling"
-
-
-def selling_rate(item_code: str) -> float:
-	return flt(
-		frappe.db.get_value(
-			"Item Price", {"item_code": item_code, "price_list": PRICE_LIST}, "price_list_rate"
-		)
-	)
+from aftersales_dms.workshop.doctype.dealer_workshop_settings.dealer_workshop_settings import (
+	get_workshop_settings,
+)
 
 
 def labour_line(
 	item_code: str, company: str, technician=None, source="Customer Request", recall_campaign=None
 ) -> dict:
+	"""A labour line at the operation's standard hours; the job card's validate prices it."""
 	hours = flt(frappe.db.get_value("Item", item_code, "dms_standard_hours"))
 	return {
 		"item_code": item_code,
 		"standard_hours": hours,
-		"rate": selling_rate(item_code),
 		"technician": technician,
 		"source": source,
 		"recall_campaign": recall_campaign,
@@ -66,7 +60,6 @@ def add_recall_lines(job_card, vehicle: str, company: str):
 					{
 						"item_code": row.item_code,
 						"qty": flt(row.qty) or 1,
-						"rate": selling_rate(row.item_code),
 						"source": "Recall Campaign",
 						"recall_campaign": campaign.name,
 						"bill_to": "Warranty",
@@ -98,6 +91,7 @@ class ServiceJobCard(Document):
 		self.validate_labour()
 		self.validate_assignment_and_clock()
 		self.validate_parts()
+		self.price_new_lines()
 		validate_discount(self, self.get_doc_before_save())
 		status.validate_qc_items(self)
 		status.resume_when_no_longer_short(self)
@@ -215,6 +209,33 @@ class ServiceJobCard(Document):
 				frappe.throw(_("Parts row {0}: {1} is not a stock part.").format(row.idx, row.item_code))
 			row.amount = flt(flt(row.qty) * flt(row.rate), row.precision("amount"))
 
+	def price_new_lines(self):
+		"""Every line that comes without a rate (REST, Data Import, a package, a recall, the check-in)
+		is priced here from the dealer's selling price list through ERPNext's pricing, for the
+		party it is billed to; so is a line whose item changed while its rate stayed. A rate a user
+		typed (more than 0) is kept. An item with no price is an error, never a line at 0."""
+		before = self.get_doc_before_save()
+		old = {r.name: r for r in (before.labour + before.parts)} if before else {}
+		for row in [*self.labour, *self.parts]:
+			prev = old.get(row.name)
+			if prev and prev.item_code == row.item_code:
+				continue
+			if flt(row.rate) > 0 and not (prev and flt(prev.rate) == flt(row.rate)):
+				continue
+			qty = row.standard_hours if row.doctype == "Service Job Card Labour" else row.qty
+			row.rate = selling_rate(row.item_code, self.company, self.price_party(row.bill_to), qty)
+			row.amount = flt(flt(qty) * flt(row.rate), row.precision("amount"))
+
+	def price_party(self, bill_to: str | None) -> str:
+		"""Whose prices a line gets: the customer's, or the OEM's / internal customer's for
+		warranty and internal lines (their customer-specific prices and Pricing Rules apply)."""
+		if bill_to in ("Warranty", "Internal"):
+			settings = get_workshop_settings(self.company)
+			party = settings.oem_customer if bill_to == "Warranty" else settings.internal_customer
+			if party:
+				return party
+		return self.customer
+
 	def set_totals(self):
 		self.total_hours = flt(sum(flt(r.standard_hours) for r in self.labour), 2)
 		for row in self.labour:
@@ -295,7 +316,6 @@ class ServiceJobCard(Document):
 					{
 						"item_code": row.item_code,
 						"qty": flt(row.qty) or 1,
-						"rate": selling_rate(row.item_code),
 						"source": "Service Package",
 					},
 				)
