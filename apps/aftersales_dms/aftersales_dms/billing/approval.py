@@ -132,7 +132,7 @@ def decide(token: str, decisions: str | dict):
 	on_covered = [covered[row] for row in decisions if row in covered]
 	if on_covered:
 		frappe.throw(
-			_("{0} is covered ({1}): you pay nothing for it and there is nothing to decide.").format(
+			_("{0}: {1}. You pay nothing for it and there is nothing to decide.").format(
 				on_covered[0]["description"], on_covered[0]["covered_by"]
 			)
 		)

@@ -73,7 +73,10 @@ class TestCustomerFigures(FrappeTestCase):
 			{customer_row: "Approved", warranty_row: "Declined"},
 			{customer_row: "Approved", warranty_row: "Approved"},
 		):
-			with self.assertRaisesRegex(frappe.ValidationError, "is covered .*nothing to decide"):
+			with self.assertRaisesRegex(
+				frappe.ValidationError,
+				"Electronic diagnosis.*: Covered by the manufacturer's warranty. You pay nothing",
+			):
 				as_user("Guest", decide, token, decisions)
 		self.assertEqual(
 			frappe.db.get_value("Service Job Card", jc.name, "approval_status"), "Awaiting Customer"
