@@ -312,7 +312,11 @@ def dms_journey(c: Client, slot: dict, vehicle: dict, timings: dict):
 			"guest",
 			"aftersales_dms.billing.approval.decide",
 			token=token,
-			decisions={r["name"]: "Approved" for r in doc["labour"] + doc["parts"]},
+			decisions={
+				r["name"]: "Approved"
+				for r in doc["labour"] + doc["parts"]
+				if r.get("bill_to", "Customer") == "Customer"  # covered lines take no decision
+			},
 		)
 
 	step("estimate_approval", approval)

@@ -167,9 +167,27 @@ def make_dealer(dealer: dict, cfg: dict) -> str:
 		},
 	)
 	make_sales_tax_template(name, abbr, dealer["tax_rate"])
+	make_letter_head(name, dealer.get("city"))
 	for bay_name, bay_type in dealer["bays"]:
 		upsert("Service Bay", bay_name, {"bay_name": bay_name, "company": name, "bay_type": bay_type})
 	return name
+
+
+def make_letter_head(company: str, city: str | None):
+	"""The dealer's letterhead, the Company's default: ERPNext puts it on the dealer's quotations
+	and invoices, so the estimate and invoice prints carry it."""
+	if not frappe.db.exists("Letter Head", company):
+		frappe.get_doc(
+			{
+				"doctype": "Letter Head",
+				"letter_head_name": company,
+				"source": "HTML",
+				"content": f'<div class="dms-letter-head"><h2 style="margin:0">{frappe.utils.escape_html(company)}</h2>'
+				f"<p>{frappe.utils.escape_html(city or '')} · Authorised service</p></div>",
+			}
+		).insert(ignore_permissions=True)
+	if frappe.db.get_value("Company", company, "default_letter_head") != company:
+		frappe.db.set_value("Company", company, "default_letter_head", company)
 
 
 def parts_warehouse(abbr: str) -> str:

@@ -25,6 +25,9 @@ after_migrate = "aftersales_dms.install.after_migrate"
 before_uninstall = "aftersales_dms.install.before_uninstall"
 before_tests = "aftersales_dms.install.before_tests"
 
+# what the customer owes, with tax: for Notification texts and print formats
+jinja = {"methods": ["aftersales_dms.billing.customer_figures.customer_amount_due"]}
+
 # a Notification's SMS is queued with the document and sent by a worker (delivery/sms_outbox.py)
 override_doctype_class = {"Notification": "aftersales_dms.overrides.notification.DMSNotification"}
 

@@ -18,12 +18,13 @@ from frappe.rate_limiter import rate_limit
 from frappe.utils import cint, get_url, now_datetime
 from frappe.utils.password import get_encryption_key
 
-from aftersales_dms.billing import consent
+from aftersales_dms.billing import consent, customer_figures
 from aftersales_dms.controllers.guards import check_job_card_editor
 
 LINK_VALID_HOURS = 72
 INVALID = "This approval link is invalid, has expired or has already been used."
 DECISIONS = ("Approved", "Declined")
+ESTIMATE_PRINT_FORMAT = "Dealer Estimate"  # billing/print_format/dealer_estimate
 
 
 class InvalidApprovalLink(frappe.ValidationError):
@@ -92,39 +93,57 @@ def read_token(token: str | None, for_update: bool = False) -> "frappe.model.doc
 	return open_token(token, "approval_nonce", lambda jc: jc.estimate, for_update=for_update)
 
 
-def estimate_lines(jc) -> list[dict]:
+def estimate_lines(jc) -> tuple[list[dict], "frappe.model.document.Document"]:
+	"""The estimate's lines as the customer sees them: each the customer's (with its price and a
+	decision to make) or covered (warranty or internal work: nothing to pay or decide)."""
 	quotation = frappe.get_doc("Quotation", jc.estimate)
-	return [
-		{
-			"row": item.dms_job_card_row,
-			"description": item.description or item.item_name,
-			"qty": item.qty,
-			"uom": item.uom,
-			"rate": item.rate,
-			"amount": item.amount,
-		}
-		for item in quotation.items
-	], quotation
+	rows = {r.name: r for r in customer_figures.job_lines(jc)}
+	lines = []
+	for item in quotation.items:
+		row = rows.get(item.dms_job_card_row)
+		covered = row is not None and customer_figures.is_covered(row)
+		lines.append(
+			{
+				"row": item.dms_job_card_row,
+				"description": item.description or item.item_name,
+				"qty": item.qty,
+				"uom": item.uom,
+				"rate": item.rate,
+				"amount": item.amount,
+				"covered": covered,
+				"covered_by": _(customer_figures.COVERED_LABEL[row.bill_to]) if covered else None,
+			}
+		)
+	return lines, quotation
 
 
 @frappe.whitelist(allow_guest=True, methods=["POST"])
 @rate_limit(limit=10, seconds=60)
 def decide(token: str, decisions: str | dict):
-	"""Record the customer's per-line decision with time, IP and user agent; the link is then spent."""
+	"""Record the customer's decision on each line they pay for, with time, IP and user agent;
+	the link is then spent. Covered lines take no decision: they count as approved."""
 	jc = read_token(token, for_update=True)  # locked and read afresh: two tabs cannot both decide
 	decisions = frappe.parse_json(decisions) if isinstance(decisions, str) else decisions
+	if not isinstance(decisions, dict):
+		frappe.throw(_("Approve or decline every line of the estimate you pay for."))
 	lines, _quotation = estimate_lines(jc)
-	rows = {line["row"] for line in lines}
-	if (
-		not isinstance(decisions, dict)
-		or set(decisions) != rows
-		or not set(decisions.values()) <= set(DECISIONS)
-	):
-		frappe.throw(_("Approve or decline every line of the estimate."))
-	for row in list(jc.labour) + list(jc.parts):
+	covered = {line["row"]: line for line in lines if line["covered"]}
+	rows = {line["row"] for line in lines if not line["covered"]}
+	on_covered = [covered[row] for row in decisions if row in covered]
+	if on_covered:
+		frappe.throw(
+			_("{0}: {1}. You pay nothing for it and there is nothing to decide.").format(
+				on_covered[0]["description"], on_covered[0]["covered_by"]
+			)
+		)
+	if set(decisions) != rows or not set(decisions.values()) <= set(DECISIONS):
+		frappe.throw(_("Approve or decline every line of the estimate you pay for."))
+	for row in customer_figures.job_lines(jc):
 		if row.name in decisions:
 			row.customer_decision = decisions[row.name]
-	chosen = set(decisions.values())
+		elif row.name in covered:
+			row.customer_decision = None  # covered work is never the customer's to decline
+	chosen = set(decisions.values()) | ({"Approved"} if covered else set())
 	jc.approval_status = (
 		"Approved" if chosen == {"Approved"} else "Declined" if chosen == {"Declined"} else "Partly Approved"
 	)
@@ -133,17 +152,23 @@ def decide(token: str, decisions: str | dict):
 	request = getattr(frappe.local, "request", None)
 	jc.approval_user_agent = (request.headers.get("User-Agent", "") if request else "")[:500] or None
 	jc.approval_nonce = None
-	consent.record(jc, decisions, jc.approval_status)
+	consent.record(jc, decisions, jc.approval_status, lines)
 	# the customer's decision and its evidence are at the job card's system permlevel, which no
 	# desk role writes: this guest endpoint is the only writer
 	jc.flags.ignore_permissions = True
 	jc.save()
-	return {"approval_status": jc.approval_status}
+	amount = customer_figures.customer_total(jc)
+	return {
+		"approval_status": jc.approval_status,
+		"customer_pays": amount,
+		"customer_pays_formatted": customer_figures.format_amount(amount, jc),
+	}
 
 
 @frappe.whitelist(methods=["POST"])
 def send_estimate(job_card: str) -> str:
-	"""Email the estimate (Quotation PDF, rendered by wkhtmltopdf) with a fresh approval link."""
+	"""Email the estimate (the Dealer Estimate print of the Quotation, rendered by wkhtmltopdf)
+	with a fresh approval link and what the customer pays."""
 	jc = frappe.get_doc("Service Job Card", job_card)
 	check_job_card_editor(jc)
 	if not jc.contact_email:
@@ -153,11 +178,23 @@ def send_estimate(job_card: str) -> str:
 		recipients=[jc.contact_email],
 		subject=_("Your estimate for {0} from {1}").format(jc.registration_plate, jc.company),
 		message=_(
-			"<p>Dear {0},</p><p>please find the estimate for your vehicle {1} attached.</p>"
+			"<p>Dear {0},</p><p>please find the estimate for your vehicle {1} attached. If you approve"
+			" every line you pay for, you pay {4} (taxes included); warranty and internal work is"
+			" covered.</p>"
 			'<p>Approve or decline each line here: <a href="{2}">{2}</a><br>'
 			"(the link works once and expires in {3} hours)</p>"
-		).format(jc.customer_name, jc.registration_plate, link, LINK_VALID_HOURS),
-		attachments=[frappe.attach_print("Quotation", jc.estimate, file_name=jc.estimate)],
+		).format(
+			jc.customer_name,
+			jc.registration_plate,
+			link,
+			LINK_VALID_HOURS,
+			customer_figures.format_amount(customer_figures.customer_total(jc, with_decisions=False), jc),
+		),
+		attachments=[
+			frappe.attach_print(
+				"Quotation", jc.estimate, file_name=jc.estimate, print_format=ESTIMATE_PRINT_FORMAT
+			)
+		],
 		reference_doctype=jc.doctype,
 		reference_name=jc.name,
 		now=True,

@@ -2,8 +2,9 @@
 
 Each decision through the approval link appends a row to the job card's *Customer Decisions*
 (Service Job Card Approval Log): the canonical JSON of what the customer saw and chose (the
-estimate's lines and amounts, each line's decision, time, IP, user agent and the previous
-decision's hash), its SHA-256, and an HMAC-SHA256 of that hash under the site's encryption key
+estimate's lines and amounts, which lines were covered — warranty or internal, nothing to pay or
+decide — and what the customer pays with tax, each decision on a line the customer pays for,
+time, IP, user agent and the previous decision's hash), its SHA-256, and an HMAC-SHA256 of that hash under the site's encryption key
 (kept in the site's config, not in the database). `verify` recomputes everything and compares it
 with what the job card and the estimate say now: an edit of any of it afterwards — through the
 desk as System Manager, a script, or the database — shows as broken evidence.
@@ -17,6 +18,8 @@ import frappe
 from frappe import _
 from frappe.utils import flt
 from frappe.utils.password import get_encryption_key
+
+from aftersales_dms.billing.customer_figures import customer_total
 
 INTACT, BROKEN, NONE = "Intact", "Broken", "None"
 
@@ -58,12 +61,16 @@ def quotation_facts(quotation: str) -> dict:
 	}
 
 
-def record(jc, decisions: dict, result: str):
-	"""Append the evidence of this decision to the job card (saved by the caller)."""
+def record(jc, decisions: dict, result: str, lines: list[dict]):
+	"""Append the evidence of this decision to the job card (saved by the caller). `lines` are
+	the estimate's lines as the approval page showed them (billing.approval.estimate_lines)."""
 	previous = jc.approval_log[-1].evidence_hash if jc.approval_log else ""
 	payload = {
 		"job_card": jc.name,
 		**quotation_facts(jc.estimate),
+		"covered": {line["row"]: line["covered_by"] for line in lines if line["covered"]},
+		"customer_pays": flt(customer_total(jc, with_decisions=False), 2),
+		"customer_pays_as_decided": flt(customer_total(jc), 2),
 		"decisions": {row: decisions[row] for row in sorted(decisions)},
 		"result": result,
 		"decided_on": str(jc.approved_on),

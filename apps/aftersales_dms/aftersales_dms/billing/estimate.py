@@ -1,7 +1,9 @@
 """The job card's estimate: an ERPNext Quotation priced from its labour and parts.
 
 Labour lines become quotation lines of the labour item with qty = standard hours and rate =
-hourly rate; part lines keep qty and rate. Taxes come from the dealer's default Sales Taxes and
+hourly rate; part lines keep qty and rate. Warranty and internal lines are covered: they are on
+the estimate at a zero rate, so the Quotation's totals (taxes included) are what the customer
+pays, and the approved discount goes on it as on the customer's invoice. Taxes come from the dealer's default Sales Taxes and
 Charges Template, so ERPNext computes them exactly as it will on the invoice. Each quotation line
 remembers its job card row (dms_job_card_row) for the customer's per-line decision later. A new
 estimate replaces an open one, which is cancelled so only one is ever live.
@@ -11,6 +13,7 @@ import frappe
 from frappe import _
 from frappe.utils import add_days, flt, today
 
+from aftersales_dms.billing.customer_figures import apply_discount, is_covered
 from aftersales_dms.controllers.guards import check_job_card_editor, lock_document
 from aftersales_dms.controllers.pricing import dealer_price_list
 
@@ -21,6 +24,14 @@ def dealer_tax_template(company: str) -> str | None:
 	return frappe.db.get_value(
 		"Sales Taxes and Charges Template", {"company": company, "is_default": 1, "disabled": 0}
 	)
+
+
+def price(row) -> dict:
+	"""A customer line at its rate; a covered one at zero (a zero price list rate too, or
+	ERPNext would fill the list price in)."""
+	if is_covered(row):
+		return {"rate": 0, "price_list_rate": 0}
+	return {"rate": flt(row.rate)}
 
 
 @frappe.whitelist(methods=["POST"])
@@ -41,17 +52,17 @@ def make_estimate(job_card: str) -> str:
 			"item_code": row.item_code,
 			"qty": flt(row.standard_hours),
 			"uom": frappe.db.get_value("Item", row.item_code, "stock_uom"),
-			"rate": flt(row.rate),
 			"description": row.item_name,
 			"dms_job_card_row": row.name,
+			**price(row),
 		}
 		for row in jc.labour
 	] + [
 		{
 			"item_code": row.item_code,
 			"qty": flt(row.qty),
-			"rate": flt(row.rate),
 			"dms_job_card_row": row.name,
+			**price(row),
 		}
 		for row in jc.parts
 	]
@@ -71,6 +82,7 @@ def make_estimate(job_card: str) -> str:
 			"items": items,
 		}
 	)
+	apply_discount(quotation, jc)
 	quotation.append_taxes_from_master()  # the dealer's template, whatever Accounts Settings say
 	quotation.flags.ignore_permissions = True
 	quotation.insert()

@@ -34,9 +34,13 @@ ACCOUNTANT = "accounts@omp.example"
 
 
 def ready_job_card(
-	labour=(("LAB-PMS-CAR", "Customer"),), parts=(("PRT-OIL-FILTER-C", 1, "Customer"),), clock_hours=None
+	labour=(("LAB-PMS-CAR", "Customer"),),
+	parts=(("PRT-OIL-FILTER-C", 1, "Customer"),),
+	clock_hours=None,
+	decline=(),
 ):
-	"""A job card taken through the whole workflow to Ready for Pickup; every line approved."""
+	"""A job card taken through the whole workflow to Ready for Pickup; every customer line
+	approved but those whose item is in `decline`."""
 	jc = make_job_card(
 		labour=[item for item, _ in labour],
 		technicians=["Amit"] * len(labour),
@@ -50,8 +54,16 @@ def ready_job_card(
 	token = token_of(make_approval_link(jc.name))
 	act(jc.name, "Request Approval", ADVISOR)
 	jc.reload()
-	as_user("Guest", decide, token, {r.name: "Approved" for r in jc.labour + jc.parts})
-	if parts:
+	# the customer decides the lines they pay for; warranty and internal lines are covered
+	decisions = {
+		r.name: "Declined" if r.item_code in decline else "Approved"
+		for r in jc.labour + jc.parts
+		if r.bill_to == "Customer"
+	}
+	as_user("Guest", decide, token, decisions)
+	jc.reload()
+	jc.parts = [r for r in jc.parts if r.customer_decision != "Declined"]
+	if jc.parts:
 		issue_all(jc)
 	act(jc.name, "Start Repair", MANAGER)
 	start = now_datetime() - timedelta(hours=8)

@@ -9,7 +9,7 @@ stage is later, so it reaches this stage through the hook, never an import.)"""
 
 import frappe
 from frappe import _
-from frappe.utils import cint, getdate, nowdate
+from frappe.utils import cint, flt, fmt_money, format_date, getdate, nowdate
 
 from aftersales_dms.reception.vin import clean_vin, normalize_plate
 
@@ -122,6 +122,33 @@ def on_service_invoice_change(doc, method=None):
 		).insert(ignore_permissions=True, ignore_if_duplicate=True)
 
 
+CLOSED_JOB_STATUSES = ("Delivered", "Cancelled")
+
+
+def service_visit(row) -> dict:
+	"""A service history row: the amount is the customer's, with tax — their invoice once
+	submitted (the job card's invoiced amount), else the estimate's customer total."""
+	if row.customer_invoice and flt(row.invoiced_amount):
+		amount, basis = flt(row.invoiced_amount), _("invoiced")
+	elif flt(row.estimate_total):
+		amount, basis = flt(row.estimate_total), _("estimate")
+	else:
+		amount, basis = 0.0, ""
+	currency = row.currency or frappe.get_cached_value("Company", row.company, "default_currency")
+	return {
+		"name": row.name,
+		"status": row.status,
+		"posting_date": row.posting_date,
+		"posting_date_formatted": format_date(row.posting_date) if row.posting_date else "",
+		"odometer": row.odometer,
+		"company": row.company,
+		"customer_amount": amount,
+		"customer_amount_formatted": (
+			_("{0} incl. tax ({1})").format(fmt_money(amount, currency=currency), basis) if basis else ""
+		),
+	}
+
+
 @frappe.whitelist()
 def find_vehicle(query: str) -> dict:
 	"""Look a vehicle up by registration plate or VIN (any spelling): vehicle, owner, history, recalls."""
@@ -137,19 +164,39 @@ def find_vehicle(query: str) -> dict:
 		)
 	vehicle = frappe.get_doc("Customer Vehicle", names[0])
 	vehicle.check_permission("read")
-	history = frappe.get_list(
-		"Service Job Card",
-		filters={"vehicle": vehicle.name},
-		fields=["name", "status", "posting_date", "odometer", "grand_total", "company"],
-		order_by="posting_date desc",
-		limit=20,
-	)
+	history = [
+		service_visit(row)
+		for row in frappe.get_list(
+			"Service Job Card",
+			filters={"vehicle": vehicle.name},
+			fields=[
+				"name",
+				"status",
+				"posting_date",
+				"odometer",
+				"company",
+				"currency",
+				"invoiced_amount",
+				"estimate_total",
+				"customer_invoice",
+			],
+			order_by="posting_date desc, creation desc",
+			limit=20,
+		)
+	]
+	open_job = next((row for row in history if row["status"] not in CLOSED_JOB_STATUSES), None)
 	appointments = frappe.get_list(
 		"Service Appointment",
 		filters={"vehicle": vehicle.name, "status": ("in", ("Requested", "Confirmed"))},
 		fields=["name", "status", "scheduled_start", "preferred_date"],
 		order_by="preferred_date",
 	)
+	for row in appointments:
+		row["scheduled_start_formatted"] = (
+			frappe.utils.format_datetime(row.scheduled_start, "dd MMM yyyy, HH:mm")
+			if row.scheduled_start
+			else ""
+		)
 	return {
 		"vehicle": {
 			f: vehicle.get(f)
@@ -174,8 +221,15 @@ def find_vehicle(query: str) -> dict:
 		"owner": frappe.db.get_value(
 			"Customer", vehicle.customer, ["name", "customer_name", "mobile_no", "email_id"], as_dict=True
 		),
+		"last_service_date_formatted": format_date(vehicle.last_service_date)
+		if vehicle.last_service_date
+		else "",
 		"history": history,
 		"upcoming_appointments": appointments,
+		# what the desk offers next: an open job card to open, else a booking or a walk-in check-in
+		"open_job_card": open_job and open_job["name"],
+		"next_steps": ["Open job card"] if open_job else ["Book appointment", "Walk-in check-in"],
+		"prefill": {"customer": vehicle.customer, "vehicle": vehicle.name},
 		"open_recalls": [
 			{"name": c.name, "title": c.title, "campaign_type": c.campaign_type}
 			for c in open_campaigns_for(vehicle.name)

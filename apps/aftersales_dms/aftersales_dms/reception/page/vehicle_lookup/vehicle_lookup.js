@@ -33,15 +33,32 @@ function render($result, data) {
 					.map((r) => `<tr>${cols.map((c) => `<td>${e(String(r[c] ?? ""))}</td>`).join("")}</tr>`)
 					.join("")}</tbody></table>`
 			: `<p class="text-muted">${__("None")}</p>`;
+	const last_service = data.last_service_date_formatted
+		? `${__("Last service")} ${e(data.last_service_date_formatted)}`
+		: __("No service recorded yet");
 	$result.html(`
 		${recalls}
+		<div class="vehicle-lookup-actions" style="margin-bottom: var(--margin-md)"></div>
 		<h4><a href="/app/customer-vehicle/${encodeURIComponent(v.name)}">${e(v.registration_plate)}</a>
 			· ${e(v.make)} ${e(v.model)} ${e(v.variant || "")} ${e(String(v.year || ""))}</h4>
 		<p>VIN ${e(v.vin)} · ${e(v.vehicle_category)} · ${__("Odometer")} ${e(String(v.current_odometer))} km
-			· ${__("Home dealer")} ${e(v.company)}</p>
+			· ${__("Home dealer")} ${e(v.company)} · ${last_service}</p>
 		<p>${__("Owner")}: <a href="/app/customer/${encodeURIComponent(data.owner.name)}">${e(data.owner.customer_name)}</a>
 			${e(data.owner.mobile_no || "")} ${e(data.owner.email_id || "")}</p>
-		<h5>${__("Upcoming appointments")}</h5>${rows(data.upcoming_appointments, ["name", "status", "scheduled_start"])}
-		<h5>${__("Service history")}</h5>${rows(data.history, ["name", "status", "posting_date", "odometer", "grand_total"])}
+		<h5>${__("Upcoming appointments")}</h5>${rows(data.upcoming_appointments, ["name", "status", "scheduled_start_formatted"])}
+		<h5>${__("Service history")}</h5>${rows(data.history, ["name", "status", "posting_date_formatted", "odometer", "customer_amount_formatted"])}
 	`);
+	// the next step, as the server says from what it found
+	const $actions = $result.find(".vehicle-lookup-actions");
+	const actions = {
+		"Open job card": () => frappe.set_route("Form", "Service Job Card", data.open_job_card),
+		"Book appointment": () => frappe.new_doc("Service Appointment", data.prefill),
+		"Walk-in check-in": () => frappe.new_doc("Vehicle Check In", data.prefill),
+	};
+	data.next_steps.forEach((step, i) => {
+		$(`<button class="btn btn-sm ${i ? "btn-default" : "btn-primary"}" style="margin-right: var(--margin-sm)"></button>`)
+			.text(step === "Open job card" ? __("Open job card {0}", [data.open_job_card]) : __(step))
+			.on("click", actions[step])
+			.appendTo($actions);
+	});
 }
