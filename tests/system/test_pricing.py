@@ -181,3 +181,31 @@ def test_item_without_a_price_is_refused_and_nothing_saved(server, advisor, cust
 		f"{server}/api/method/frappe.client.get_count", params={"doctype": "Service Job Card"}, timeout=30
 	).json()["message"]
 	assert after == count
+
+
+def test_a_rate_typed_below_the_price_stays_within_the_discount_limit(
+	server, advisor, customer, price_list, demo_password
+):
+	"""A lower rate is a discount: the advisor (limit 5 %) may type 4 % below the price, not 20 %;
+	the workshop manager (15 %) may give 10 %. Above the limit the discount field is the way."""
+	rate = list_rate(server, advisor, "PRT-OIL-FILTER-C", price_list)
+	ok = post_job_card(
+		server, advisor, customer, parts=[{"item_code": "PRT-OIL-FILTER-C", "qty": 1, "rate": rate * 0.96}]
+	)
+	assert ok.status_code == 200, ok.text[:500]
+	r = post_job_card(
+		server, advisor, customer, parts=[{"item_code": "PRT-OIL-FILTER-C", "qty": 1, "rate": rate * 0.8}]
+	)
+	assert r.status_code == 403 and "below its price" in r.text and "limit is 5" in r.text, r.text[:800]
+	# nor by editing a saved line
+	jc = ok.json()["data"]
+	jc["parts"][0]["rate"] = rate * 0.8
+	r = advisor.put(
+		f"{server}/api/resource/Service Job Card/{jc['name']}", json={"parts": jc["parts"]}, timeout=60
+	)
+	assert r.status_code == 403 and "below its price" in r.text, r.text[:800]
+	manager = login(server, "manager@omp.example", demo_password)
+	r = post_job_card(
+		server, manager, customer, parts=[{"item_code": "PRT-OIL-FILTER-C", "qty": 1, "rate": rate * 0.9}]
+	)
+	assert r.status_code == 200, r.text[:500]

@@ -7,7 +7,7 @@ from frappe.model.document import Document
 from frappe.utils import flt, get_datetime, now_datetime, time_diff_in_hours
 
 from aftersales_dms.analytics import technician_days
-from aftersales_dms.billing.discount import validate_discount
+from aftersales_dms.billing.discount import user_limit, validate_discount
 from aftersales_dms.booking.recall import open_campaigns_for
 from aftersales_dms.controllers.dealer import dealer_users
 from aftersales_dms.controllers.guards import (
@@ -17,7 +17,7 @@ from aftersales_dms.controllers.guards import (
 	retry_on_deadlock,
 	validate_vehicle_owner,
 )
-from aftersales_dms.controllers.pricing import selling_rate
+from aftersales_dms.controllers.pricing import price_item, selling_rate
 from aftersales_dms.roles import JOB_EDITORS, MANAGERS, WORKSHOP_MANAGER, has_any_role
 from aftersales_dms.workshop import board, status
 from aftersales_dms.workshop.doctype.dealer_workshop_settings.dealer_workshop_settings import (
@@ -218,13 +218,36 @@ class ServiceJobCard(Document):
 		old = {r.name: r for r in (before.labour + before.parts)} if before else {}
 		for row in [*self.labour, *self.parts]:
 			prev = old.get(row.name)
-			if prev and prev.item_code == row.item_code:
-				continue
-			if flt(row.rate) > 0 and not (prev and flt(prev.rate) == flt(row.rate)):
-				continue
 			qty = row.standard_hours if row.doctype == "Service Job Card Labour" else row.qty
+			typed = flt(row.rate) > 0 and not (prev and flt(prev.rate) == flt(row.rate))
+			if typed:
+				self.check_typed_rate(row, qty)
+			if typed or (prev and prev.item_code == row.item_code):
+				continue
 			row.rate = selling_rate(row.item_code, self.company, self.price_party(row.bill_to), qty)
 			row.amount = flt(flt(qty) * flt(row.rate), row.precision("amount"))
+
+	def check_typed_rate(self, row, qty):
+		"""A rate typed below the customer's price is a discount, within the same limit as the
+		job card's discount (billing/discount.py): above the user's limit it is refused, and the
+		discount field (which goes for approval) is the way to give more."""
+		if (row.bill_to or "Customer") != "Customer":
+			return
+		price = price_item(row.item_code, self.company, self.customer, qty)
+		if not price.price_list_rate or flt(row.rate) >= flt(price.rate):
+			return
+		below = flt((flt(price.rate) - flt(row.rate)) / flt(price.rate) * 100, 2)
+		limit = user_limit()
+		if below > limit:
+			frappe.throw(
+				_(
+					"Row {0}: a rate of {1} for {2} is {3} % below its price of {4}; your discount limit "
+					"is {5} %. Keep the price and give a discount on the job card instead (above your "
+					"limit it waits for approval)."
+				).format(row.idx, flt(row.rate), row.item_code, below, flt(price.rate), limit),
+				frappe.PermissionError,
+				title=_("Rate below the price"),
+			)
 
 	def price_party(self, bill_to: str | None) -> str:
 		"""Whose prices a line gets: the customer's, or the OEM's / internal customer's for
