@@ -52,6 +52,9 @@ has_website_permission = {
 	for doctype in ("Sales Invoice", "Quotation", "Sales Order", "Delivery Note", "Payment Entry")
 }
 
+# another dealer's document is refused without naming its Company (controllers/dealer.py)
+has_permission = {"*": "aftersales_dms.controllers.dealer.dealer_permission"}
+
 doc_events = {
 	# every save is checked against the stored document too (controllers/dealer.py)
 	"*": {"before_validate": "aftersales_dms.controllers.dealer.check_stored_document"},
