@@ -117,4 +117,6 @@ doc_events = {
 		"on_cancel": "aftersales_dms.billing.invoice.on_payment_change",
 	},
 	"Stock Reconciliation": {"on_submit": "aftersales_dms.workshop.status.on_stock_received"},
+	# the desk a user of our roles lands on (roles.ROLE_DESK, controllers/desk.py)
+	"User": {"before_validate": "aftersales_dms.controllers.desk.set_landing"},
 }
