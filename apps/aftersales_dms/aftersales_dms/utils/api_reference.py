@@ -227,7 +227,11 @@ def entry(title, endpoint, fn, cls=None, doc_perm=None) -> list[str]:
 	methods = frappe.allowed_http_methods_for_whitelisted_func.get(fn, ["GET", "POST", "PUT", "DELETE"])
 	guest = fn in frappe.guest_methods
 	roles, errors, perms = analyse(fn, cls)
-	who = "Guest (no login)" if guest else (", ".join(roles) if roles else "any logged-in user")
+	who = (
+		"Guest (no login)"
+		if guest
+		else (", ".join(roles) if roles else "no role check of its own (DocPerms decide)")
+	)
 	if doc_perm:
 		perms = [doc_perm, *(p for p in perms if p != doc_perm)]
 	lines = [
@@ -260,7 +264,9 @@ def generate() -> str:
 		"Generated from the code by `bench --site <site> dms-api-reference > docs/api.md` "
 		"(aftersales_dms/utils/api_reference.py); a test fails when this file is out of date. "
 		"*Who* lists the roles (roles.py) the method or what it calls checks — the Workflow, "
-		"DocPerms and User Permissions (a dealer's users see only their Company) apply on top. "
+		"DocPerms and User Permissions (a dealer's users see only their Company) apply on top; a "
+		"check on the user themself (the line's own technician, the holder of a customer's link) "
+		"shows in its error messages. "
 		"Errors are the messages it raises: Frappe answers a `PermissionError` with HTTP 403 and a "
 		"`ValidationError` with 417, the message in `_server_messages`/`exception`.",
 		"",
