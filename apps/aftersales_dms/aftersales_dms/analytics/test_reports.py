@@ -390,6 +390,24 @@ class TestReports(FrappeTestCase):
 		)[0][0]
 		self.assertEqual(whole["job_cards"], ready)
 
+	def test_my_operations_shows_a_technician_their_own_open_lines(self):
+		jc = make_job_card(labour=("LAB-DIAG", "LAB-PMS-CAR"), technicians=("Amit", "Sunil"))
+		amit = frappe.db.get_value("Service Technician", {"user": AMIT})
+		sunil = frappe.db.get_value("Service Technician", {"user": "tech.sunil@omp.example"})
+
+		def lines(user, **filters):
+			return as_user(user, run, "My Operations", filters)["result"]
+
+		for asked in ({}, {"technician": sunil}):  # a technician sees their own, whatever they ask
+			rows = lines(AMIT, **asked)
+			self.assertIn((jc.name, "LAB-DIAG"), {(r["job_card"], r["item_code"]) for r in rows})
+			self.assertEqual({r["technician"] for r in rows}, {amit})
+		rows = lines(MANAGER, technician=sunil)
+		self.assertIn((jc.name, "LAB-PMS-CAR"), {(r["job_card"], r["item_code"]) for r in rows})
+		self.assertEqual({r["technician"] for r in rows}, {sunil})
+		with self.assertRaises(frappe.PermissionError):  # not a report for advisors
+			lines("advisor@omp.example")
+
 	def test_comeback_same_vehicle_same_operation(self):
 		first = make_job_card(labour=("LAB-BRAKE-PADS",), technicians=("Amit",))
 		second = make_job_card(labour=("LAB-BRAKE-PADS", "LAB-DIAG"))
