@@ -164,3 +164,28 @@ def test_own_dealer_gets_the_service_invoice_pdf(server, pune_records, demo_pass
 	)
 	assert r.status_code == 200, r.text[:300]
 	assert r.content.startswith(b"%PDF")
+
+
+@pytest.mark.parametrize("doctype", ["Service Job Card", "Sales Invoice", "Service Appointment"])
+def test_a_refusal_does_not_name_the_other_dealer(server, pune_records, nashik, doctype):
+	"""Frappe's own 403 said the record "is linked to Company 'Orion Motors Pune'": a probe by name
+	told a dealer's staff whose record it is. The refusal names only the document asked for."""
+	s = sessions_for(doctype, nashik)[0]
+	name = pune_records[doctype]
+	for r in (
+		s.get(f"{server}/api/resource/{doctype}/{name}", timeout=30),
+		s.get(
+			f"{server}/api/method/frappe.client.get",
+			params={"doctype": doctype, "name": name},
+			timeout=30,
+		),
+		s.get(
+			f"{server}/api/method/frappe.desk.form.load.getdoc",
+			params={"doctype": doctype, "name": name},
+			timeout=30,
+		),
+		s.get(f"{server}/printview", params={"doctype": doctype, "name": name}, timeout=60),
+	):
+		assert r.status_code == 403, (r.url, r.status_code)
+		assert "Pune" not in r.text, (r.url, r.text[:1000])
+		assert PUNE not in r.text

@@ -1,4 +1,5 @@
-"""bench commands of the app: `bench --site X dms-demo`, `bench --site X dms-demo-users`."""
+"""bench commands of the app: `bench --site X dms-demo`, `bench --site X dms-demo-users`,
+`bench --site X dms-api-reference`."""
 
 import click
 from frappe.commands import get_site, pass_context
@@ -47,4 +48,21 @@ def dms_demo_users(context):
 		frappe.destroy()
 
 
-commands = [dms_demo, dms_demo_users]
+@click.command("dms-api-reference")
+@pass_context
+def dms_api_reference(context):
+	"""Print the API reference (docs/api.md) generated from the code."""
+	import frappe
+
+	from aftersales_dms.utils.api_reference import generate
+
+	frappe.init(get_site(context))
+	frappe.connect()
+	try:
+		text = generate()
+	finally:
+		frappe.destroy()
+	click.echo(text, nl=False)
+
+
+commands = [dms_demo, dms_demo_users, dms_api_reference]

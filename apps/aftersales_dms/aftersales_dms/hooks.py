@@ -55,6 +55,9 @@ has_website_permission = {
 	for doctype in ("Sales Invoice", "Quotation", "Sales Order", "Delivery Note", "Payment Entry")
 }
 
+# another dealer's document is refused without naming its Company (controllers/dealer.py)
+has_permission = {"*": "aftersales_dms.controllers.dealer.dealer_permission"}
+
 doc_events = {
 	# every save is checked against the stored document too (controllers/dealer.py)
 	"*": {"before_validate": "aftersales_dms.controllers.dealer.check_stored_document"},
@@ -127,4 +130,6 @@ doc_events = {
 			"aftersales_dms.workshop.board.on_workflow_change",
 		],
 	},
+	# the desk a user of our roles lands on (roles.ROLE_DESK, controllers/desk.py)
+	"User": {"before_validate": "aftersales_dms.controllers.desk.set_landing"},
 }

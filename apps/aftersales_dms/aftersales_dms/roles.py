@@ -39,6 +39,24 @@ ROLES = {
 }
 ALL_ROLES = tuple(ROLES)
 
+# The desk each role lands on: its workspace (User.default_workspace) and the modules its
+# sidebar keeps — every other module is blocked by the role's Module Profile, named
+# MODULE_PROFILE_PREFIX + role. Each workspace is shown only to its roles (Workspace roles in its
+# JSON). A user holding several of our roles gets the first of them in this order. Applied by
+# controllers/desk.py when a user is saved and on install/migrate; an admin's own choice of
+# workspace or Module Profile is kept.
+APP_MODULES = ("Booking", "Reception", "Workshop", "Parts", "Billing", "Delivery", "Analytics")
+MODULE_PROFILE_PREFIX = "DMS "
+ROLE_DESK = {
+	WORKSHOP_MANAGER: ("Aftersales DMS", APP_MODULES),
+	OEM_ADMIN: ("Dealer Network", APP_MODULES),
+	ADVISOR: ("Service Desk", APP_MODULES),
+	ACCOUNTANT: ("Service Accounts", ("Workshop", "Billing", "Delivery", "Analytics", "Accounts")),
+	PARTS_MANAGER: ("Parts Desk", ("Workshop", "Parts", "Analytics")),
+	QUALITY_SUPERVISOR: ("Quality Desk", ("Workshop", "Analytics")),
+	TECHNICIAN: ("Technician Desk", ("Workshop", "Analytics")),
+}
+
 # the job card's permlevels (see above)
 STATUS_LEVEL = 0
 CONTENT_LEVEL = 1

@@ -293,6 +293,14 @@ def add_indexes():
 	)
 
 
+def make_desks():
+	"""Each role's Module Profile, and the landing of the users holding our roles (roles.ROLE_DESK)."""
+	from aftersales_dms.controllers.desk import apply_to_users, make_module_profiles
+
+	make_module_profiles()
+	apply_to_users()
+
+
 def after_install():
 	"""Everything here is idempotent and creates only what is missing, so migrate runs it too."""
 	make_roles()
@@ -304,6 +312,7 @@ def after_install():
 	make_discount_limits()
 	make_role_permissions()
 	add_indexes()
+	make_desks()
 
 
 after_migrate = after_install

@@ -3,11 +3,23 @@
 
 """The reports against the ledger and the job cards they are computed from, and their isolation."""
 
+from datetime import timedelta
+from unittest.mock import patch
+
 import frappe
 import pytest
 from frappe.desk.query_report import run
 from frappe.tests.utils import FrappeTestCase
-from frappe.utils import add_days, flt, get_datetime, get_first_day, get_last_day, getdate, today
+from frappe.utils import (
+	add_days,
+	flt,
+	get_datetime,
+	get_first_day,
+	get_last_day,
+	getdate,
+	now_datetime,
+	today,
+)
 
 from aftersales_dms.analytics.report.workshop_revenue.workshop_revenue import from_invoices
 from aftersales_dms.analytics.revenue_rollup import rebuild
@@ -18,7 +30,7 @@ from aftersales_dms.billing.invoice import make_invoices
 from aftersales_dms.billing.test_invoice import ACCOUNTANT, ready_job_card, submit_as_accountant
 from aftersales_dms.tests.races import at_once
 from aftersales_dms.workshop.doctype.service_job_card.test_service_job_card import make_job_card
-from aftersales_dms.workshop.test_job_card_status import AMIT, MANAGER, as_user
+from aftersales_dms.workshop.test_job_card_status import AMIT, MANAGER, act, as_user
 
 PUNE, NASHIK = "Orion Motors Pune", "Orion Motors Nashik"
 MONTH = {"from_date": str(get_first_day(today())), "to_date": str(get_last_day(today()))}
@@ -165,8 +177,41 @@ class TestReports(FrappeTestCase):
 		)
 		self.assertEqual(row["clocked_hours"], clocked)
 		self.assertGreaterEqual(row["sold_hours"], 2.5)
-		self.assertEqual(row["efficiency"], flt(100 * row["sold_hours"] / row["clocked_hours"], 1))
-		self.assertEqual(row["productivity"], flt(100 * row["clocked_hours"] / row["attendance_hours"], 1))
+		self.assertEqual(row["efficiency"], flt(100 * row["sold_hours"] / row["clocked_hours"], 0))
+		self.assertEqual(row["productivity"], flt(100 * row["clocked_hours"] / row["attendance_hours"], 0))
+
+	def test_technician_efficiency_not_rated_on_a_few_seconds_of_clock(self):
+		"""36 seconds clocked against a finished line's sold hours read 10,000 % and more: the
+		report leaves efficiency blank and says why; an implausible figure is rounded and flagged."""
+		from aftersales_dms.analytics.report.technician_efficiency.technician_efficiency import (
+			MAX_PLAUSIBLE_EFFICIENCY,
+			rate,
+		)
+
+		raju_user = "tech.raju@omp.example"
+		raju = frappe.db.get_value("Service Technician", {"user": raju_user})
+		jc = make_job_card(labour=("LAB-PMS-CAR",), technicians=("Raju",))
+		line = jc.labour[0].name
+		t0 = now_datetime() - timedelta(hours=1)
+		module = "aftersales_dms.workshop.doctype.service_job_card.service_job_card.now_datetime"
+		with patch(module, return_value=t0):
+			as_user(raju_user, jc.start_work, line)
+		jc.reload()
+		with patch(module, return_value=t0 + timedelta(seconds=36)):
+			as_user(raju_user, jc.finish_work, line)
+		row = next(r for r in report("Technician Efficiency", company=PUNE) if r["technician"] == raju)
+		self.assertLess(row["clocked_hours"], 0.1)  # only the 36 seconds this month
+		self.assertGreater(row["sold_hours"], 0)
+		self.assertIsNone(row["efficiency"])
+		self.assertIn("Too little clocked time", row["note"])
+
+		self.assertEqual(rate(2.5, 2), (125, ""))
+		self.assertEqual(rate(2, 3), (67, ""))  # whole percent
+		self.assertEqual(rate(0, 0), (None, ""))  # nothing to rate, nothing to say
+		efficiency, note = rate(5, 1)
+		self.assertEqual(efficiency, 500)
+		self.assertGreater(efficiency, MAX_PLAUSIBLE_EFFICIENCY)
+		self.assertIn("Implausible", note)
 
 	def test_kept_figures_equal_the_lines_and_the_upgrade_patch_rebuilds_them(self):
 		jc = ready_job_card(
@@ -315,10 +360,53 @@ class TestReports(FrappeTestCase):
 
 	def test_turnaround_per_stage_from_the_status_history(self):
 		ready_job_card(parts=())
+		# one job card left Open twice (held and resumed, held again): one job card, two transitions
+		held = make_job_card(labour=("LAB-DIAG",))
+		for action in ("Hold", "Resume", "Hold"):
+			act(held.name, action, "advisor@omp.example")
 		rows = {r["stage"]: r for r in report("Job Card Turnaround", company=PUNE)}
 		for stage in ("Open", "In Progress", "Awaiting Approval", "Repairing", "Quality Check"):
-			self.assertGreaterEqual(rows[stage]["transitions"], 1)
-		self.assertTrue(any(k.startswith("Whole visit") for k in rows))
+			self.assertGreaterEqual(rows[stage]["job_cards"], 1)
+		logged = frappe.db.sql(
+			"""select log.from_status, count(distinct log.parent), count(*)
+			from `tabService Job Card Status Log` log join `tabService Job Card` jc on jc.name = log.parent
+			where jc.company = %s and log.changed_on >= %s and log.changed_on < %s
+			group by log.from_status""",
+			(PUNE, MONTH["from_date"], add_days(MONTH["to_date"], 1)),
+		)
+		for stage, job_cards, transitions in logged:
+			with self.subTest(stage=stage):
+				self.assertEqual(
+					(rows[stage]["job_cards"], rows[stage]["transitions"]), (job_cards, transitions)
+				)
+		self.assertGreater(rows["Open"]["transitions"], rows["Open"]["job_cards"])
+		whole = next(r for k, r in rows.items() if k.startswith("Whole visit"))
+		ready = frappe.db.sql(
+			"""select count(distinct log.parent) from `tabService Job Card Status Log` log
+			join `tabService Job Card` jc on jc.name = log.parent
+			where jc.company = %s and log.to_status = 'Ready for Pickup'
+				and log.changed_on >= %s and log.changed_on < %s""",
+			(PUNE, MONTH["from_date"], add_days(MONTH["to_date"], 1)),
+		)[0][0]
+		self.assertEqual(whole["job_cards"], ready)
+
+	def test_my_operations_shows_a_technician_their_own_open_lines(self):
+		jc = make_job_card(labour=("LAB-DIAG", "LAB-PMS-CAR"), technicians=("Amit", "Sunil"))
+		amit = frappe.db.get_value("Service Technician", {"user": AMIT})
+		sunil = frappe.db.get_value("Service Technician", {"user": "tech.sunil@omp.example"})
+
+		def lines(user, **filters):
+			return as_user(user, run, "My Operations", filters)["result"]
+
+		for asked in ({}, {"technician": sunil}):  # a technician sees their own, whatever they ask
+			rows = lines(AMIT, **asked)
+			self.assertIn((jc.name, "LAB-DIAG"), {(r["job_card"], r["item_code"]) for r in rows})
+			self.assertEqual({r["technician"] for r in rows}, {amit})
+		rows = lines(MANAGER, technician=sunil)
+		self.assertIn((jc.name, "LAB-PMS-CAR"), {(r["job_card"], r["item_code"]) for r in rows})
+		self.assertEqual({r["technician"] for r in rows}, {sunil})
+		with self.assertRaises(frappe.PermissionError):  # not a report for advisors
+			lines("advisor@omp.example")
 
 	def test_comeback_same_vehicle_same_operation(self):
 		first = make_job_card(labour=("LAB-BRAKE-PADS",), technicians=("Amit",))

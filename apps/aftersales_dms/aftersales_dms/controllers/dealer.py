@@ -32,6 +32,36 @@ def website_permission(doc, ptype=None, user=None, verbose=False):
 	return doc.company in {row["doc"] for row in allowed}
 
 
+def dealer_permission(doc, ptype=None, user=None, debug=False):
+	"""hooks.has_permission "*": refuse a document of a Company the user is not allowed, before
+	Frappe's User Permission check does. The decision is Frappe's (the same User Permissions,
+	`applicable_for` and descendants included, the same exemptions); only the 403 differs: Frappe's
+	says the record "is linked to Company 'Orion Motors Pune'", telling one dealer's staff which
+	dealer a record they probed belongs to, where this one says only that the document is not
+	accessible. None (no opinion) whenever Frappe's own check would decide otherwise."""
+	from frappe.core.doctype.user_permission.user_permission import get_user_permissions
+	from frappe.permissions import get_allowed_docs_for_doctype
+
+	user = user or frappe.session.user
+	company = doc.get("company") if hasattr(doc, "get") else None
+	if not company or user == "Administrator":
+		return None
+	if not doc.get("name") or (hasattr(doc, "is_new") and doc.is_new()):
+		return None  # a new document's Company is the client's own input: Frappe's message may name it
+	meta = frappe.get_meta(doc.get("doctype"))
+	if meta.issingle:
+		return None
+	field = meta.get_field("company")
+	if not field or field.fieldtype != "Link" or field.options != "Company" or field.ignore_user_permissions:
+		return None
+	if (doc.get("owner") or "").lower() == user.lower():
+		return None  # Frappe may still grant the owner's rights: leave it to Frappe
+	allowed = get_allowed_docs_for_doctype(get_user_permissions(user).get("Company", []), doc.doctype)
+	if not allowed or company in allowed:
+		return None
+	return False
+
+
 def check_stored_document(doc, method=None):
 	"""doc_events "*" before_validate: permission on the document as it is stored, not only as
 	the client changed it. Frappe's set_value, bulk_update and REST PUT load a document, apply

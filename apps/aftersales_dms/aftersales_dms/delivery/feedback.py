@@ -36,6 +36,8 @@ def read_feedback_token(token: str | None, for_update: bool = False):
 @frappe.whitelist(allow_guest=True, methods=["POST"])
 @rate_limit(limit=10, seconds=60)
 def submit_feedback(token: str, stars: int, comment: str | None = None):
+	"""The customer's rating (1-5 stars) and comment on a delivered job, from the emailed
+	feedback link; the link works once."""
 	jc = read_feedback_token(token, for_update=True)  # locked and read afresh: the link works once
 	stars = cint(stars)
 	if stars < 1 or stars > 5:

@@ -123,6 +123,8 @@ def cache_key(company: str | None) -> str:
 
 @frappe.whitelist()
 def get_board(company: str | None = None) -> dict:
+	"""The workshop board: the dealer's job cards by status, bay and technician, read with the
+	user's permissions (cached per user and view, see the module's docstring)."""
 	frappe.has_permission("Service Job Card", "read", throw=True)
 	key = cache_key(company)
 	board = frappe.cache.get_value(key)

@@ -2,7 +2,7 @@
 
 - Sold hours: standard (sold) hours of the labour lines the technician finished in the period.
 - Clocked hours: job-clock hours the technician started in the period.
-- Efficiency = sold ÷ clocked; productivity = clocked ÷ attendance, where attendance is the
+- Efficiency = sold ÷ clocked, in whole percent; productivity = clocked ÷ attendance, where attendance is the
   technician's shift length times the days they clocked any work.
 - Jobs: job cards whose last operation by the technician was finished in the period.
 - Average completion: first clock-on to last clock-off of a finished line, in hours.
@@ -12,6 +12,11 @@ clock, see analytics/technician_days.py; a day changed since it was last worked 
 out from the job cards here), so a network's year reads technicians x working days rows. A
 technician works only on their own dealer's job cards, so the dealer filter is the set of its
 technicians.
+
+Efficiency is not rated on less than `MIN_CLOCKED_HOURS` of clock (a few seconds against a
+sold hour would read 25,000 %): the cell is blank and *Note* says why. Above
+`MAX_PLAUSIBLE_EFFICIENCY` the figure is shown and flagged (sold hours far beyond the clock
+usually mean work done off the clock).
 """
 
 import frappe
@@ -20,6 +25,22 @@ from frappe.utils import cint, flt, time_diff_in_hours
 
 from aftersales_dms.analytics import technician_days
 from aftersales_dms.analytics.common import companies_for, date_range
+
+MIN_CLOCKED_HOURS = 0.1  # six minutes
+MAX_PLAUSIBLE_EFFICIENCY = 300
+
+
+def rate(sold_hours, clocked_hours) -> tuple[float | None, str]:
+	"""Efficiency in whole percent and a note when it is not rated or implausible."""
+	clocked_hours = flt(clocked_hours)
+	if clocked_hours < MIN_CLOCKED_HOURS:
+		if not clocked_hours and not flt(sold_hours):
+			return None, ""
+		return None, _("Too little clocked time to rate (under {0} h)").format(MIN_CLOCKED_HOURS)
+	efficiency = flt(100 * flt(sold_hours) / clocked_hours, 0)
+	if efficiency > MAX_PLAUSIBLE_EFFICIENCY:
+		return efficiency, _("Implausible: sold hours far exceed the clock; check the time logs")
+	return efficiency, ""
 
 
 def execute(filters=None):
@@ -70,6 +91,7 @@ def execute(filters=None):
 		)
 		attendance = flt(shift * cint(row.days), 2)
 		clocked_hours, sold = flt(row.clocked_hours, 2), flt(row.sold_hours, 2)
+		efficiency, note = rate(row.sold_hours, row.clocked_hours)
 		data.append(
 			{
 				"technician": tech.name,
@@ -80,11 +102,12 @@ def execute(filters=None):
 				"sold_hours": sold,
 				"clocked_hours": clocked_hours,
 				"attendance_hours": attendance,
-				"efficiency": flt(100 * sold / clocked_hours, 1) if clocked_hours else None,
-				"productivity": flt(100 * clocked_hours / attendance, 1) if attendance else None,
+				"efficiency": efficiency,
+				"productivity": flt(100 * flt(row.clocked_hours) / attendance, 0) if attendance else None,
 				"avg_completion_hours": (
 					flt(flt(row.completion_hours) / cint(row.lines_done), 2) if cint(row.lines_done) else None
 				),
+				"note": note,
 			}
 		)
 	data.sort(key=lambda r: (r["company"], r["technician_name"] or ""))
@@ -117,6 +140,7 @@ def execute(filters=None):
 			"fieldtype": "Float",
 			"width": 130,
 		},
+		{"fieldname": "note", "label": _("Note"), "fieldtype": "Data", "width": 280},
 	]
 	chart = {
 		"data": {

@@ -136,12 +136,14 @@ class ServiceAppointment(Document):
 
 	@frappe.whitelist(methods=["POST"])
 	def confirm(self):
+		"""Confirm a requested appointment that has a slot (the customer is notified)."""
 		if not self.scheduled_start:
 			frappe.throw(_("Pick a slot before confirming."))
 		self.set_status("Confirmed")
 
 	@frappe.whitelist(methods=["POST"])
 	def cancel_appointment(self, reason: str | None = None):
+		"""Cancel the appointment, with the reason kept on it."""
 		self.set_status("Cancelled", reason)
 
 
