@@ -87,8 +87,9 @@ ERPNEXT_PERMISSIONS = {
 	"Purchase Receipt": {PARTS_MANAGER: ("read", "write", "create", "submit")},
 	"Material Request": {PARTS_MANAGER: ("read", "write", "submit")},  # work the job's request
 	"Supplier": {PARTS_MANAGER: ("read",)},
-	"UOM": {PARTS_MANAGER: ("read",)},
+	"UOM": {r: ("read",) for r in (PARTS_MANAGER, ACCOUNTANT)},  # the Stock Ledger's columns
 	"Item Group": {PARTS_MANAGER: ("read",)},
+	"Account": {PARTS_MANAGER: ("read",)},  # the General Ledger's
 	"Stock Ledger Entry": {r: ("read", "report") for r in (PARTS_MANAGER, ACCOUNTANT)},
 	"GL Entry": {PARTS_MANAGER: ("read", "report")},  # accountants read it as Accounts User
 }
