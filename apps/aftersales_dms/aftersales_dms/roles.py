@@ -32,7 +32,7 @@ ROLES = {
 	ADVISOR: "Books appointments, checks vehicles in, opens job cards, talks to the customer",
 	TECHNICIAN: "Works on job card labour lines and clocks time",
 	WORKSHOP_MANAGER: "Runs the workshop: bays, technicians, assignment, capacity",
-	PARTS_MANAGER: "Issues and returns parts, raises material requests",
+	PARTS_MANAGER: "Receives, issues and returns parts, works material requests",
 	QUALITY_SUPERVISOR: "Signs off quality checks before delivery",
 	ACCOUNTANT: "Invoices job cards, warranty claims and payments",
 	OEM_ADMIN: "Sees the whole dealer network; maintains OEM templates, workflows and campaigns",

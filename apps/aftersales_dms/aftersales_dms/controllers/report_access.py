@@ -27,11 +27,18 @@ def allowed_companies(user=None) -> set[str] | None:
 
 
 def check_report_filters(report_name, filters):
+	if not report_name or not isinstance(report_name, str) or not frappe.db.exists("Report", report_name):
+		frappe.throw(_("Report {0} not found.").format(report_name or ""), frappe.DoesNotExistError)
 	allowed = allowed_companies()
 	if allowed is None:
 		return
 	if isinstance(filters, str):
-		filters = json.loads(filters or "{}") if filters.strip() else {}
+		try:
+			filters = json.loads(filters) if filters.strip() else {}
+		except ValueError:
+			frappe.throw(_("The report's filters are not valid JSON."))
+	if not isinstance(filters, dict):
+		filters = {}
 	company = (filters or {}).get("company")
 	companies = [c for c in (company if isinstance(company, list | tuple) else [company]) if c]
 	foreign = [c for c in companies if c not in allowed]
