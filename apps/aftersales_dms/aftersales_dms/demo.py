@@ -249,6 +249,18 @@ def make_oem(oem: dict):
 				"email_id": oem["email"],
 			}
 		).insert(ignore_permissions=True)
+	# the OEM also supplies the dealers' parts (their Purchase Receipts)
+	if not frappe.db.exists("Supplier", {"supplier_name": oem["customer_name"]}):
+		frappe.get_doc(
+			{
+				"doctype": "Supplier",
+				"supplier_name": oem["customer_name"],
+				"supplier_type": "Company",
+				"supplier_group": "Distributor"
+				if frappe.db.exists("Supplier Group", "Distributor")
+				else "All Supplier Groups",
+			}
+		).insert(ignore_permissions=True)
 	return frappe.db.get_value("Customer", {"customer_name": oem["customer_name"]})
 
 

@@ -47,6 +47,9 @@ scheduler_events = {
 # workflow actions (any doctype) retried when the database picks them as a deadlock victim
 override_whitelisted_methods = {
 	"frappe.model.workflow.apply_workflow": "aftersales_dms.workshop.status.apply_workflow",
+	# a dealer user's query report is for their own Company (ERPNext's ledgers take any company)
+	"frappe.desk.query_report.run": "aftersales_dms.controllers.report_access.run",
+	"frappe.desk.query_report.export_query": "aftersales_dms.controllers.report_access.export_query",
 }
 
 # dealer staff never pass ERPNext's portal check for another dealer's documents (print included)
@@ -58,6 +61,11 @@ has_website_permission = {
 # another dealer's document is refused without naming its Company (controllers/dealer.py)
 has_permission = {"*": "aftersales_dms.controllers.dealer.dealer_permission"}
 
+STOCK_RECEIVED = [
+	"aftersales_dms.workshop.status.on_stock_received",
+	"aftersales_dms.workshop.tasks.on_stock_received",
+]
+
 doc_events = {
 	# every save is checked against the stored document too (controllers/dealer.py)
 	"*": {"before_validate": "aftersales_dms.controllers.dealer.check_stored_document"},
@@ -66,11 +74,12 @@ doc_events = {
 		"on_submit": [
 			"aftersales_dms.parts.doctype.parts_request.parts_request.on_stock_entry_change",
 			"aftersales_dms.workshop.status.on_stock_received",
+			"aftersales_dms.workshop.tasks.on_stock_received",
 		],
 		"on_cancel": "aftersales_dms.parts.doctype.parts_request.parts_request.on_stock_entry_change",
 	},
-	# parts arriving wake job cards that wait for them
-	"Purchase Receipt": {"on_submit": "aftersales_dms.workshop.status.on_stock_received"},
+	# parts arriving wake job cards that wait for them (and end the shortage ToDos they answer)
+	"Purchase Receipt": {"on_submit": STOCK_RECEIVED},
 	# every journey document: malformed dates are a clear error; rows a client adds to an
 	# existing document have the fields its role may not write cleared (controllers/guards.py)
 	**{
@@ -92,13 +101,19 @@ doc_events = {
 		)
 	},
 	# the job card clears them itself, first in its validate, on new documents too
-	"Service Job Card": {"before_validate": "aftersales_dms.controllers.guards.validate_dates"},
-	"Purchase Invoice": {"on_submit": "aftersales_dms.workshop.status.on_stock_received"},
+	"Service Job Card": {
+		"before_validate": "aftersales_dms.controllers.guards.validate_dates",
+		"on_update": "aftersales_dms.workshop.tasks.on_job_card_update",  # each role's ToDos
+	},
+	"Purchase Invoice": {"on_submit": STOCK_RECEIVED},
 	# a cancelled purchase request for a waiting job's parts: the job is not left waiting forever
 	"Material Request": {
 		"before_validate": "aftersales_dms.controllers.erpnext_links.keep_app_fields",
 		"before_cancel": "aftersales_dms.workshop.status.before_material_request_cancel",
-		"on_cancel": "aftersales_dms.workshop.status.on_material_request_cancel",
+		"on_cancel": [
+			"aftersales_dms.workshop.status.on_material_request_cancel",
+			"aftersales_dms.workshop.tasks.on_material_request_cancel",
+		],
 	},
 	"Quotation": {
 		"before_validate": "aftersales_dms.controllers.erpnext_links.keep_app_fields",
@@ -121,7 +136,7 @@ doc_events = {
 		"on_submit": "aftersales_dms.billing.invoice.on_payment_change",
 		"on_cancel": "aftersales_dms.billing.invoice.on_payment_change",
 	},
-	"Stock Reconciliation": {"on_submit": "aftersales_dms.workshop.status.on_stock_received"},
+	"Stock Reconciliation": {"on_submit": STOCK_RECEIVED},
 	# the job card's status options follow the states of its workflow (an OEM admin adds some)
 	"Workflow": {
 		"validate": "aftersales_dms.workshop.status.validate_workflow_editor",

@@ -32,7 +32,7 @@ ROLES = {
 	ADVISOR: "Books appointments, checks vehicles in, opens job cards, talks to the customer",
 	TECHNICIAN: "Works on job card labour lines and clocks time",
 	WORKSHOP_MANAGER: "Runs the workshop: bays, technicians, assignment, capacity",
-	PARTS_MANAGER: "Issues and returns parts, raises material requests",
+	PARTS_MANAGER: "Receives, issues and returns parts, works material requests",
 	QUALITY_SUPERVISOR: "Signs off quality checks before delivery",
 	ACCOUNTANT: "Invoices job cards, warranty claims and payments",
 	OEM_ADMIN: "Sees the whole dealer network; maintains OEM templates, workflows and campaigns",
@@ -85,8 +85,6 @@ ERPNEXT_PERMISSIONS = {
 	"Item Price": {r: ("read",) for r in (ADVISOR, WORKSHOP_MANAGER, PARTS_MANAGER, ACCOUNTANT)},
 	"Company": {r: ("read",) for r in ALL_ROLES},
 	"Employee": {r: ("read",) for r in (WORKSHOP_MANAGER, OEM_ADMIN)},
-	"Stock Entry": {PARTS_MANAGER: ("read",), ACCOUNTANT: ("read",)},
-	"Material Request": {PARTS_MANAGER: ("read",)},
 	"Quotation": {
 		ADVISOR: ("read", "write", "create", "submit"),
 		WORKSHOP_MANAGER: ("read",),
@@ -116,6 +114,28 @@ ERPNEXT_PERMISSIONS = {
 	},
 	"Role": {OEM_ADMIN: ("select",)},
 	"DocType": {OEM_ADMIN: ("select",)},
+	# -- parts staff receive stock for their dealer; both ledgers for parts and accounts (#13).
+	# Dealer isolation is the User Permission on Company every one of these documents carries.
+	"Stock Entry": {  # Material Receipt / Issue / Transfer
+		PARTS_MANAGER: ("read", "write", "create", "submit", "cancel"),
+		ACCOUNTANT: ("read",),
+	},
+	"Purchase Receipt": {PARTS_MANAGER: ("read", "write", "create", "submit")},
+	"Material Request": {PARTS_MANAGER: ("read", "write", "submit")},  # work the job's request
+	"Supplier": {PARTS_MANAGER: ("read",)},
+	"UOM": {r: ("read",) for r in (PARTS_MANAGER, ACCOUNTANT)},  # the Stock Ledger's columns
+	"Item Group": {PARTS_MANAGER: ("read",)},
+	"Account": {PARTS_MANAGER: ("read",)},  # the General Ledger's
+	"Stock Ledger Entry": {r: ("read", "report") for r in (PARTS_MANAGER, ACCOUNTANT)},
+	"GL Entry": {PARTS_MANAGER: ("read", "report")},  # accountants read it as Accounts User
+}
+
+# ERPNext's standard reports our roles run, beside the roles ERPNext gives them (a Custom Role
+# record, Frappe's way of adding roles to a standard report without editing it); each run by a
+# dealer user is for their own Company (controllers/report_access.py).
+ERPNEXT_REPORTS = {
+	"Stock Ledger": (PARTS_MANAGER, ACCOUNTANT),
+	"General Ledger": (PARTS_MANAGER, ACCOUNTANT),
 }
 
 

@@ -9,13 +9,27 @@ import os
 import frappe
 from frappe.custom.doctype.custom_field.custom_field import create_custom_fields
 
-from aftersales_dms.roles import ERPNEXT_PERMISSIONS, ROLES
+from aftersales_dms.roles import ERPNEXT_PERMISSIONS, ERPNEXT_REPORTS, ROLES
 
 ITEM_GROUPS = ("DMS Labour", "DMS Parts")
 
 
 def get_custom_fields():
 	return {
+		# the system's task a ToDo is for (workshop/tasks.py); no role writes level 1, so a ToDo a
+		# person makes never carries it and is never closed by the system
+		"ToDo": [
+			{
+				"fieldname": "dms_task",
+				"fieldtype": "Data",
+				"label": "Aftersales Task",
+				"insert_after": "assignment_rule",
+				"read_only": 1,
+				"hidden": 1,
+				"no_copy": 1,
+				"permlevel": 1,
+			},
+		],
 		"Stock Entry": [
 			{
 				"fieldname": "dms_parts_request",
@@ -217,6 +231,38 @@ def make_role_permissions():
 				update_permission_property(doctype, role, 0, "read", 0, validate=False)
 
 
+def grant_declared_rights(doctype: str, role: str):
+	"""Add the rights roles.py now declares for `role` on `doctype` to its existing rule (for an
+	upgrade patch: make_role_permissions sets a rule only once). Rights are added, never removed."""
+	from frappe.permissions import add_permission, update_permission_property
+
+	rights = ERPNEXT_PERMISSIONS.get(doctype, {}).get(role, ())
+	if not rights:
+		return
+	if not frappe.db.exists("Custom DocPerm", {"parent": doctype, "role": role, "permlevel": 0}):
+		add_permission(doctype, role, 0)
+	for right in rights:
+		update_permission_property(doctype, role, 0, right, 1, validate=False)
+
+
+def make_report_roles():
+	"""Our roles on ERPNext's standard reports (roles.ERPNEXT_REPORTS), through Frappe's Custom Role
+	(the desk's "Role Permission for Page and Report"): its roles replace the report's own, so
+	ERPNext's are copied in beside ours. Created once, when missing; later changes are the admin's,
+	as with role permissions."""
+	for report, roles in ERPNEXT_REPORTS.items():
+		if not frappe.db.exists("Report", report) or frappe.db.exists("Custom Role", {"report": report}):
+			continue
+		standard = frappe.get_all(
+			"Has Role", filters={"parenttype": "Report", "parent": report}, pluck="role", order_by="idx"
+		)
+		doc = frappe.new_doc("Custom Role")
+		doc.report = report
+		for role in (*standard, *(r for r in roles if r not in standard)):
+			doc.append("roles", {"role": role})
+		doc.insert(ignore_permissions=True)
+
+
 def make_item_groups():
 	if not frappe.db.exists("Item Group", "All Item Groups"):
 		return  # ERPNext's setup wizard has not run yet; the demo loader calls us again
@@ -311,6 +357,7 @@ def after_install():
 	make_workflow()
 	make_discount_limits()
 	make_role_permissions()
+	make_report_roles()
 	add_indexes()
 	make_desks()
 

@@ -442,23 +442,9 @@ def on_stock_received(doc, method=None):
 
 
 def notify_parts_arrived(job_card: str):
-	from frappe.desk.form.assign_to import add as assign
+	from aftersales_dms.workshop.tasks import open_parts_arrived_task
 
-	from aftersales_dms.controllers.dealer import dealer_users
-	from aftersales_dms.roles import PARTS_MANAGER
-
-	company = frappe.db.get_value("Service Job Card", job_card, "company")
-	managers = dealer_users(PARTS_MANAGER, company)
-	if managers:
-		assign(
-			{
-				"assign_to": managers,
-				"doctype": "Service Job Card",
-				"name": job_card,
-				"description": _("Parts arrived for job card {0}: issue them").format(job_card),
-			},
-			ignore_permissions=True,
-		)
+	open_parts_arrived_task(job_card)  # the Parts Managers' ToDo, closed once all is issued
 
 
 # ---- the workflow record

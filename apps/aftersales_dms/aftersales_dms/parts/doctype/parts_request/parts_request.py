@@ -13,7 +13,6 @@ purchase Material Request and a ToDo for the dealer's Parts Managers.
 
 import frappe
 from frappe import _
-from frappe.desk.form.assign_to import add as assign
 from frappe.model.document import Document
 from frappe.utils import add_days, flt, today
 
@@ -24,6 +23,7 @@ from aftersales_dms.workshop.doctype.dealer_workshop_settings.dealer_workshop_se
 	get_workshop_settings,
 )
 from aftersales_dms.workshop.status import on_parts_short
+from aftersales_dms.workshop.tasks import SHORTAGE, on_parts_issued, open_task
 
 
 class PartsRequest(Document):
@@ -211,19 +211,15 @@ class PartsRequest(Document):
 		mr.insert()
 		mr.submit()
 		self.db_set("material_request", mr.name)
-		managers = parts_managers(self.company)
-		if managers:
-			assign(
-				{
-					"assign_to": managers,
-					"doctype": "Material Request",
-					"name": mr.name,
-					"description": _("Parts short for job card {0}: {1}").format(
-						self.service_job_card, ", ".join(f"{q:g} x {i}" for i, q in shortages)
-					),
-				},
-				ignore_permissions=True,
-			)
+		open_task(  # closed when the stores hold what the job needs (workshop/tasks.py)
+			parts_managers(self.company),
+			"Material Request",
+			mr.name,
+			SHORTAGE,
+			_("Parts short for job card {0}: {1}").format(
+				self.service_job_card, ", ".join(f"{q:g} x {i}" for i, q in shortages)
+			),
+		)
 
 	def update_quantities(self):
 		"""Issued and returned quantities, from this request's submitted Stock Entries."""
@@ -315,6 +311,7 @@ def update_job_card_issued_qty(job_card: str):
 			net.get(part.item_code, 0),
 			update_modified=False,
 		)
+	on_parts_issued(job_card)  # the parts-arrived ToDo closes once nothing is left to issue
 
 
 def on_stock_entry_change(doc, method=None):

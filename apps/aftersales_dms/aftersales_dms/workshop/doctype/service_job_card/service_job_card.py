@@ -19,7 +19,7 @@ from aftersales_dms.controllers.guards import (
 )
 from aftersales_dms.controllers.pricing import price_item, selling_rate
 from aftersales_dms.roles import JOB_EDITORS, MANAGERS, WORKSHOP_MANAGER, has_any_role
-from aftersales_dms.workshop import board, status
+from aftersales_dms.workshop import board, status, tasks
 from aftersales_dms.workshop.doctype.dealer_workshop_settings.dealer_workshop_settings import (
 	get_workshop_settings,
 )
@@ -288,25 +288,7 @@ class ServiceJobCard(Document):
 	def after_insert(self):
 		if self.vehicle_check_in:
 			frappe.db.set_value("Vehicle Check In", self.vehicle_check_in, "service_job_card", self.name)
-		self.assign_to_workshop_managers()
-
-	def assign_to_workshop_managers(self):
-		"""A ToDo for each Workshop Manager of this dealer: assign technicians to the new job card."""
-		from frappe.desk.form.assign_to import add as assign
-
-		managers = workshop_managers(self.company)
-		if managers:
-			assign(
-				{
-					"assign_to": managers,
-					"doctype": self.doctype,
-					"name": self.name,
-					"description": _("Assign technicians to job card {0} ({1}, {2})").format(
-						self.name, self.registration_plate, self.customer_name
-					),
-				},
-				ignore_permissions=True,
-			)
+		tasks.open_assign_task(self)  # the dealer's Workshop Managers assign its technicians
 
 	@frappe.whitelist(methods=["POST"])
 	def add_service_package(self, package: str):
