@@ -50,6 +50,8 @@ def make_token(job_card: str, quotation: str, valid_hours: float = LINK_VALID_HO
 
 @frappe.whitelist(methods=["POST"])
 def make_approval_link(job_card: str) -> str:
+	"""A signed, expiring link for the customer to approve or decline the job card's submitted
+	estimate line by line; marks the job card Awaiting Customer."""
 	jc = frappe.get_doc("Service Job Card", job_card)
 	check_job_card_editor(jc)
 	if not jc.estimate or frappe.db.get_value("Quotation", jc.estimate, "docstatus") != 1:

@@ -60,6 +60,7 @@ def set_approved(jc):
 
 @frappe.whitelist(methods=["POST"])
 def approve_discount(job_card: str):
+	"""Approve the job card's discount waiting for approval, within the approver's discount limit."""
 	jc = frappe.get_doc("Service Job Card", job_card)
 	jc.check_permission("read")
 	if jc.discount_status != "Pending Approval":

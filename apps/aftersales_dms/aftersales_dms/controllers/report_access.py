@@ -66,6 +66,8 @@ def run(
 	parent_field=None,
 	are_default_filters=True,
 ):
+	"""Frappe's query report run (hooks.override_whitelisted_methods), refused for another
+	dealer's company; ERPNext's ledgers given to our roles need the company set."""
 	check_report_filters(report_name, filters)  # the session's user, whatever `user` says
 	return query_report.run(
 		report_name,
@@ -81,6 +83,7 @@ def run(
 
 @frappe.whitelist()
 def export_query():
+	"""Frappe's report export, with the same company check as run."""
 	form = frappe.local.form_dict
 	check_report_filters(form.get("report_name"), form.get("filters"))
 	return query_report.export_query()

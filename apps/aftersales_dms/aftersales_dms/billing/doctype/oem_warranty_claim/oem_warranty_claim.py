@@ -106,6 +106,7 @@ class OEMWarrantyClaim(Document):
 
 	@frappe.whitelist(methods=["POST"])
 	def approve(self, oem_reference: str | None = None):
+		"""The OEM's approval of a submitted claim, with its reference."""
 		self.check_decidable()
 		self.db_set(
 			{
@@ -118,6 +119,8 @@ class OEMWarrantyClaim(Document):
 
 	@frappe.whitelist(methods=["POST"])
 	def reject(self, reason: str, rebill_customer: int = 0):
+		"""The OEM's rejection of a submitted claim: a credit note against the warranty invoice
+		and, if asked, the work re-billed to the customer."""
 		self.check_decidable()
 		reason = (reason or "").strip()
 		if len(reason) < 5:

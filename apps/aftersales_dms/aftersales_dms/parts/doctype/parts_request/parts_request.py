@@ -109,9 +109,10 @@ class PartsRequest(Document):
 		bins = bin_figures(items, self.store_warehouse, for_update=True)
 		self.reload()
 		to_issue, shortages = [], []
+		declined = declined_parts(self.service_job_card)
 		for row in self.items:
 			pending = flt(row.qty) - (flt(row.issued_qty) - flt(row.returned_qty))
-			if pending <= 0:
+			if pending <= 0 or row.item_code in declined:
 				continue
 			available = flt(bins.get(row.item_code, {}).get("actual_qty"))
 			now = min(pending, max(available, 0))
@@ -320,6 +321,19 @@ def on_stock_entry_change(doc, method=None):
 		frappe.get_doc("Parts Request", doc.dms_parts_request).update_quantities()
 
 
+def declined_parts(job_card: str) -> set[str]:
+	"""The parts the customer declined on the job card (every line of the item declined): not
+	issued, whatever a parts request asks for."""
+	lines = frappe.get_all(
+		"Service Job Card Part",
+		filters={"parent": job_card, "parenttype": "Service Job Card"},
+		fields=["item_code", "customer_decision"],
+	)
+	items = {r.item_code for r in lines}
+	wanted = {r.item_code for r in lines if r.customer_decision != "Declined"}
+	return items - wanted
+
+
 @frappe.whitelist()
 def make_parts_request(source_name: str, target_doc=None):
 	"""Parts request from a job card's part lines (unsaved draft, with the dealer's warehouses)."""
@@ -342,7 +356,9 @@ def make_parts_request(source_name: str, target_doc=None):
 				"doctype": "Parts Request Item",
 				"field_map": {"name": "job_card_part"},
 				"field_no_map": ["issued_qty"],
-				"condition": lambda row: flt(row.qty) > flt(row.issued_qty),
+				# what the customer declined is not fitted, so not requested
+				"condition": lambda row: flt(row.qty) > flt(row.issued_qty)
+				and row.customer_decision != "Declined",
 			},
 		},
 		target_doc,

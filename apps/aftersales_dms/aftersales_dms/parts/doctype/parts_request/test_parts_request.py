@@ -196,6 +196,9 @@ def test_concurrent_issue_of_the_last_unit_one_wins():
 
 
 class TestPartsRequestFromJobCard(FrappeTestCase):
+	def tearDown(self):
+		frappe.set_user("Administrator")
+
 	def test_mapped_from_the_job_cards_unissued_parts(self):
 		from aftersales_dms.parts.doctype.parts_request.parts_request import make_parts_request
 
@@ -212,3 +215,22 @@ class TestPartsRequestFromJobCard(FrappeTestCase):
 		second = make_parts_request(jc.name)
 		self.assertEqual([(r.item_code, r.qty) for r in second.items], [("PRT-OIL-FILTER-C", 1)])
 		self.assertEqual(second.service_job_card, jc.name)
+
+	def test_a_part_the_customer_declined_is_neither_requested_nor_issued(self):
+		from aftersales_dms.parts.doctype.parts_request.parts_request import make_parts_request
+
+		jc = make_job_card(
+			parts=[{"item_code": "PRT-OIL-5W30-1L", "qty": 4}, {"item_code": "PRT-AIR-FILTER-C", "qty": 1}]
+		)
+		declined = next(r for r in jc.parts if r.item_code == "PRT-AIR-FILTER-C")
+		# the customer's decision, as the approval page records it (a system field)
+		frappe.db.set_value("Service Job Card Part", declined.name, "customer_decision", "Declined")
+		mapped = make_parts_request(jc.name)
+		self.assertEqual([r.item_code for r in mapped.items], ["PRT-OIL-5W30-1L"])
+		# a request that lists it anyway (REST, an old draft) does not issue it
+		before = bin_qty("PRT-AIR-FILTER-C", STORE)
+		pr = make_request([("PRT-OIL-5W30-1L", 4), ("PRT-AIR-FILTER-C", 1)], job_card=jc.name)
+		frappe.set_user("parts@omp.example")
+		result = pr.issue_parts()
+		self.assertEqual(result["issued"], [("PRT-OIL-5W30-1L", 4)])
+		self.assertEqual(bin_qty("PRT-AIR-FILTER-C", STORE), before)

@@ -335,6 +335,8 @@ class ServiceJobCard(Document):
 
 	@frappe.whitelist(methods=["POST"])
 	def assign_technician(self, labour_line: str, technician: str):
+		"""Assign a labour line to a technician (workshop managers), before work starts or while
+		paused."""
 		self._assign_technician(labour_line, technician)
 
 	@retry_on_deadlock  # (on an inner method: Frappe reads the whitelisted method's own arguments)
@@ -356,14 +358,17 @@ class ServiceJobCard(Document):
 
 	@frappe.whitelist(methods=["POST"])
 	def start_work(self, labour_line: str):
+		"""Clock on a labour line (its technician, or a manager): one open clock per technician."""
 		self.clock(labour_line, "start")
 
 	@frappe.whitelist(methods=["POST"])
 	def pause_work(self, labour_line: str):
+		"""Pause the labour line's open clock."""
 		self.clock(labour_line, "pause")
 
 	@frappe.whitelist(methods=["POST"])
 	def finish_work(self, labour_line: str):
+		"""Clock off and finish the labour line."""
 		self.clock(labour_line, "finish")
 
 	@retry_on_deadlock
