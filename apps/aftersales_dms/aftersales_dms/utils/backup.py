@@ -209,7 +209,7 @@ def sha256(path):
 def is_plain(path):
 	with open(path, "rb") as f:
 		head = f.read(512)
-	return head.startswith(PLAIN_MAGIC) or head[257:262] == b"ustar"
+	return not head or head.startswith(PLAIN_MAGIC) or head[257:262] == b"ustar"
 
 
 def encrypted_name(name):

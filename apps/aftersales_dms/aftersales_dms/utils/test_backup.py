@@ -64,6 +64,27 @@ class TestRetention(FrappeTestCase):
 		backups = [("thu", D(2026, 12, 31, 1)), ("sun", D(2027, 1, 3, 1)), ("mon", D(2027, 1, 4, 1))]
 		self.assertEqual(backup.to_keep(backups, 1, 2, datetime.date(2027, 1, 4)), {"mon", "sun"})
 
+	def test_apply_retention_deletes_only_this_sites_backups_with_our_manifest(self):
+		import json
+
+		with tempfile.TemporaryDirectory() as tmp:
+			made = {
+				"1-old": ("here.localhost", "2026-01-01T01:00:00", backup.KIND),
+				"2-new": ("here.localhost", "2026-11-30T01:00:00", backup.KIND),
+				"3-other-site": ("there.localhost", "2026-01-01T01:00:00", backup.KIND),
+				"4-not-ours": ("here.localhost", "2026-01-01T01:00:00", "something else"),
+			}
+			for name, (site, taken_at, kind) in made.items():
+				os.mkdir(os.path.join(tmp, name))
+				with open(os.path.join(tmp, name, backup.MANIFEST), "w") as f:
+					json.dump({"kind": kind, "site": site, "taken_at": taken_at}, f)
+			os.mkdir(os.path.join(tmp, "5-no-manifest"))
+			deleted = backup.apply_retention(tmp, "here.localhost", 1, 1, D(2026, 11, 30, 2))
+			self.assertEqual(deleted, ["1-old"])
+			self.assertEqual(
+				sorted(os.listdir(tmp)), ["2-new", "3-other-site", "4-not-ours", "5-no-manifest"]
+			)
+
 
 class TestBackupSettings(FrappeTestCase):
 	def setUp(self):
