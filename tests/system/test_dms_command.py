@@ -99,16 +99,18 @@ def test_no_password_on_a_command_line():
 
 
 def test_restore_and_backup_arguments_checked_before_anything_is_set_up(tmp_path):
-	r = run_dms(tmp_path, "restore")
+	r = run_dms(tmp_path / "1", "restore")
 	assert r.returncode != 0 and "which backup?" in r.stderr and "usage: ./dms restore FILE" in r.stderr
-	r = run_dms(tmp_path, "restore", "--bogus")
+	r = run_dms(tmp_path / "2", "restore", "--bogus")
 	assert r.returncode != 0 and "unknown option --bogus" in r.stderr
-	r = run_dms(tmp_path, "restore", str(tmp_path / "missing"))
+	r = run_dms(tmp_path / "3", "restore", str(tmp_path / "missing"))
 	assert r.returncode != 0 and "does not exist" in r.stderr
-	r = run_dms(tmp_path, "restore", str(tmp_path), "--site")
+	r = run_dms(tmp_path / "4", "restore", str(tmp_path), "--site")
 	assert r.returncode != 0 and "--site needs a site name" in r.stderr
-	r = run_dms(tmp_path, "backup", "--x")
+	r = run_dms(tmp_path / "5", "backup", "--x")
 	assert r.returncode != 0 and "unknown argument --x" in r.stderr
-	r = run_dms(tmp_path, "restore", "--help")
+	r = run_dms(tmp_path / "6", "restore", "--help")
 	assert r.returncode == 0 and "./dms restore FILE [--site NEW] [--force] [--key-file K]" in r.stdout
-	assert not (tmp_path / "checkout" / "apps").exists()  # nothing was set up
+	assert not any(
+		(tmp_path / str(n) / "checkout" / "apps").exists() for n in range(1, 7)
+	)  # nothing was set up

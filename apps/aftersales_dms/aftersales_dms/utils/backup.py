@@ -310,15 +310,24 @@ def restore(path, new_site=None, force=False, key_file=None, echo=print):
 			else:
 				shutil.copyfile(p, out)
 			plain[kind] = out
-		args = ["--site", new_site, "restore", plain["database"]]
-		if "public" in plain:
-			args += ["--with-public-files", plain["public"]]
-		if "private" in plain:
-			args += ["--with-private-files", plain["private"]]
 		echo(f"restoring {source} ({taken_at}) into {new_site}")
-		_bench(*args)
+		_run(
+			[
+				sys.executable,
+				"-c",
+				RESTORE_SCRIPT,
+				new_site,
+				plain["database"],
+				plain.get("public", ""),
+				plain.get("private", ""),
+			],
+			"restore",
+		)
 	echo(f"migrating {new_site}")
-	_bench("--site", new_site, "migrate")
+	_run(
+		[sys.executable, "-m", "frappe.utils.bench_helper", "frappe", "--site", new_site, "migrate"],
+		"migrate",
+	)
 	frappe.init(site=new_site, sites_path=".")
 	try:
 		frappe.connect()
@@ -353,13 +362,20 @@ def read_key(key_file, source):
 	return key
 
 
-def _bench(*args):
-	r = subprocess.run(
-		[sys.executable, "-m", "frappe.utils.bench_helper", "frappe", *args],
-		capture_output=True,
-		text=True,
-		stdin=subprocess.DEVNULL,
-	)
+# Frappe's `bench restore` (its _restore: new site from the dump, then the files), for a site that
+# does not exist yet (the bench CLI refuses --site of a missing site)
+RESTORE_SCRIPT = """
+import sys, frappe
+from frappe.commands.site import _restore
+site, sql, public, private = sys.argv[1:5]
+frappe.init(site=site, sites_path=".", new_site=True)
+_restore(site=site, sql_file_path=sql, install_app=(), with_public_files=public or None,
+	with_private_files=private or None)
+"""
+
+
+def _run(cmd, what):
+	r = subprocess.run(cmd, capture_output=True, text=True, stdin=subprocess.DEVNULL)
 	if r.returncode != 0:
-		raise RestoreError(f"bench {' '.join(args[:3])} failed:\n{(r.stdout + r.stderr)[-3000:]}")
+		raise RestoreError(f"{what} failed:\n{(r.stdout + r.stderr)[-3000:]}")
 	return r.stdout
