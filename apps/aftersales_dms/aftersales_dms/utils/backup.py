@@ -349,11 +349,13 @@ def read_key(key_file, source):
 		with open(key_file) as f:
 			key = f.read().strip()
 	else:
-		conf = os.path.join(source, "site_config.json")
 		key = None
-		if os.path.isfile(conf):
-			with open(conf) as f:
-				key = json.load(f).get("backup_encryption_key")
+		# a database file's name carries the site with its dots as underscores (Frappe's slug)
+		for site in (source, source.replace("_", ".")):
+			conf = os.path.join(site, "site_config.json")
+			if not key and os.path.isfile(conf):
+				with open(conf) as f:
+					key = json.load(f).get("backup_encryption_key")
 	if not key:
 		raise RestoreError(
 			f"the backup is encrypted and no key was found: pass --key-file FILE (a file holding "
