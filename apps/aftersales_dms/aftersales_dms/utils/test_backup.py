@@ -8,6 +8,7 @@ import datetime
 import os
 import stat
 import tempfile
+from unittest.mock import patch
 
 import frappe
 from frappe.tests.utils import FrappeTestCase
@@ -178,3 +179,31 @@ class TestEncryption(FrappeTestCase):
 			backup.decrypt_file(enc, out, "k3y")
 			with open(out, "rb") as f:
 				self.assertEqual(f.read(), b"\x1f\x8b" + b"CREATE TABLE secret" * 100)
+
+
+class TestDailyJob(FrappeTestCase):
+	"""The scheduler's call (it runs as Administrator, as here)."""
+
+	def failures(self):
+		return frappe.db.count("Error Log", {"method": "Scheduled backup failed"})
+
+	def test_disabled_takes_nothing(self):
+		frappe.db.set_single_value(backup.SETTINGS, "enabled", 0)
+		with patch("frappe.utils.backups.new_backup") as new_backup:
+			self.assertIsNone(backup.daily_backup())
+		new_backup.assert_not_called()
+
+	def test_a_failure_goes_to_the_error_log_and_leaves_no_half_made_folder(self):
+		with tempfile.TemporaryDirectory() as tmp:
+			frappe.db.set_single_value(
+				backup.SETTINGS, {"enabled": 1, "backup_directory": tmp, "keep_daily": 7, "keep_weekly": 4}
+			)
+			before, last = self.failures(), frappe.db.get_single_value(backup.SETTINGS, "last_backup_folder")
+			with (
+				patch("frappe.utils.backups.new_backup", side_effect=OSError("disk full")),
+				self.assertRaises(OSError),
+			):
+				backup.daily_backup()
+			self.assertEqual(self.failures(), before + 1)
+			self.assertEqual(os.listdir(tmp), [])
+			self.assertEqual(frappe.db.get_single_value(backup.SETTINGS, "last_backup_folder"), last)
