@@ -1,6 +1,6 @@
 """Backups of a site into a configured directory, their retention, and their restore into a new site.
 
-- `daily_backup` (scheduler, daily) and `bench --site X dms-backup` (`./dms backup`) take the same
+- `daily_backup` (scheduler, daily_long) and `bench --site X dms-backup` (`./dms backup`) take the same
   backup: Frappe's dump of the database, the public and private files and the site config, into a
   folder of its own named by the time (`<YYYYmmdd_HHMMSS>-<site>`), encrypted with the site's
   `backup_encryption_key` (gpg, AES256; the key reaches gpg on a pipe, never on a command line) and
@@ -87,7 +87,7 @@ def validate_retention(keep_daily, keep_weekly):
 
 # ---------------------------------------------------------------- backup
 def daily_backup():
-	"""Scheduler (daily): a backup and the retention, when enabled. A failure goes to the Error Log."""
+	"""Scheduler (daily_long): a backup and the retention, when enabled. A failure goes to the Error Log."""
 	if not frappe.db.get_single_value(SETTINGS, "enabled"):
 		return None
 	try:

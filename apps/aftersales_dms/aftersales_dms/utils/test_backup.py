@@ -187,6 +187,11 @@ class TestDailyJob(FrappeTestCase):
 	def failures(self):
 		return frappe.db.count("Error Log", {"method": "Scheduled backup failed"})
 
+	def test_scheduled_daily_on_the_long_queue(self):
+		job = frappe.get_doc("Scheduled Job Type", {"method": "aftersales_dms.utils.backup.daily_backup"})
+		self.assertEqual(job.frequency, "Daily Long")
+		self.assertFalse(job.stopped)
+
 	def test_disabled_takes_nothing(self):
 		frappe.db.set_single_value(backup.SETTINGS, "enabled", 0)
 		with patch("frappe.utils.backups.new_backup") as new_backup:
