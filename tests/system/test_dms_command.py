@@ -96,3 +96,21 @@ def test_no_password_on_a_command_line():
 	assert '-p"$' not in script and 'mysql_root -e "ALTER USER' not in script
 	root_cnf = os.path.join(BENCH, "db", "root.cnf")
 	assert os.stat(root_cnf).st_mode & 0o077 == 0  # the bench user's alone
+
+
+def test_restore_and_backup_arguments_checked_before_anything_is_set_up(tmp_path):
+	r = run_dms(tmp_path / "1", "restore")
+	assert r.returncode != 0 and "which backup?" in r.stderr and "usage: ./dms restore FILE" in r.stderr
+	r = run_dms(tmp_path / "2", "restore", "--bogus")
+	assert r.returncode != 0 and "unknown option --bogus" in r.stderr
+	r = run_dms(tmp_path / "3", "restore", str(tmp_path / "missing"))
+	assert r.returncode != 0 and "does not exist" in r.stderr
+	r = run_dms(tmp_path / "4", "restore", str(tmp_path), "--site")
+	assert r.returncode != 0 and "--site needs a site name" in r.stderr
+	r = run_dms(tmp_path / "5", "backup", "--x")
+	assert r.returncode != 0 and "unknown argument --x" in r.stderr
+	r = run_dms(tmp_path / "6", "restore", "--help")
+	assert r.returncode == 0 and "./dms restore FILE [--site NEW] [--force] [--key-file K]" in r.stdout
+	assert not any(
+		(tmp_path / str(n) / "checkout" / "apps").exists() for n in range(1, 7)
+	)  # nothing was set up

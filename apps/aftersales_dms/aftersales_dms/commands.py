@@ -1,5 +1,6 @@
 """bench commands of the app: `bench --site X dms-demo`, `bench --site X dms-demo-users`,
-`bench --site X dms-api-reference`."""
+`bench --site X dms-api-reference`, `bench --site X dms-backup`, `bench dms-restore PATH` (see
+utils/backup.py)."""
 
 import click
 from frappe.commands import get_site, pass_context
@@ -48,6 +49,68 @@ def dms_demo_users(context):
 		frappe.destroy()
 
 
+@click.command("dms-backup")
+@pass_context
+def dms_backup(context):
+	"""Take a backup now into the directory of Aftersales Backup Settings (the daily job's code)."""
+	import frappe
+
+	from aftersales_dms.utils.backup import take_backup
+
+	frappe.init(get_site(context))
+	frappe.connect()
+	try:
+		manifest = take_backup()
+	except frappe.ValidationError as e:
+		raise click.ClickException(str(e)) from e
+	finally:
+		frappe.destroy()
+	click.echo(f"backup of {manifest['site']} taken at {manifest['taken_at']}")
+	click.echo(f"folder: {manifest['folder']} ({'encrypted' if manifest['encrypted'] else 'NOT encrypted'})")
+	for kind, info in manifest["files"].items():
+		click.echo(f"{kind:>10}: {info['name']} ({info['size']} bytes)")
+	for key, value in manifest["figures"].items():
+		click.echo(f"{key:>24}: {value}")
+	click.echo(f"retention deleted: {', '.join(manifest['deleted']) or 'nothing'}")
+
+
+@click.command("dms-restore")
+@click.argument("path")
+@click.option(
+	"--new-site", default=None, help="Name of the site to restore into (default: derived from the backup)"
+)
+@click.option("--force", is_flag=True, default=False, help="Overwrite the site if it exists")
+@click.option("--key-file", default=None, help="File holding the backup encryption key")
+def dms_restore(path, new_site=None, force=False, key_file=None):
+	"""Restore a backup (its folder, manifest or database file) into a new site, with its files."""
+	from aftersales_dms.utils.backup import RestoreError, restore
+
+	try:
+		site, restored, manifest = restore(
+			path, new_site=new_site, force=force, key_file=key_file, echo=click.echo
+		)
+	except RestoreError as e:
+		raise click.ClickException(str(e)) from e
+	backed_up = (manifest or {}).get("figures", {})
+	click.echo(f"restored site: {site}")
+	if manifest:
+		click.echo(
+			f"from backup of {manifest['site']} taken at {manifest['taken_at']}, apps {manifest['apps']}"
+		)
+	click.echo(f"{'':>24}  {'restored':>16}  {'in backup':>16}")
+	for key, value in restored.items():
+		click.echo(f"{key:>24}: {value!s:>16}  {backed_up.get(key, '-')!s:>16}")
+	if not backed_up:
+		click.echo("no manifest: nothing to compare with")
+	elif backed_up == restored:
+		click.echo("restored figures match the backup")
+	else:
+		click.secho(
+			"WARNING: the restored figures differ from the backup's (written to while the backup ran?)",
+			fg="yellow",
+		)
+
+
 @click.command("dms-api-reference")
 @pass_context
 def dms_api_reference(context):
@@ -65,4 +128,4 @@ def dms_api_reference(context):
 	click.echo(text, nl=False)
 
 
-commands = [dms_demo, dms_demo_users, dms_api_reference]
+commands = [dms_demo, dms_demo_users, dms_api_reference, dms_backup, dms_restore]

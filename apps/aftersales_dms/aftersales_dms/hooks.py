@@ -37,6 +37,8 @@ scheduler_events = {
 		"aftersales_dms.delivery.sms_outbox.send_pending",
 		"aftersales_dms.analytics.technician_days.refresh_stale",
 	],
+	# the long queue: a backup of a big site outlasts the default queue's timeout
+	"daily_long": ["aftersales_dms.utils.backup.daily_backup"],
 	"cron": {
 		"*/15 * * * *": [
 			"aftersales_dms.booking.doctype.service_appointment.service_appointment.mark_no_shows"
