@@ -79,7 +79,7 @@ def waiting_job(server, sessions):
 				"customer": customer,
 				"vehicle": "MA1TA2XX6GH123456",
 				"concerns": "coolant leak (parts receipt test)",
-				"parts": [{"item_code": PART, "qty": in_store + 2, "rate": 320}],
+				"parts": [{"item_code": PART, "qty": in_store + 2}],  # priced by the server
 			},
 			timeout=60,
 		)
