@@ -230,3 +230,53 @@ def test_a_job_card_walks_through_the_oems_road_test(server, demo_password, road
 		("Quality Check", "Road Test"),
 		("Road Test", "Ready for Pickup"),
 	]
+
+
+def test_the_oem_admin_edits_a_notification_and_makes_a_print_format(server, demo_password):
+	"""The no-code tools beyond the workflow, really saved as OEM Admin: the Ready-for-Pickup SMS
+	text (put back afterwards), and an estimate print format of the OEM's own (a standard format
+	is the app's, so the OEM makes its own copy). A dealer's advisor may do neither."""
+	import frappe
+
+	oem, advisor = login(server, OEM, demo_password), login(server, ADVISOR, demo_password)
+	names = ok(
+		oem.get(
+			f"{server}/api/resource/Notification",
+			params={
+				"filters": json.dumps([["document_type", "=", "Service Job Card"], ["channel", "=", "SMS"]])
+			},
+			timeout=30,
+		)
+	)["data"]
+	name = next(n["name"] for n in names if "ready" in n["name"].lower())
+	url = f"{server}/api/resource/Notification/{quote(name)}"
+	original = ok(oem.get(url, timeout=30))["data"]["message"]
+	edited = original.replace("is ready for pickup", "is ready for you to collect")
+	assert edited != original
+	try:
+		assert ok(oem.put(url, json={"message": edited}, timeout=30))["data"]["message"] == edited
+		assert advisor.put(url, json={"message": "x"}, timeout=30).status_code == 403
+	finally:
+		ok(oem.put(url, json={"message": original}, timeout=30))
+	title = f"OEM Estimate {frappe.generate_hash(length=6)}"
+	doc = {
+		"doctype": "Print Format",
+		"name": title,
+		"doc_type": "Quotation",
+		"module": "Billing",
+		"custom_format": 1,
+		"print_format_type": "Jinja",
+		"html": "<h1>{{ doc.customer_name }}</h1><p>{{ doc.get_formatted('grand_total') }}</p>",
+		"standard": "No",
+	}
+	made = ok(oem.post(f"{server}/api/resource/Print Format", json=doc, timeout=30))["data"]
+	assert made["name"] == title
+	assert (
+		advisor.post(
+			f"{server}/api/resource/Print Format", json={**doc, "name": title + " 2"}, timeout=30
+		).status_code
+		== 403
+	)
+	frappe.db.rollback()
+	frappe.delete_doc("Print Format", title, force=True)  # clean-up of the test, not the OEM's work
+	frappe.db.commit()
