@@ -5,7 +5,9 @@ root is the app, and a plain bench (frappe + erpnext only, made by the bench CLI
 The plain bench is made from this bench's frappe/erpnext checkouts (local git clones, as the offline
 path of the README does), Python packages through uv with this project's overrides (Frappe 15 asks
 for gunicorn from GitHub, which the test never reaches), no asset build; it uses this bench's MariaDB
-and Redis, and is dropped with its site afterwards."""
+and Redis, and is dropped with its site afterwards. The repository released is a `git clone
+--no-local` of the checkout the bench was made from, or, when the bench user may not read that
+checkout, a one-commit repository of the bench's synced copy of it."""
 
 import json
 import os
@@ -53,21 +55,30 @@ def run(cmd, cwd, timeout=300, check=True):
 
 def clone(dest) -> str:
 	"""A clone of the checkout with the bench's ./dms (the working copy under test) in it."""
+	origin = origin_checkout()
+	if not os.access(origin, os.R_OK | os.X_OK):
+		return snapshot(dest)
 	# the checkout may belong to another user (CI clones as root): let upload-pack read it anyway
-	run(
-		[
-			"git",
-			"clone",
-			"-q",
-			"--no-local",
-			"--upload-pack",
-			"git -c safe.directory=* upload-pack",
-			origin_checkout(),
-			str(dest),
-		],
-		cwd="/",
-	)
+	upload_pack = "git -c safe.directory=* upload-pack"
+	run(["git", "clone", "-q", "--no-local", "--upload-pack", upload_pack, origin, str(dest)], cwd="/")
 	shutil.copy(os.path.join(BENCH, "dms"), dest / "dms")
+	return str(dest)
+
+
+def snapshot(dest) -> str:
+	"""When the bench user may not read the checkout (as root ./dms syncs it into the bench, which
+	can sit behind a private home): a repository of the bench's synced copy, committed once."""
+	ignore = shutil.ignore_patterns("__pycache__", "*.egg-info", "node_modules")
+	shutil.copytree(
+		os.path.join(BENCH, "apps", "aftersales_dms"), dest / "apps" / "aftersales_dms", ignore=ignore
+	)
+	shutil.copytree(os.path.join(BENCH, "config"), dest / "config", ignore=shutil.ignore_patterns("pids"))
+	for name in ("dms", ".gitignore"):
+		shutil.copy(os.path.join(BENCH, name), dest / name)
+	run(["git", "init", "-q", "-b", "main"], cwd=str(dest))
+	run(["git", "add", "-A"], cwd=str(dest))
+	ident = ["-c", "user.name=dms test", "-c", "user.email=dms@localhost"]
+	run(["git", *ident, "commit", "-q", "-m", "snapshot of the bench's synced checkout"], cwd=str(dest))
 	return str(dest)
 
 
