@@ -26,6 +26,11 @@ TOOLS_BIN = os.path.expanduser("~/.local/share/aftersales-dms/tools/bin")
 BRANCH = "release/test-get-app"
 
 
+def pinned_python() -> str:
+	with open(os.path.join(BENCH, "config", "versions.env")) as f:
+		return "/usr/bin/" + re.search(r"^PYTHON=(\S+)$", f.read(), re.MULTILINE).group(1)
+
+
 def origin_checkout() -> str:
 	"""The git checkout this bench was made from (as root the bench is a synced copy of it)."""
 	path = os.path.join(BENCH, ".dms-origin")
@@ -136,7 +141,7 @@ def plain_bench(tmp_path_factory):
 				"--no-procfile",
 				"--skip-redis-config-generation",
 				"--python",
-				"/usr/bin/python3.11",
+				pinned_python(),
 			],
 			cwd=str(work),
 		)
