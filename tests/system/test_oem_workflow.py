@@ -232,6 +232,7 @@ def test_a_job_card_walks_through_the_oems_road_test(server, demo_password, road
 	]
 
 
+@pytest.mark.commits  # its clean-up must land: a held-back delete keeps locks other requests wait on
 def test_the_oem_admin_edits_a_notification_and_makes_a_print_format(server, demo_password):
 	"""The no-code tools beyond the workflow, really saved as OEM Admin: the Ready-for-Pickup SMS
 	text (put back afterwards), and an estimate print format of the OEM's own (a standard format
