@@ -13,14 +13,16 @@ from frappe.tests.utils import FrappeTestCase
 from frappe.utils import flt, fmt_money
 
 from aftersales_dms.billing import consent
-from aftersales_dms.billing.approval import decide, estimate_lines, make_approval_link, send_estimate
+from aftersales_dms.billing.approval import decide, estimate_lines, send_estimate
 from aftersales_dms.billing.customer_figures import amount_due, customer_amount_due, customer_total
-from aftersales_dms.billing.estimate import make_estimate
 from aftersales_dms.billing.invoice import make_invoices
-from aftersales_dms.billing.test_approval import token_of
-from aftersales_dms.billing.test_invoice import ACCOUNTANT, ready_job_card, submit_as_accountant
-from aftersales_dms.workshop.doctype.service_job_card.test_service_job_card import make_job_card
-from aftersales_dms.workshop.test_job_card_status import ADVISOR, AMIT, MANAGER, act, as_user
+from aftersales_dms.billing.test_invoice import (
+	ACCOUNTANT,
+	estimated_job_card,
+	ready_job_card,
+	submit_as_accountant,
+)
+from aftersales_dms.workshop.test_job_card_status import ADVISOR, MANAGER, act, as_user
 
 GST = 1.18
 
@@ -30,19 +32,7 @@ def money(amount):
 
 
 def estimated(labour=(("LAB-PMS-CAR", "Customer"), ("LAB-DIAG", "Warranty")), parts=()):
-	jc = make_job_card(
-		labour=[item for item, _ in labour],
-		technicians=["Amit"] * len(labour),
-		parts=[{"item_code": i, "qty": q, "rate": 450, "bill_to": b} for i, q, b in parts],
-	)
-	for row, (_, bill_to) in zip(jc.labour, labour, strict=True):
-		row.bill_to = bill_to
-	jc.save()
-	act(jc.name, "Start Work", AMIT)
-	as_user(ADVISOR, make_estimate, jc.name)
-	token = token_of(as_user(ADVISOR, make_approval_link, jc.name))
-	act(jc.name, "Request Approval", ADVISOR)
-	return frappe.get_doc("Service Job Card", jc.name), token
+	return estimated_job_card(labour, parts)
 
 
 class TestCustomerFigures(FrappeTestCase):

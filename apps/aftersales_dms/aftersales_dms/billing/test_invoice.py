@@ -33,14 +33,19 @@ COMPANY = "Orion Motors Pune"
 ACCOUNTANT = "accounts@omp.example"
 
 
-def ready_job_card(
-	labour=(("LAB-PMS-CAR", "Customer"),),
-	parts=(("PRT-OIL-FILTER-C", 1, "Customer"),),
-	clock_hours=None,
-	decline=(),
-):
-	"""A job card taken through the whole workflow to Ready for Pickup; every customer line
-	approved but those whose item is in `decline`."""
+def to_approval(jc) -> str:
+	"""Start the work, make the estimate and its approval link as the advisor, ask for approval;
+	the link's token."""
+	act(jc.name, "Start Work", AMIT)
+	as_user(ADVISOR, make_estimate, jc.name)
+	token = token_of(as_user(ADVISOR, make_approval_link, jc.name))
+	act(jc.name, "Request Approval", ADVISOR)
+	return token
+
+
+def estimated_job_card(labour=(("LAB-PMS-CAR", "Customer"),), parts=(("PRT-OIL-FILTER-C", 1, "Customer"),)):
+	"""A job card (lines as (item, bill to) and (item, qty, bill to)) waiting for the customer's
+	decision on its estimate, and the approval link's token."""
 	jc = make_job_card(
 		labour=[item for item, _ in labour],
 		technicians=["Amit"] * len(labour),
@@ -49,12 +54,15 @@ def ready_job_card(
 	for row, (_, bill_to) in zip(jc.labour, labour, strict=True):
 		row.bill_to = bill_to
 	jc.save()
-	act(jc.name, "Start Work", AMIT)
-	make_estimate(jc.name)
-	token = token_of(make_approval_link(jc.name))
-	act(jc.name, "Request Approval", ADVISOR)
+	token = to_approval(jc)
+	return frappe.get_doc("Service Job Card", jc.name), token
+
+
+def approved_to_ready(jc, token, decline=(), clock_hours=None):
+	"""From the customer's decision to Ready for Pickup: the customer approves every line they pay
+	for but those whose item is in `decline` (warranty and internal lines are covered), the parts
+	are issued, each labour line is clocked (`clock_hours` each, default 1) and QC passes."""
 	jc.reload()
-	# the customer decides the lines they pay for; warranty and internal lines are covered
 	decisions = {
 		r.name: "Declined" if r.item_code in decline else "Approved"
 		for r in jc.labour + jc.parts
@@ -84,6 +92,18 @@ def ready_job_card(
 	as_user(QC, jc.save)
 	act(jc.name, "Pass QC", QC)
 	return frappe.get_doc("Service Job Card", jc.name)
+
+
+def ready_job_card(
+	labour=(("LAB-PMS-CAR", "Customer"),),
+	parts=(("PRT-OIL-FILTER-C", 1, "Customer"),),
+	clock_hours=None,
+	decline=(),
+):
+	"""A job card taken through the whole workflow to Ready for Pickup; every customer line
+	approved but those whose item is in `decline`."""
+	jc, token = estimated_job_card(labour, parts)
+	return approved_to_ready(jc, token, decline, clock_hours)
 
 
 def gl(voucher):

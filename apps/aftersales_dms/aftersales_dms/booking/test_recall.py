@@ -8,20 +8,15 @@ import frappe
 from frappe.tests.utils import FrappeTestCase
 from frappe.utils import flt
 
-from aftersales_dms.billing.approval import decide, make_approval_link
-from aftersales_dms.billing.estimate import make_estimate
 from aftersales_dms.billing.invoice import make_invoices
-from aftersales_dms.billing.test_approval import token_of
+from aftersales_dms.billing.test_invoice import approved_to_ready, to_approval
 from aftersales_dms.booking.recall import open_campaigns_for
 from aftersales_dms.workshop.doctype.service_job_card.service_job_card import add_recall_lines
 from aftersales_dms.workshop.test_job_card_status import (
 	ADVISOR,
 	AMIT,
 	MANAGER,
-	QC,
-	act,
 	as_user,
-	clock_done,
 )
 
 COMPANY = "Orion Motors Pune"
@@ -62,23 +57,7 @@ def walk_to_ready(jc):
 	amit = frappe.db.get_value("Service Technician", {"user": AMIT})
 	for row in jc.labour:
 		as_user(MANAGER, frappe.get_doc("Service Job Card", jc.name).assign_technician, row.name, amit)
-	act(jc.name, "Start Work", AMIT)
-	as_user(ADVISOR, make_estimate, jc.name)
-	token = token_of(as_user(ADVISOR, make_approval_link, jc.name))
-	act(jc.name, "Request Approval", ADVISOR)
-	jc.reload()
-	# the customer decides on what they pay for; the recall is covered (nothing to decide)
-	mine = {r.name: "Approved" for r in jc.labour + jc.parts if r.bill_to == "Customer"}
-	as_user("Guest", decide, token, mine)
-	act(jc.name, "Start Repair", MANAGER)
-	clock_done(jc.name)
-	act(jc.name, "Send to QC", AMIT)
-	jc = frappe.get_doc("Service Job Card", jc.name)
-	for row in jc.qc_items:
-		row.verified = 1
-	as_user(QC, jc.save)
-	act(jc.name, "Pass QC", QC)
-	return frappe.get_doc("Service Job Card", jc.name)
+	return approved_to_ready(jc, to_approval(jc))
 
 
 def campaign_lines(jc):
