@@ -213,3 +213,23 @@ def test_ledgers_for_the_own_dealer_only(server, sessions, received, user):
 		timeout=60,
 	)
 	assert r.status_code == 200 and r.json()["data"] == []
+
+
+@pytest.mark.parametrize(
+	"user",
+	["advisor@omp.example", "tech.amit@omp.example", "qc@omp.example", "accounts@omp.example"],
+)
+def test_roles_that_do_not_receive_stock_cannot(server, demo_password, user):
+	"""Receiving stock is the Parts Manager's: the advisor, technician, QC supervisor and
+	accountant of the same dealer get 403 on a Material Receipt and a Purchase Receipt; the
+	technician and the QC supervisor cannot run the Stock Ledger either."""
+	s = login(server, user, demo_password)
+	for doctype, doc in (
+		("Stock Entry", material_receipt(PUNE, STORE, 1)),
+		("Purchase Receipt", purchase_receipt(PUNE, STORE, 1)),
+	):
+		r = s.post(f"{server}/api/resource/{doctype}", json=doc, timeout=60)
+		assert r.status_code == 403, (user, doctype, r.status_code, r.text[:300])
+	if user.startswith(("tech.", "qc@")):
+		r = run_report(s, server, "Stock Ledger", PUNE, item_code=[PART])
+		assert r.status_code == 403, (user, r.status_code, r.text[:300])
