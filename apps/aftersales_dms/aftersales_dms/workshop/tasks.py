@@ -123,7 +123,9 @@ def on_job_card_update(doc, method=None):
 		)
 	elif old_status == "Quality Check" and doc.status != "Quality Check":
 		close_tasks(JOB_CARD, doc.name, QC)
-	if not pending_parts(doc.name):
+	from aftersales_dms.workshop.status import pending_parts as parts_still_needed
+
+	if not parts_still_needed(doc):  # the saved document's own lines: no query
 		close_tasks(JOB_CARD, doc.name, PARTS_ARRIVED)
 	if before and (
 		old_status != doc.status or len(before.parts) != len(doc.parts) or _parts_changed(before, doc)
