@@ -10,6 +10,19 @@ SITE = os.environ.get("DMS_TEST_SITE", "")
 ARTIFACTS = os.path.join(BENCH, "artifacts")
 
 
+def copy_dms(dest) -> None:
+	"""The `dms` command of this bench into a checkout folder: the bootstrap, setup.py, dms_cli/."""
+	import shutil
+
+	os.makedirs(dest, exist_ok=True)
+	for name in ("dms", "setup.py"):
+		shutil.copy(os.path.join(BENCH, name), os.path.join(dest, name))
+	ignore = shutil.ignore_patterns("__pycache__", "*.egg-info")
+	shutil.copytree(
+		os.path.join(BENCH, "dms_cli"), os.path.join(dest, "dms_cli"), ignore=ignore, dirs_exist_ok=True
+	)
+
+
 def free_port() -> int:
 	with socket.socket() as s:
 		s.bind(("127.0.0.1", 0))

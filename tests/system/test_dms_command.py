@@ -1,17 +1,22 @@
 """The README commands' own behaviour that a test can reach without a second bench."""
 
+import glob
 import os
+import re
 import shutil
 import subprocess
 
+from dmstest import copy_dms
+
 BENCH = os.environ["DMS_BENCH"]
+NETWORK = re.compile(r"(?i)^(UV_|PIP_|https?_proxy$|no_proxy$|all_proxy$|SSL_CERT_|REQUESTS_CA_BUNDLE$|CURL_CA_BUNDLE$)")
 
 
 def run_dms(tmp_path, *args, env_extra=None):
 	"""Run ./dms from a fresh copy of the repository files in tmp_path, with an empty HOME."""
 	repo = tmp_path / "checkout"
 	(repo / "config").mkdir(parents=True)
-	shutil.copy(os.path.join(BENCH, "dms"), repo / "dms")
+	copy_dms(repo)
 	shutil.copy(os.path.join(BENCH, "config", "versions.env"), repo / "config" / "versions.env")
 	home = tmp_path / "home"
 	home.mkdir()
@@ -19,6 +24,10 @@ def run_dms(tmp_path, *args, env_extra=None):
 		"PATH": os.environ["PATH"],
 		"HOME": str(home),
 		"LANG": "C.UTF-8",
+		# the empty HOME gets the command's own virtualenv; uv's package cache is the user's
+		"UV_CACHE_DIR": os.path.expanduser("~/.cache/uv"),
+		# how this machine reaches the package index (proxies, certificates, index settings)
+		**{k: v for k, v in os.environ.items() if NETWORK.match(k)},
 		**(env_extra or {}),
 	}
 	return subprocess.run(
@@ -90,10 +99,16 @@ def test_down_stops_only_this_benchs_mariadb(tmp_path):
 def test_no_password_on_a_command_line():
 	"""Every user on the machine can read command lines (ps): ./dms gives the MariaDB root
 	password to clients in a file and lets bench read it from the site config."""
-	with open(os.path.join(BENCH, "dms")) as f:
-		script = f.read()
-	assert "--db-root-password" not in script
-	assert '-p"$' not in script and 'mysql_root -e "ALTER USER' not in script
+	sources = [os.path.join(BENCH, "dms")]
+	sources += glob.glob(os.path.join(BENCH, "dms_cli", "**", "*.py"), recursive=True)
+	assert len(sources) > 5, sources
+	for path in sources:
+		with open(path) as f:
+			script = f.read()
+		assert "--db-root-password" not in script, path
+		# a password glued to -p (bash "-p$pw", Python f"-p{pw}") or given to --password
+		assert not re.search(r'-p"\$|-p\{|"--password|--password=', script), path
+		assert 'mysql_root -e "ALTER USER' not in script and '"-e", f"ALTER USER' not in script, path
 	root_cnf = os.path.join(BENCH, "db", "root.cnf")
 	assert os.stat(root_cnf).st_mode & 0o077 == 0  # the bench user's alone
 

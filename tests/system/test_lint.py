@@ -1,11 +1,16 @@
-"""ruff over the app and the tests (the project's style is enforced, not suggested)."""
+"""ruff over the app, the tests and the dms command (the project's style is enforced, not suggested)."""
 
 import os
 import subprocess
 import sys
 
 BENCH = os.environ["DMS_BENCH"]
-PATHS = [os.path.join(BENCH, "apps", "aftersales_dms"), os.path.join(BENCH, "tests")]
+PATHS = [
+	os.path.join(BENCH, "apps", "aftersales_dms"),
+	os.path.join(BENCH, "tests"),
+	os.path.join(BENCH, "dms_cli"),
+	os.path.join(BENCH, "setup.py"),
+]
 CONFIG = os.path.join(BENCH, "apps", "aftersales_dms", "pyproject.toml")
 
 

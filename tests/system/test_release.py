@@ -20,7 +20,7 @@ import uuid
 import aftersales_dms
 import pytest
 import requests
-from dmstest import BENCH, free_port
+from dmstest import BENCH, copy_dms, free_port
 
 TOOLS_BIN = os.path.expanduser("~/.local/share/aftersales-dms/tools/bin")
 BRANCH = "release/test-get-app"
@@ -66,7 +66,7 @@ def clone(dest) -> str:
 	# the checkout may belong to another user (CI clones as root): let upload-pack read it anyway
 	upload_pack = "git -c safe.directory=* upload-pack"
 	run(["git", "clone", "-q", "--no-local", "--upload-pack", upload_pack, origin, str(dest)], cwd="/")
-	shutil.copy(os.path.join(BENCH, "dms"), dest / "dms")
+	copy_dms(dest)
 	return str(dest)
 
 
@@ -78,8 +78,8 @@ def snapshot(dest) -> str:
 		os.path.join(BENCH, "apps", "aftersales_dms"), dest / "apps" / "aftersales_dms", ignore=ignore
 	)
 	shutil.copytree(os.path.join(BENCH, "config"), dest / "config", ignore=shutil.ignore_patterns("pids"))
-	for name in ("dms", ".gitignore"):
-		shutil.copy(os.path.join(BENCH, name), dest / name)
+	copy_dms(dest)
+	shutil.copy(os.path.join(BENCH, ".gitignore"), dest / ".gitignore")
 	run(["git", "init", "-q", "-b", "main"], cwd=str(dest))
 	run(["git", "add", "-A"], cwd=str(dest))
 	ident = ["-c", "user.name=dms test", "-c", "user.email=dms@localhost"]
@@ -110,7 +110,7 @@ def test_release_refuses_a_dirty_app_folder_and_writes_nothing(tmp_path):
 def test_release_refuses_outside_a_git_checkout(tmp_path):
 	repo = tmp_path / "files"
 	(repo / "config").mkdir(parents=True)
-	shutil.copy(os.path.join(BENCH, "dms"), repo / "dms")
+	copy_dms(repo)
 	shutil.copy(os.path.join(BENCH, "config", "versions.env"), repo / "config" / "versions.env")
 	r = release(str(repo), check=False)
 	assert r.returncode != 0

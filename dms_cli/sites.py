@@ -1,0 +1,75 @@
+"""Sites of the bench: the demo site, the test site, the benchmark and comparison sites."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+from .context import Context, short_hash
+from .setup import tail
+
+
+def site_exists(ctx: Context, site: str) -> bool:
+	return (ctx.bench / "sites" / site / "site_config.json").is_file() and ctx.stamp_ok(
+		f"site-{site}", "ready"
+	)
+
+
+def new_site(ctx: Context, site: str, apps: list[str]) -> None:
+	"""`bench new-site` (bench reads the MariaDB root login and password from
+	common_site_config.json), its output in logs/new-site-<site>.log."""
+	log = ctx.bench / "logs" / f"new-site-{site}.log"
+	args = ["new-site", site, "--admin-password", ctx.admin_password]
+	for app in apps:
+		args += ["--install-app", app]
+	if ctx.bench_cmd([*args, "--force"], log=log, check=False).returncode != 0:
+		tail(log, 40)
+		ctx.die(f"creating {site} failed (log: {log})")
+
+
+def create_site(ctx: Context, site: str) -> None:
+	ctx.say(f"creating site {site} with ERPNext and aftersales_dms")
+	new_site(ctx, site, ["erpnext", "aftersales_dms"])
+	ctx.say(f"loading the demo dealer network into {site}")
+	load_demo(ctx, site, f"loading demo data into {site} failed")
+	ctx.stamp_set(f"site-{site}", "ready")
+
+
+def load_demo(ctx: Context, site: str, failure: str | None = None) -> None:
+	r = ctx.bench_cmd(
+		["--site", site, "dms-demo", "--fixtures", f"{ctx.bench}/fixtures"], check=failure is None
+	)
+	if r.returncode != 0:
+		ctx.die(failure)
+
+
+def drop_site(ctx: Context, site: str) -> None:
+	if not (ctx.bench / "sites" / site).is_dir():
+		return
+	ctx.as_bench(["rm", "-f", f".stamps/site-{site}"])
+	ctx.say(f"dropping site {site}")
+	ctx.bench_cmd(["drop-site", site, "--force", "--no-backup"], check=False, silent=True)
+	shutil.rmtree(ctx.bench / "sites" / site, ignore_errors=True)
+	shutil.rmtree(ctx.bench / "archived_sites" / site, ignore_errors=True)
+
+
+def migrate(ctx: Context, site: str, log_name: str = "migrate.log", failure: str | None = None) -> None:
+	log = ctx.bench / "logs" / log_name
+	if ctx.bench_cmd(["--site", site, "migrate"], log=log, check=False).returncode != 0:
+		ctx.die(failure or f"migrate failed (log: {log})")
+
+
+def app_schema_files(app_dir: Path) -> list[Path]:
+	"""`find apps/aftersales_dms -name '*.json' -o -name patches.txt -o -name hooks.py | sort`."""
+	found = []
+	for root, _dirs, files in os.walk(app_dir):
+		for name in files:
+			if name.endswith(".json") or name in ("patches.txt", "hooks.py"):
+				found.append(Path(root) / name)
+	return sorted(found, key=str)
+
+
+def migrate_key(bench: Path) -> str:
+	"""What a migrate of the demo site depends on: the app's JSON, patches and hooks."""
+	return short_hash(b"".join(p.read_bytes() for p in app_schema_files(bench / "apps" / "aftersales_dms")))
