@@ -48,6 +48,12 @@ def plain_env() -> dict:
 	env["UV_CONSTRAINT"] = os.path.join(BENCH, "config", "python-constraints.txt")
 	env["YARN_YARN_OFFLINE_MIRROR"] = os.path.expanduser("~/.cache/aftersales-dms/yarn-offline-mirror")
 	env["YARN_YARN_OFFLINE_MIRROR_PRUNING"] = "false"
+	# The bench CLI restarts supervisor programs after `init`/`get-app` whenever supervisorctl is on
+	# PATH (`sudo supervisorctl status`, which the unprivileged test user cannot run once `./dms
+	# deploy` installed supervisor). The plain bench is not supervised; FRAPPE_DOCKER_BUILD is the
+	# bench CLI's own switch for "no supervisor here" (frappe_docker sets it; it also skips the
+	# release check and copies uv's packages instead of linking them).
+	env["FRAPPE_DOCKER_BUILD"] = "1"
 	return env
 
 
