@@ -117,7 +117,8 @@ class DmsGroup(click.Group):
 
 @click.group(cls=DmsGroup, context_settings={"help_option_names": []})
 def cli():
-	sys.stdout.reconfigure(line_buffering=True)
+	if hasattr(sys.stdout, "reconfigure"):
+		sys.stdout.reconfigure(line_buffering=True)  # our lines and the commands' stay in order
 
 
 def no_arguments(verb: str, args: tuple[str, ...]) -> None:

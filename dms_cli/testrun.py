@@ -83,6 +83,8 @@ def main_session_argv(ctx: Context, args: list[str]) -> list[str]:
 		"-p",
 		"aftersales_dms.tests.pytest_frappe",
 		f"--junitxml={ctx.bench}/artifacts/junit.xml",
+		# the root session's (absolute: the Frappe plugin changes into sites/ before collecting)
+		f"--ignore={ctx.bench}/{PRODUCTION}",
 		"apps/aftersales_dms/aftersales_dms",
 		"tests",
 		*args,

@@ -9,17 +9,21 @@ import subprocess
 from dmstest import copy_dms
 
 BENCH = os.environ["DMS_BENCH"]
-NETWORK = re.compile(r"(?i)^(UV_|PIP_|https?_proxy$|no_proxy$|all_proxy$|SSL_CERT_|REQUESTS_CA_BUNDLE$|CURL_CA_BUNDLE$)")
+NETWORK = re.compile(
+	r"(?i)^(UV_|PIP_|https?_proxy$|no_proxy$|all_proxy$|SSL_CERT_|REQUESTS_CA_BUNDLE$|CURL_CA_BUNDLE$)"
+)
 
 
 def run_dms(tmp_path, *args, env_extra=None):
-	"""Run ./dms from a fresh copy of the repository files in tmp_path, with an empty HOME."""
+	"""Run ./dms from a fresh copy of the repository files in tmp_path (made on the first call),
+	with an empty HOME."""
 	repo = tmp_path / "checkout"
-	(repo / "config").mkdir(parents=True)
-	copy_dms(repo)
-	shutil.copy(os.path.join(BENCH, "config", "versions.env"), repo / "config" / "versions.env")
 	home = tmp_path / "home"
-	home.mkdir()
+	if not (repo / "dms").exists():
+		(repo / "config").mkdir(parents=True, exist_ok=True)
+		copy_dms(repo)
+		shutil.copy(os.path.join(BENCH, "config", "versions.env"), repo / "config" / "versions.env")
+		home.mkdir(exist_ok=True)
 	env = {
 		"PATH": os.environ["PATH"],
 		"HOME": str(home),
@@ -68,6 +72,42 @@ def test_help_lists_the_commands(tmp_path):
 	assert r.returncode == 2
 	for word in ("./dms up", "./dms test", "DMS_SOURCE_DIR"):
 		assert word in r.stdout
+
+
+def test_the_command_is_installed_once_and_again_when_setup_py_changes(tmp_path):
+	"""./dms keeps the dms command in a virtualenv outside the checkout, one per checkout, and
+	installs it only when setup.py or the package's files change; checkouts gone lose theirs."""
+	cli_home = tmp_path / "home" / ".local" / "share" / "aftersales-dms" / "cli"
+	repo = tmp_path / "checkout"
+	r = run_dms(tmp_path)
+	assert r.returncode == 2 and "./dms up" in r.stdout, r.stderr[-2000:]
+	assert "installing the dms command" in r.stderr
+	(venv,) = [p for p in cli_home.iterdir() if p.is_dir()]
+	assert (venv / ".dms-origin").read_text().strip() == str(repo)
+	assert os.access(venv / "bin" / "dms", os.X_OK)
+	assert not any(repo.glob("env")) and not (repo / "artifacts").exists()
+
+	r = run_dms(tmp_path, "release", "--help")
+	assert r.returncode == 0 and "installing" not in r.stderr
+	assert r.stdout.startswith("  ./dms release [--branch NAME]")
+
+	stale = cli_home / "gone-00000000"
+	(stale / "bin").mkdir(parents=True)
+	(stale / ".dms-origin").write_text(str(tmp_path / "no-such-checkout") + "\n")
+	with open(repo / "setup.py", "a") as f:
+		f.write("\n# changed\n")
+	r = run_dms(tmp_path)
+	assert r.returncode == 2 and "installing the dms command" in r.stderr
+	assert not stale.exists() and venv.exists()
+
+	with open(repo / "dms_cli" / "main.py", "a") as f:
+		f.write("\n# an edit: the editable install runs it as it is\n")
+	r = run_dms(tmp_path)
+	assert r.returncode == 2 and "installing" not in r.stderr
+
+	(repo / "dms_cli" / "extra.py").write_text('"""A new module."""\n')
+	r = run_dms(tmp_path)
+	assert r.returncode == 2 and "installing the dms command" in r.stderr
 
 
 def test_down_stops_only_this_benchs_mariadb(tmp_path):
