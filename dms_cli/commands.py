@@ -22,6 +22,8 @@ RESTORE_USAGE = "usage: ./dms restore FILE [--site NEW] [--force] [--key-file K]
 
 # ---------------------------------------------------------------- up
 def cmd_up(ctx: Context) -> None:
+	if not (ctx.http_port.isdigit() and 0 < int(ctx.http_port) < 65536):
+		ctx.die(f"DMS_HTTP_PORT={ctx.http_port} is not a port number (1-65535)")
 	prepare(ctx)
 	site = ctx.site
 	if sites.site_exists(ctx, site):

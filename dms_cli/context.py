@@ -117,7 +117,7 @@ class Context:
 		if self.is_root:
 			self.bench_user = env.get("DMS_USER") or "dms"
 		else:
-			self.bench_user = pwd.getpwuid(os.getuid() if uid is None else uid).pw_name
+			self.bench_user = user_name(os.getuid() if uid is None else uid, env)
 		self.bench = bench_dir(self.repo, self.is_root, self.bench_user, env.get("DMS_BENCH_DIR"))
 		self.sudo = [] if self.is_root else ["sudo", "-n"]
 		self.site = env.get("DMS_SITE") or "dms.localhost"
@@ -136,7 +136,7 @@ class Context:
 	@property
 	def bench_home(self) -> Path:
 		if not self.is_root:
-			return Path(self.environ.get("HOME") or pwd.getpwuid(os.getuid()).pw_dir)
+			return Path(self.environ.get("HOME") or os.path.expanduser("~"))
 		try:
 			return Path(pwd.getpwnam(self.bench_user).pw_dir)
 		except KeyError:  # not created yet (ensure_user does)
@@ -379,6 +379,20 @@ class Context:
 				f.unlink()
 			except OSError:
 				pass
+
+
+def user_name(uid: int, env: Mapping[str, str]) -> str:
+	try:
+		return pwd.getpwuid(uid).pw_name
+	except KeyError:  # a uid without a passwd entry (containers)
+		return env.get("USER") or str(uid)
+
+
+def exit_status(returncode: int) -> int:
+	"""A child's return code as a shell reports it: killed by signal N is 128+N, never 0."""
+	if returncode < 0:
+		return 128 - returncode
+	return returncode or 1
 
 
 def _alive(pid: int) -> bool:

@@ -9,7 +9,7 @@ import sys
 import click
 
 from . import commands, release, testrun
-from .context import Context, DmsError, describe
+from .context import Context, DmsError, describe, exit_status
 
 HELP = """\
 Aftersales DMS — one entry point for setting up, serving and testing the bench.
@@ -112,7 +112,7 @@ class DmsGroup(click.Group):
 			# what bash's ERR trap said: the command that failed and its exit code
 			sys.stdout.flush()
 			click.echo(f"\n\033[31mdms: failed (exit {e.returncode}): {describe(e.cmd)}\033[0m", err=True)
-			ctx.exit(e.returncode or 1)
+			ctx.exit(exit_status(e.returncode))
 
 
 @click.group(cls=DmsGroup, context_settings={"help_option_names": []})

@@ -9,7 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from dms_cli.context import Context, DmsError, bench_dir, checkout_slug, parse_versions, short_hash
+from dms_cli.context import (
+	Context,
+	DmsError,
+	bench_dir,
+	checkout_slug,
+	exit_status,
+	parse_versions,
+	short_hash,
+)
 
 
 def test_versions_env_of_this_checkout_is_read_whole(repo_dir):
@@ -170,3 +178,8 @@ def test_die_is_a_clear_error_with_exit_code_1(user_context, capsys):
 	assert e.value.exit_code == 1
 	e.value.show()
 	assert "dms: no site x in /b" in capsys.readouterr().err
+
+
+def test_exit_status_as_a_shell_reports_it():
+	assert exit_status(3) == 3 and exit_status(-15) == 143 and exit_status(-9) == 137
+	assert exit_status(0) == 1  # a failure never exits 0

@@ -47,6 +47,12 @@ def test_command_help_is_its_section():
 	assert "./dms restore FILE [--site NEW] [--force] [--key-file K]" in invoke("restore", "-h").stdout
 
 
+def test_a_bad_port_is_refused_before_anything_is_set_up(monkeypatch):
+	monkeypatch.setenv("DMS_HTTP_PORT", "80a")
+	r = invoke("up")
+	assert r.exit_code == 1 and "DMS_HTTP_PORT=80a is not a port number" in r.stderr
+
+
 def test_commands_without_options_refuse_arguments():
 	r = invoke("up", "--site", "x")
 	assert r.exit_code == 1 and "./dms up: unknown argument --site" in r.stderr
