@@ -57,8 +57,9 @@ def plain_env() -> dict:
 	return env
 
 
-def run(cmd, cwd, timeout=300, check=True):
-	r = subprocess.run(cmd, cwd=cwd, env=plain_env(), capture_output=True, text=True, timeout=timeout)
+def run(cmd, cwd, timeout=300, check=True, env=None):
+	env = {**plain_env(), **(env or {})}
+	r = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
 	if check:
 		assert r.returncode == 0, (cmd, r.returncode, r.stdout[-3000:], r.stderr[-3000:])
 	return r
@@ -94,7 +95,10 @@ def snapshot(dest) -> str:
 
 
 def release(repo, *args, check=True):
-	return run(["bash", os.path.join(repo, "dms"), "release", *args], cwd=repo, timeout=120, check=check)
+	# the dms command's virtualenv beside the throwaway checkout, not in the bench user's home
+	data = os.path.join(os.path.dirname(os.path.abspath(repo)), "xdg-data")
+	cmd = ["bash", os.path.join(repo, "dms"), "release", *args]
+	return run(cmd, cwd=repo, timeout=120, check=check, env={"XDG_DATA_HOME": data})
 
 
 def released(stdout) -> dict:
