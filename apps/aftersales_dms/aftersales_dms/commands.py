@@ -1,6 +1,6 @@
 """bench commands of the app: `bench --site X dms-demo`, `bench --site X dms-demo-users`,
 `bench --site X dms-api-reference`, `bench --site X dms-backup`, `bench dms-restore PATH` (see
-utils/backup.py)."""
+utils/backup.py), `bench --site X dms-production-settings` (utils/production.py)."""
 
 import click
 from frappe.commands import get_site, pass_context
@@ -128,4 +128,37 @@ def dms_api_reference(context):
 	click.echo(text, nl=False)
 
 
-commands = [dms_demo, dms_demo_users, dms_api_reference, dms_backup, dms_restore]
+@click.command("dms-production-settings")
+@pass_context
+def dms_production_settings(context):
+	"""Apply production settings (outgoing mail, SMS gateway) read as JSON from standard input;
+	`./dms deploy --config FILE` calls it. Secrets come on stdin, never as arguments."""
+	import json
+	import sys
+
+	import frappe
+
+	from aftersales_dms.utils.production import apply
+
+	try:
+		settings = json.load(sys.stdin)
+	except ValueError as e:
+		raise click.ClickException(f"production settings: not JSON on standard input ({e})") from e
+	if not isinstance(settings, dict):
+		raise click.ClickException("production settings: a JSON object is expected on standard input")
+	frappe.init(get_site(context))
+	frappe.connect()
+	try:
+		lines = apply(settings)
+		frappe.db.commit()
+	except Exception as e:
+		frappe.db.rollback()
+		message = frappe.utils.strip_html(str(e)) or type(e).__name__
+		raise click.ClickException(f"production settings not applied: {message}") from e
+	finally:
+		frappe.destroy()
+	for line in lines:
+		click.echo(line)
+
+
+commands = [dms_demo, dms_demo_users, dms_api_reference, dms_backup, dms_restore, dms_production_settings]
