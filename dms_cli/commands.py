@@ -118,9 +118,11 @@ def status_lines(ctx: Context) -> list[str]:
 
 
 def cmd_status(ctx: Context) -> None:
+	from .deploy import status_lines as production_lines
+
 	ensure_user(ctx)
 	resolve_sources(ctx)
-	for line in status_lines(ctx):
+	for line in status_lines(ctx) + production_lines(ctx):
 		print(line, flush=True)
 
 

@@ -230,6 +230,9 @@ def resolve(
 			return value
 		return prev[key] if prev.get(key) not in (None, "", 0) else default
 
+	cert, key = opts.get("cert"), opts.get("key")
+	if bool(cert) != bool(key):
+		raise DmsError("./dms deploy: --cert and --key go together (the certificate and its private key)")
 	host = pick("host", None)
 	if not host:
 		raise DmsError(
@@ -240,9 +243,6 @@ def resolve(
 	site = pick("site", host)
 	if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", site):
 		raise DmsError(f"./dms deploy: '{site}' is not a site name (--site)")
-	cert, key = opts.get("cert"), opts.get("key")
-	if bool(cert) != bool(key):
-		raise DmsError("./dms deploy: --cert and --key go together (the certificate and its private key)")
 	if cert and opts.get("self_signed"):
 		raise DmsError("./dms deploy: --self-signed or --cert/--key, not both")
 	if cert:

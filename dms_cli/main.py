@@ -8,7 +8,7 @@ import sys
 
 import click
 
-from . import commands, release, testrun
+from . import commands, deploy, release, testrun
 from .context import Context, DmsError, describe, exit_status
 
 HELP = """\
@@ -21,7 +21,8 @@ Aftersales DMS — one entry point for setting up, serving and testing the bench
                   (extra arguments go to pytest; DMS_REUSE_TEST_SITE=1 keeps and
                   migrates the test site between runs, for development)
   ./dms down      stop the web/worker processes, Redis and MariaDB of this bench
-  ./dms status    what runs, where the bench is, which versions are pinned
+  ./dms status    what runs, where the bench is, which versions are pinned; with a
+                  deployment each production service (supervisor programs, nginx, HTTPS)
   ./dms demo      (re)load the demo dealer network into dms.localhost (idempotent)
   ./dms bench ... run a bench command in this bench as the bench user
   ./dms backup [--site S]
@@ -38,6 +39,12 @@ Aftersales DMS — one entry point for setting up, serving and testing the bench
                   publish apps/aftersales_dms as the root of its own git branch (default
                   release/aftersales_dms; git subtree split), what `bench get-app URL --branch
                   NAME` and frappe_docker's apps.json take; prints branch, commit and app version
+  ./dms deploy --host NAME [--site S] [--cert F --key F] [--config FILE] [--demo]
+                  serve the bench as production on this machine (as root): gunicorn behind
+                  nginx with HTTPS (the dealer's certificate, else a self-signed one),
+                  socket.io, RQ workers and the scheduler, with this bench's MariaDB and
+                  Redis, under supervisor; re-running changes only what changed;
+                  --remove takes it down (options: ./dms deploy --help)
   ./dms erpnext-tests [--doctype D|--module M ...]
                   ERPNext's own tests on a site with ERPNext alone and one with our app;
                   prints both results side by side, non-zero exit when they differ
@@ -63,6 +70,7 @@ COMMANDS = (
 	"restore",
 	"benchmark",
 	"release",
+	"deploy",
 	"erpnext-tests",
 )
 # every argument goes to the command (pytest, bench, the benchmark...), --help included
@@ -206,6 +214,27 @@ def release_(args):
 		click.echo(help_section("release"), nl=False)
 		return
 	release.cmd_release(Context(), branch)
+
+
+class OptionsCommand(DmsCommand):
+	"""A command with real options: its section of HELP, then the options."""
+
+	def format_help(self, ctx, formatter):
+		formatter.write(help_section(self.name))
+		self.format_options(ctx, formatter)
+
+
+def deploy_command(fn):
+	for option in reversed(deploy.DEPLOY_OPTIONS):
+		fn = option(fn)
+	return cli.command(
+		"deploy", cls=OptionsCommand, context_settings={"help_option_names": ["-h", "--help"]}
+	)(fn)
+
+
+@deploy_command
+def deploy_(**opts):
+	deploy.cmd_deploy(Context(), opts)
 
 
 @verb("erpnext-tests")
