@@ -984,9 +984,8 @@ class Deployer:
 		settings, admin_password = ({}, None)
 		if d.config:
 			settings, admin_password = parse_config(Path(d.config))
-			for f in [Path(d.config)]:
-				if world_readable(f) and (settings.get("smtp", {}).get("password") or settings.get("sms")):
-					ctx.say(f"WARNING: {f} is readable by every user of this machine (chmod 600 it)")
+			if world_readable(Path(d.config)):
+				ctx.say(f"WARNING: {d.config} is readable by every user of this machine (chmod 600 it)")
 		ctx.say(
 			f"deploying {d.site} as {d.url} (bench {ctx.bench}; gunicorn 127.0.0.1:{d.web_port} x "
 			f"{d.gunicorn_workers}, socket.io {d.socketio_port}, Redis {d.redis_cache_port}/{d.redis_queue_port})"
@@ -1007,6 +1006,10 @@ class Deployer:
 		self.ensure_certificate(d)
 		self.stop_dev_processes(d, supervised)
 		self.configure_bench(d, state)
+		# recorded now: a deploy that stops below is re-run (or removed) with what it has changed
+		state["deployment"] = asdict(d)
+		state.setdefault("deployed_at", time.strftime("%Y-%m-%d %H:%M:%S"))
+		self.save_state(state)
 		template = (ctx.bench / TEMPLATES / "supervisor.conf.in").read_text()
 		sup = supervisor_conf(
 			template, d, self.names, user=ctx.bench_user, home=ctx.bench_home, tools=ctx.tools
@@ -1020,8 +1023,6 @@ class Deployer:
 		nginx = nginx_conf((ctx.bench / TEMPLATES / "nginx.conf.in").read_text(), d, self.names)
 		cert_key = short_hash(Path(d.cert).read_bytes() + Path(d.key).read_bytes())
 		self.ensure_nginx(d, nginx, cert_key, state)
-		state["deployment"] = asdict(d)
-		state.setdefault("deployed_at", time.strftime("%Y-%m-%d %H:%M:%S"))
 		self.save_state(state)
 		self.enable_on_boot()
 		answer = https_ping(d)
@@ -1029,17 +1030,23 @@ class Deployer:
 			ctx.die(
 				f"{d.url} does not answer through nginx: {answer} (log: /var/log/nginx/{self.names.name}.error.log)"
 			)
+		ctx.say(f"https: {answer} from {d.url}/api/method/ping (through nginx)")
 		self.warn_unresolvable(d)
-		print(
-			f"""
-  Aftersales DMS is served as production: {d.url}   (site {d.site}, bench {ctx.bench})
-  {'nothing changed: everything was as asked (unchanged)' if not self.changed else 'changed: ' + '; '.join(self.changed)}
-  HTTPS {d.https_port} (HTTP {d.http_port} redirects), certificate {d.cert}{' (self-signed)' if d.self_signed else ''}
-  supervisor: {', '.join(self.names.groups)} ({self.names.supervisor_conf}); nginx: {self.names.nginx_conf}
-  {'Administrator password: in ' + password_file if password_file else ''}
-  Logs: {ctx.bench}/logs/ and /var/log/nginx/{self.names.name}.*.log; ./dms status shows each service.""",
-			flush=True,
+		changed = "; ".join(self.changed)
+		lines = [
+			f"Aftersales DMS is served as production: {d.url}   (site {d.site}, bench {ctx.bench})",
+			f"changed: {changed}" if changed else "nothing changed: everything was as asked (unchanged)",
+			f"HTTPS {d.https_port} (HTTP {d.http_port} redirects); certificate {d.cert}"
+			+ (" (self-signed)" if d.self_signed else ""),
+			f"supervisor: {', '.join(f'{g}:' for g in self.names.groups)} ({self.names.supervisor_conf}); "
+			f"nginx: {self.names.nginx_conf}",
+		]
+		if password_file:
+			lines.append(f"Administrator password of {d.site}: in {password_file}")
+		lines.append(
+			f"Logs: {ctx.bench}/logs/ and /var/log/nginx/{self.names.name}.*.log; ./dms status shows each service."
 		)
+		print("\n" + "\n".join(f"  {line}" for line in lines), flush=True)
 
 	def warn_unresolvable(self, d: Deployment) -> None:
 		"""socket.io checks each login by asking the site at the browser's origin (the public URL),
