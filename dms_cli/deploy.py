@@ -822,6 +822,7 @@ class Deployer:
 		if demo:
 			ctx.say(f"loading the demo dealer network into {site} (--demo)")
 			sites.load_demo(ctx, site, f"loading demo data into {site} failed")
+			self.changed.append(f"demo data loaded into {site}")
 		return str(password_file) if password_file else None
 
 	def apply_settings(self, site: str, settings: dict, quiet: bool = False) -> list[str]:
@@ -1186,10 +1187,9 @@ def status_lines(ctx: Context) -> list[str]:
 			pid = deployer.supervisorctl("pid", check=False).stdout.strip()
 			lines.append(f"  supervisord: running (pid {pid}), {names.supervisor_conf}")
 			r = deployer.supervisorctl("status", *(f"{g}:" for g in names.groups), check=False)
-			for line in r.stdout.splitlines():
-				parsed = status_line(line)
-				if parsed:
-					lines.append(f"    {parsed[0]:<58} {parsed[1]:<9} {parsed[2]}")
+			parsed = [p for p in map(status_line, r.stdout.splitlines()) if p]
+			width = max((len(p[0]) for p in parsed), default=0)
+			lines += [f"    {name:<{width}}  {state:<8}  {detail}" for name, state, detail in parsed]
 		else:
 			lines.append(
 				"  supervisord: NOT running (/etc/init.d/supervisor start, or systemctl start supervisor)"
