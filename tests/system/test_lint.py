@@ -17,6 +17,10 @@ CONFIG = os.path.join(BENCH, "apps", "aftersales_dms", "pyproject.toml")
 def ruff(*args):
 	return subprocess.run(
 		[sys.executable, "-m", "ruff", *args, "--config", CONFIG, *PATHS],
+		# ruff resolves the config's src (what is first-party: dms_cli) against the working
+		# directory: the bench root, as when ruff runs in a checkout (the Frappe plugin moves
+		# the session into sites/)
+		cwd=BENCH,
 		capture_output=True,
 		text=True,
 		timeout=120,
