@@ -122,6 +122,12 @@ class Names:
 		return self.state_dir / "ssl"
 
 	@property
+	def trust_file(self) -> Path:
+		"""A copy of the served certificate (chain) for socket.io's NODE_EXTRA_CA_CERTS, readable by
+		the bench user wherever the dealer keeps the original."""
+		return self.ssl_dir / "socketio-trust.pem"
+
+	@property
 	def groups(self) -> list[str]:
 		return [f"{self.name}-{g}" for g in ("db", "redis", "web", "workers")]
 
@@ -176,7 +182,7 @@ def supervisor_conf(template: str, d: Deployment, names: Names, *, user: str, ho
 			"HTTP_TIMEOUT": HTTP_TIMEOUT,
 			"BACKGROUND_WORKERS": d.background_workers,
 			"BENCH_CMD": tools / "bin" / "bench",
-			"CERT": d.cert,
+			"CERT": names.trust_file,
 		},
 	)
 
@@ -873,9 +879,12 @@ class Deployer:
 			time.sleep(0.5)
 		self.ctx.die(f"{what} did not come up within {int(seconds)} s" + (f" (log: {log})" if log else ""))
 
-	def start_programs(self, d: Deployment, conf_written: bool, code_changed: bool) -> None:
+	def start_programs(
+		self, d: Deployment, conf_written: bool, code_changed: bool, trust_changed: bool
+	) -> None:
 		logs = self.ctx.bench / "logs"
-		if conf_written or not self.program_pids():
+		fresh = not self.program_pids()
+		if conf_written or fresh:
 			self.supervisorctl("reread")
 			r = self.supervisorctl("update", *self.names.groups)
 			for line in r.stdout.splitlines():
@@ -890,6 +899,11 @@ class Deployer:
 		elif not_running:
 			self.ctx.say(f"starting {', '.join(not_running)}")
 			self.supervisorctl("start", *not_running)
+		if trust_changed and not conf_written and not fresh and not code_changed:
+			# node reads NODE_EXTRA_CA_CERTS when it starts
+			self.ctx.say("the certificate changed: restarting socket.io")
+			self.supervisorctl("restart", self.names.program("web", "node-socketio"))
+			self.changed.append("socket.io restarted (certificate changed)")
 		self.wait_for(
 			"this bench's MariaDB under supervisor",
 			lambda: self.ctx.mysql_admin("ping", check=False).returncode == 0,
@@ -938,6 +952,14 @@ class Deployer:
 			r = subprocess.run(["nginx", "-s", "reload"], capture_output=True, text=True)
 			if r.returncode != 0:
 				self.ctx.die(f"nginx -s reload failed: {r.stderr.strip()}")
+			# the old workers go only once the new ones run: until then a connection may still
+			# get the old configuration (and certificate)
+			self.wait_for(
+				"nginx serving the new configuration",
+				lambda: served_certificate(d) == first_certificate(d.cert),
+				seconds=30,
+				log=Path(f"/var/log/nginx/{self.names.name}.error.log"),
+			)
 			self.ctx.say("nginx: reloaded")
 			if not written:
 				self.changed.append("nginx reloaded (certificate changed)")
@@ -1019,7 +1041,8 @@ class Deployer:
 		conf_written = self.write_root(self.names.supervisor_conf, sup)
 		key = code_key(ctx.bench)
 		code_changed = bool(state.get("code_key")) and state["code_key"] != key
-		self.start_programs(d, conf_written, code_changed)
+		trust_changed = self.write_root(self.names.trust_file, Path(d.cert).read_text(), 0o644, quiet=True)
+		self.start_programs(d, conf_written, code_changed, trust_changed)
 		state["code_key"] = key
 		nginx = nginx_conf((ctx.bench / TEMPLATES / "nginx.conf.in").read_text(), d, self.names)
 		cert_key = short_hash(Path(d.cert).read_bytes() + Path(d.key).read_bytes())
@@ -1129,6 +1152,28 @@ def http_ping(port: int, site: str) -> bool:
 			return s.recv(64).startswith(b"HTTP/1.1 200")
 	except OSError:
 		return False
+
+
+def first_certificate(path: str) -> bytes:
+	"""The DER of the first certificate of a PEM file (the server's own, before its chain)."""
+	try:
+		text = Path(path).read_text()
+		return ssl.PEM_cert_to_DER_cert(text[: text.index("-----END CERTIFICATE-----") + 25])
+	except (OSError, ValueError):
+		return b""
+
+
+def served_certificate(d: Deployment) -> bytes:
+	"""The certificate nginx presents for the host right now (DER; b"" when it does not answer)."""
+	context = ssl.create_default_context()
+	context.check_hostname = False
+	context.verify_mode = ssl.CERT_NONE
+	try:
+		with socket.create_connection(("127.0.0.1", d.https_port), timeout=5) as raw:
+			with context.wrap_socket(raw, server_hostname=d.host) as s:
+				return s.getpeercert(binary_form=True) or b""
+	except OSError:
+		return b""
 
 
 def https_ping(d: Deployment, timeout: float = 10) -> str:

@@ -265,18 +265,94 @@ def log_lines(text: str) -> list[str]:
 	return [line for line in ACCESS_LOG.read_text().splitlines() if text in line]
 
 
-def session(info) -> requests.Session:
+def session(info, verify=None) -> requests.Session:
 	s = requests.Session()
-	s.verify = info["cert"]  # the generated certificate is the only one trusted
+	s.verify = verify or info["cert"]  # the generated certificate is the only one trusted
 	s.trust_env = False  # REQUESTS_CA_BUNDLE would replace it (and proxies have no business here)
 	return s
 
 
-def login(info) -> requests.Session:
-	s = session(info)
+def login(info, verify=None) -> requests.Session:
+	s = session(info, verify)
 	r = s.post(f"{info['url']}/api/method/login", data={"usr": USER, "pwd": PASSWORD}, timeout=60)
 	assert r.status_code == 200, (r.status_code, r.text[:300])
 	return s
+
+
+def realtime_probe(info, verify=None):
+	"""A socket.io client logged in through nginx receives an event the server publishes."""
+	import socketio
+
+	s = login(info, verify)
+	received = []
+	client = socketio.Client(http_session=s, reconnection=False)
+	client.on("dms_deploy_probe", lambda message: received.append(message), namespace=f"/{SITE}")
+	client.connect(
+		info["url"],
+		namespaces=[f"/{SITE}"],
+		transports=["websocket"],
+		headers={"Cookie": f"sid={s.cookies['sid']}"},
+		wait_timeout=30,
+	)
+	try:
+		token = f"probe-{time.time_ns()}"
+		bench_execute(
+			"frappe.publish_realtime", event="dms_deploy_probe", message={"token": token}, user=USER
+		)
+		wait_until(lambda: received, 30, "the realtime event")
+		assert received == [{"token": token}]
+	finally:
+		client.disconnect()
+
+
+def dealer_certificate(folder: Path) -> tuple[Path, Path, Path]:
+	"""A CA of the test and a certificate for HOST that it signed, as a dealer gets them: the
+	certificate file holds the chain (the certificate, then the CA's), the key its own file."""
+	import datetime
+
+	from cryptography.hazmat.primitives import hashes, serialization
+	from cryptography.hazmat.primitives.asymmetric import rsa
+	from cryptography.x509.oid import NameOID
+
+	folder.mkdir(parents=True, exist_ok=True)
+	now = datetime.datetime.now(datetime.timezone.utc)
+
+	def cert(subject, issuer, public_key, signing_key, extensions):
+		builder = (
+			x509.CertificateBuilder()
+			.subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)]))
+			.issuer_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, issuer)]))
+			.public_key(public_key)
+			.serial_number(x509.random_serial_number())
+			.not_valid_before(now - datetime.timedelta(days=1))
+			.not_valid_after(now + datetime.timedelta(days=30))
+		)
+		for extension, critical in extensions:
+			builder = builder.add_extension(extension, critical=critical)
+		return builder.sign(signing_key, hashes.SHA256())
+
+	ca_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+	ca = cert(
+		"Dealer Test CA",
+		"Dealer Test CA",
+		ca_key.public_key(),
+		ca_key,
+		[(x509.BasicConstraints(ca=True, path_length=None), True)],
+	)
+	key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+	leaf = cert(
+		HOST,
+		"Dealer Test CA",
+		key.public_key(),
+		ca_key,
+		[(x509.SubjectAlternativeName([x509.DNSName(HOST)]), False)],
+	)
+	pem = serialization.Encoding.PEM
+	(folder / "ca.pem").write_bytes(ca.public_bytes(pem))
+	(folder / "fullchain.pem").write_bytes(leaf.public_bytes(pem) + ca.public_bytes(pem))
+	key_bytes = key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+	write_private(folder / "privkey.pem", key_bytes.decode())
+	return folder / "fullchain.pem", folder / "privkey.pem", folder / "ca.pem"
 
 
 def test_deploy_says_what_it_did_and_runs_every_program_under_supervisor(deployed):
@@ -377,28 +453,7 @@ def test_the_desks_assets_are_served_by_nginx_from_the_bench(deployed):
 
 
 def test_realtime_through_the_proxy_reaches_a_logged_in_client(deployed):
-	import socketio
-
-	s = login(deployed)
-	received = []
-	client = socketio.Client(http_session=s, reconnection=False)
-	client.on("dms_deploy_probe", lambda message: received.append(message), namespace=f"/{SITE}")
-	client.connect(
-		deployed["url"],
-		namespaces=[f"/{SITE}"],
-		transports=["websocket"],
-		headers={"Cookie": f"sid={s.cookies['sid']}"},
-		wait_timeout=30,
-	)
-	try:
-		token = f"probe-{time.time_ns()}"
-		bench_execute(
-			"frappe.publish_realtime", event="dms_deploy_probe", message={"token": token}, user=USER
-		)
-		wait_until(lambda: received, 30, "the realtime event")
-		assert received == [{"token": token}]
-	finally:
-		client.disconnect()
+	realtime_probe(deployed)
 	lines = [line for line in log_lines("GET /socket.io/") if '" 101 ' in line]
 	assert lines and f"upstream=127.0.0.1:{deployed['state']['deployment']['socketio_port']}" in lines[-1]
 
@@ -478,6 +533,35 @@ def test_bad_options_and_configuration_are_refused_before_anything_is_done(deplo
 	rc, out = dms("deploy", "--remove", "--host", "x", check=False)
 	assert rc != 0 and "--remove takes no other option" in out
 	assert programs() and all(state == "RUNNING" for state, _pid in programs().values())
+
+
+def test_the_dealers_certificate_replaces_the_self_signed_one_and_back(deployed, tmp_path):
+	chain, key, ca = dealer_certificate(tmp_path / "dealer")
+	_chain, other_key, _ca = dealer_certificate(tmp_path / "other")
+	rc, out = dms("deploy", "--cert", str(chain), "--key", str(other_key), check=False)
+	assert rc != 0 and f"the key {other_key} does not belong to the certificate {chain}" in out
+	before = programs()
+	_rc, out = dms("deploy", "--cert", str(chain), "--key", str(key))
+	assert f"certificate: the dealer's, {chain}" in out and "nginx: reloaded" in out
+	assert "SELF-SIGNED" not in out
+	s = login(deployed, verify=str(ca))  # checked against the dealer's CA now
+	r = s.get(f"{deployed['url']}/app", timeout=60)
+	assert r.status_code == 200 and r.headers["Strict-Transport-Security"].startswith("max-age=")
+	site_config = json.loads((BENCH / "sites" / SITE / "site_config.json").read_text())
+	assert (site_config["ssl_certificate"], site_config["ssl_certificate_key"]) == (str(chain), str(key))
+	# socket.io checks logins through the public URL: it trusts what the certificate file holds
+	# (the file is root's here, in pytest's private temporary folder: deploy gives socket.io a copy)
+	realtime_probe(deployed, verify=str(ca))
+	# only socket.io was restarted (to trust the new certificate); the rest kept running
+	assert "socket.io restarted (certificate changed)" in out
+	after = programs()
+	for program in before:
+		if "node-socketio" not in program:
+			assert after[program] == before[program], program
+	assert after[f"{NAME}-node-socketio"] != before[f"{NAME}-node-socketio"]
+	_rc, out = dms("deploy", "--self-signed")
+	assert f"certificate: self-signed for {HOST}, {deployed['cert']} (unchanged)" in out
+	assert login(deployed).get(f"{deployed['url']}/api/method/ping", timeout=30).json() == {"message": "pong"}
 
 
 def test_status_shows_each_service(deployed):

@@ -220,7 +220,8 @@ def test_supervisor_programs_mirror_bench_and_add_the_benchs_mariadb_and_redis()
 	assert "--defaults-file=/home/dms/benches/aftersales-dms-1234abcd/db/my.cnf" in conf
 	assert "config/redis_cache.conf --port 13000" in conf
 	assert 'FRAPPE_SOCKETIO_PORT="19000"' in conf
-	assert 'NODE_EXTRA_CA_CERTS="/etc/aftersales-dms/b/ssl/service.dealer.example.crt"' in conf
+	# socket.io trusts a copy of the served certificate that the bench user can read
+	assert 'NODE_EXTRA_CA_CERTS="/etc/aftersales-dms/aftersales-dms-1234abcd/ssl/socketio-trust.pem"' in conf
 	assert conf.count("autorestart=true") == 8 and conf.count("autostart=true") == 8
 	assert conf.count("user=dms") == 8
 	assert not re.search(r"\bCI=", conf)  # no CI in any program's environment
