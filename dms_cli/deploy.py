@@ -892,14 +892,14 @@ class Deployer:
 					self.ctx.say(f"supervisor: {line.strip()}")
 		states = self.program_pids()
 		not_running = [n for n, (s, _p) in states.items() if s not in ("RUNNING", "STARTING")]
-		if code_changed and not conf_written:
+		if code_changed and not fresh:  # `update` restarts only the groups whose programs changed
 			self.ctx.say("the code changed: restarting web and workers")
 			self.supervisorctl("restart", f"{self.names.name}-web:", f"{self.names.name}-workers:")
 			self.changed.append("web and workers restarted (code changed)")
 		elif not_running:
 			self.ctx.say(f"starting {', '.join(not_running)}")
 			self.supervisorctl("start", *not_running)
-		if trust_changed and not conf_written and not fresh and not code_changed:
+		if trust_changed and not fresh and not code_changed:
 			# node reads NODE_EXTRA_CA_CERTS when it starts
 			self.ctx.say("the certificate changed: restarting socket.io")
 			self.supervisorctl("restart", self.names.program("web", "node-socketio"))
