@@ -571,3 +571,27 @@ def test_status_shows_each_service(deployed):
 	assert f"redis cache: up (127.0.0.1:{deployed['ports']['redis_cache']})" in out
 	assert f"redis queue: up (127.0.0.1:{deployed['ports']['redis_queue']})" in out
 	assert "bench:" in out and "pinned:" in out  # what it printed before
+
+
+def test_up_refuses_and_down_stops_the_programs_deploy_starts_again(deployed):
+	"""On a deployed bench the development server would run beside supervisor's programs, and
+	killing them would only make supervisor restart them: `up` refuses, `down` stops the programs
+	through supervisor, and `deploy` starts them again."""
+	rc, out = dms("up", check=False)
+	assert rc == 1 and "is served for production" in out and "./dms deploy --remove" in out, out[-2000:]
+	assert programs() and all(state == "RUNNING" for state, _pid in programs().values()), programs()
+	_rc, out = dms("down")
+	assert "stopping the production programs" in out, out[-2000:]
+	assert all(state == "STOPPED" for state, _pid in programs().values()), programs()
+	_rc, out = dms("deploy")
+	assert "starting" in out, out[-3000:]
+	wait_until(
+		lambda: all(state == "RUNNING" for state, _pid in programs().values()),
+		90,
+		"the programs running again",
+	)
+	assert (
+		login(deployed, verify=deployed["cert"])
+		.get(f"{deployed['url']}/api/method/frappe.auth.get_logged_user")
+		.ok
+	)
