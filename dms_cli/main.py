@@ -8,7 +8,7 @@ import sys
 
 import click
 
-from . import commands, release, testrun
+from . import commands, release, testrun, upgrade
 from .context import Context, DmsError, describe, exit_status
 
 HELP = """\
@@ -38,6 +38,11 @@ Aftersales DMS — one entry point for setting up, serving and testing the bench
                   publish apps/aftersales_dms as the root of its own git branch (default
                   release/aftersales_dms; git subtree split), what `bench get-app URL --branch
                   NAME` and frappe_docker's apps.json take; prints branch, commit and app version
+  ./dms upgrade [--site S]... [--backup-dir DIR]
+                  back up each site of the bench (or S), move Frappe/ERPNext to the releases
+                  of config/versions.env and the app to this checkout, migrate, print the
+                  versions and the patches that ran; on a failure put the previous code and the
+                  backups back and say why (exit 1); nothing to do: says so
   ./dms erpnext-tests [--doctype D|--module M ...]
                   ERPNext's own tests on a site with ERPNext alone and one with our app;
                   prints both results side by side, non-zero exit when they differ
@@ -63,6 +68,7 @@ COMMANDS = (
 	"restore",
 	"benchmark",
 	"release",
+	"upgrade",
 	"erpnext-tests",
 )
 # every argument goes to the command (pytest, bench, the benchmark...), --help included
@@ -206,6 +212,15 @@ def release_(args):
 		click.echo(help_section("release"), nl=False)
 		return
 	release.cmd_release(Context(), branch)
+
+
+@verb("upgrade")
+def upgrade_(args):
+	parsed = upgrade.parse_upgrade_args(list(args))
+	if parsed.help:
+		click.echo(help_section("upgrade"), nl=False)
+		return
+	upgrade.cmd_upgrade(Context(), parsed)
 
 
 @verb("erpnext-tests")
