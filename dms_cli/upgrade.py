@@ -398,23 +398,13 @@ class Upgrade:
 
 	# ------------------------------------------------------------ services of this bench
 	def supervisor_programs(self) -> list[str]:
-		"""Programs of this bench that supervisord runs (named after the bench's folder), other
-		than its MariaDB and Redis (the upgrade needs those)."""
+		"""This bench's web and worker programs that supervisord runs: the groups `<bench>-web` and
+		`<bench>-workers` of `./dms deploy` (bench setup supervisor's names). Its MariaDB and Redis
+		keep running: the upgrade needs them."""
 		if not shutil.which("supervisorctl"):
 			return []
 		r = subprocess.run(["supervisorctl", "status"], capture_output=True, text=True)
-		out = []
-		prefix = f"{self.ctx.bench.name}-"
-		for line in r.stdout.splitlines():
-			parts = line.split()
-			if not parts or not parts[0].startswith(prefix):
-				continue
-			name = parts[0]
-			if re.search(r"mariadb|mysql|redis", name):
-				continue
-			if len(parts) > 1 and parts[1] in ("RUNNING", "STARTING", "BACKOFF"):
-				out.append(name)
-		return out
+		return running_programs(r.stdout, self.ctx.bench.name)
 
 	def stop_services(self) -> None:
 		ctx = self.ctx
@@ -672,6 +662,7 @@ class Upgrade:
 		shutil.rmtree(self.previous, ignore_errors=True)
 		(self.state_dir / "state.json").unlink(missing_ok=True)
 		after = self.code_of_bench()
+		after[APP].commit = self.after[APP].commit  # the bench's copy of the app is of this commit
 		print("\nupgraded:", flush=True)
 		for line in changes(self.before, after):
 			print(f"  {line}", flush=True)
@@ -760,6 +751,22 @@ class MigrateFailed(Exception):
 	def __init__(self, site: str, headline: str, tail: list[str], log: Path):
 		super().__init__(headline)
 		self.site, self.headline, self.tail, self.log = site, headline, tail, log
+
+
+def running_programs(status: str, name: str) -> list[str]:
+	"""The `group:program` names in `supervisorctl status` output of the bench named `name`'s web
+	and worker groups that are running (or trying to)."""
+	groups = {f"{name}-web", f"{name}-workers"}
+	out = []
+	for line in status.splitlines():
+		parts = line.split()
+		if (
+			len(parts) > 1
+			and parts[0].split(":")[0] in groups
+			and parts[1] in ("RUNNING", "STARTING", "BACKOFF")
+		):
+			out.append(parts[0])
+	return out
 
 
 def checkout_commit(repo: Path) -> str:

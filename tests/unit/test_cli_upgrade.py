@@ -219,6 +219,25 @@ def test_helper_scripts_compile():
 		compile(script, "<upgrade script>", "exec")
 
 
+def test_the_supervisor_programs_stopped_are_this_benchs_web_and_workers():
+	status = (
+		"b1-db:b1-mariadb                 RUNNING   pid 10, uptime 1:00:00\n"
+		"b1-redis:b1-redis-cache          RUNNING   pid 11, uptime 1:00:00\n"
+		"b1-web:b1-frappe-web             RUNNING   pid 12, uptime 1:00:00\n"
+		"b1-web:b1-node-socketio          STOPPED   Dec 02 07:00 AM\n"
+		"b1-workers:b1-frappe-short-worker-0 BACKOFF Exited too quickly\n"
+		"b1-workers:b1-frappe-schedule    RUNNING   pid 14, uptime 1:00:00\n"
+		"b1-2-web:b1-2-frappe-web         RUNNING   pid 20, uptime 1:00:00\n"
+		"unix:///var/run/supervisor.sock no such file\n"
+	)
+	assert upgrade.running_programs(status, "b1") == [
+		"b1-web:b1-frappe-web",
+		"b1-workers:b1-frappe-short-worker-0",
+		"b1-workers:b1-frappe-schedule",
+	]
+	assert upgrade.running_programs("", "b1") == []
+
+
 # ---------------------------------------------------------------- the previous code and back
 def test_snapshot_and_restore_put_back_what_the_sync_wrote_and_nothing_else(tmp_path):
 	"""The snapshot holds what the sync of a checkout overwrites; restoring it undoes a sync and
