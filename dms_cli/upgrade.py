@@ -23,6 +23,7 @@ import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NoReturn
 
 from . import services, setup, sites
 from .context import Context, DmsError
@@ -586,8 +587,7 @@ class Upgrade:
 			for site in self.pending:
 				self.migrate(site)
 		except BaseException as e:
-			self.roll_back(e)
-			raise AssertionError("roll_back returns by raising") from None
+			self.roll_back(e)  # raises DmsError saying why and what it put back
 		self.finish(key)
 
 	def back_up(self) -> None:
@@ -676,7 +676,7 @@ class Upgrade:
 			print(note, flush=True)
 
 	# ------------------------------------------------------------ when it fails
-	def roll_back(self, error: BaseException) -> None:
+	def roll_back(self, error: BaseException) -> NoReturn:
 		ctx = self.ctx
 		if isinstance(error, MigrateFailed):
 			why = [
@@ -735,7 +735,11 @@ class Upgrade:
 		else:
 			self.write_state("roll back")
 		untouched = [s for s in self.pending if s not in self.migrated]
-		lines = ["upgrade failed, nothing of it kept.", "why:", *(f"  {w}" for w in why)]
+		if failed:
+			lines = ["upgrade failed, and NOT everything could be put back (see below).", "why:"]
+		else:
+			lines = ["upgrade failed; the bench and its sites are as they were before it.", "why:"]
+		lines += [f"  {w}" for w in why]
 		lines.append("put back:")
 		lines += [f"  {d}" for d in done] or ["  nothing needed putting back"]
 		if untouched:
