@@ -18,7 +18,6 @@ invoice, a private file, workshop hours changed on the Company, where 0.1.0 kept
 The clone, its bench (MariaDB included), its CLI environment and the source copy are removed
 afterwards."""
 
-import hashlib
 import json
 import os
 import pwd
@@ -230,12 +229,6 @@ def check_served(old, url=None):
 	assert r.status_code == 200 and r.json()["data"]["docstatus"] == 1, r.text[:500]
 
 
-def checkout_slug(path: str) -> str:
-	"""The name the ./dms bootstrap gives a checkout's CLI environment (and the bench as root)."""
-	slug = re.sub(r"[^A-Za-z0-9_-]", "_", os.path.basename(path))
-	return f"{slug}-{hashlib.sha1(path.encode()).hexdigest()[:8]}"
-
-
 def local_sources():
 	"""The source directory ./dms uses (DMS_SOURCE_DIR, else root's cache), when there is one."""
 	given = os.environ.get("DMS_SOURCE_DIR")
@@ -304,6 +297,8 @@ def dms_env(old, **extra):
 			"DMS_SITE": old["site"],
 			"DMS_HTTP_PORT": str(old["web_port"]),
 			"DMS_ADMIN_PASSWORD": old["admin_password"],
+			# the dms command's virtualenv of the clone (HEAD's bootstrap) beside it, removed with it
+			"XDG_DATA_HOME": os.path.join(old["work"], "data"),
 			**extra,
 		}
 	)
@@ -407,10 +402,6 @@ def old():
 		if os.path.exists(sock) and os.path.isfile(cnf):  # a MariaDB that outlived ./dms down
 			run(["mariadb-admin", f"--defaults-file={cnf}", "shutdown"], check=False, timeout=60)
 		shutil.rmtree(bench, ignore_errors=True)
-		cli_home = os.path.join(
-			os.environ.get("XDG_DATA_HOME") or os.path.expanduser("~/.local/share"), "aftersales-dms", "cli"
-		)
-		shutil.rmtree(os.path.join(cli_home, checkout_slug(repo)), ignore_errors=True)
 		shutil.rmtree(work, ignore_errors=True)
 
 
