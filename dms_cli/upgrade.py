@@ -559,7 +559,7 @@ class Upgrade:
 				flush=True,
 			)
 			print(f"every site was migrated to it ({', '.join(self.sites)})", flush=True)
-			for line in changes(self.before, self.before):
+			for line in changes(self.after, self.after):
 				print(f"  {line}", flush=True)
 			return
 		others = [s for s in bench_sites(ctx.bench) if s not in self.sites]
