@@ -15,11 +15,14 @@ CONFIG = os.path.join(BENCH, "apps", "aftersales_dms", "pyproject.toml")
 
 
 def ruff(*args):
+	# from the bench's root, as a developer runs it from the checkout's: ruff takes the working
+	# directory for the project root, where it finds first-party packages (dms_cli) for isort
 	return subprocess.run(
 		[sys.executable, "-m", "ruff", *args, "--config", CONFIG, *PATHS],
 		capture_output=True,
 		text=True,
 		timeout=120,
+		cwd=BENCH,
 	)
 
 
