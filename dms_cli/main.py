@@ -8,7 +8,7 @@ import sys
 
 import click
 
-from . import commands, deploy, release, testrun
+from . import commands, deploy, release, testrun, upgrade
 from .context import Context, DmsError, describe, exit_status
 
 HELP = """\
@@ -45,6 +45,11 @@ Aftersales DMS — one entry point for setting up, serving and testing the bench
                   socket.io, RQ workers and the scheduler, with this bench's MariaDB and
                   Redis, under supervisor; re-running changes only what changed;
                   --remove takes it down (options: ./dms deploy --help)
+  ./dms upgrade [--site S]... [--backup-dir DIR]
+                  back up each site of the bench (or S), move Frappe/ERPNext to the releases
+                  of config/versions.env and the app to this checkout, migrate, print the
+                  versions and the patches that ran; on a failure put the previous code and the
+                  backups back and say why (exit 1); nothing to do: says so
   ./dms erpnext-tests [--doctype D|--module M ...]
                   ERPNext's own tests on a site with ERPNext alone and one with our app;
                   prints both results side by side, non-zero exit when they differ
@@ -71,6 +76,7 @@ COMMANDS = (
 	"benchmark",
 	"release",
 	"deploy",
+	"upgrade",
 	"erpnext-tests",
 )
 # every argument goes to the command (pytest, bench, the benchmark...), --help included
@@ -235,6 +241,15 @@ def deploy_command(fn):
 @deploy_command
 def deploy_(**opts):
 	deploy.cmd_deploy(Context(), opts)
+
+
+@verb("upgrade")
+def upgrade_(args):
+	parsed = upgrade.parse_upgrade_args(list(args))
+	if parsed.help:
+		click.echo(help_section("upgrade"), nl=False)
+		return
+	upgrade.cmd_upgrade(Context(), parsed)
 
 
 @verb("erpnext-tests")

@@ -34,6 +34,8 @@ RSYNC_EXCLUDES = (
 	"*.egg-info",
 	"/.stamps",
 	"/apps/*/*/public/dist",
+	"/.upgrade",  # ./dms upgrade: the previous code, its state
+	"/backups",  # ./dms upgrade: its default backup directory
 )
 
 

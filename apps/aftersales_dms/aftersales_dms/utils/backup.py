@@ -7,6 +7,10 @@
   described by a manifest (`dms-backup.json`: site, time, files with their SHA-256, app versions and
   the figures a restore is checked against). Then the retention (`to_keep`) deletes the older
   folders of this site that carry our manifest; nothing else in the directory is touched.
+- `write_backup` is that backup without the settings (no DocType of this app is read) and `restore`
+  needs no site connected: the module imports nothing but Frappe, so `./dms upgrade` loads it from
+  the checkout to back up a site whose installed app is older (one without backups at all) and to
+  restore it when the upgrade fails.
 - `restore` (`bench dms-restore`, `./dms restore FILE`) decrypts a backup into a private temporary
   folder, restores it into a new site with Frappe's `bench restore` (files included), migrates it
   and prints what it restored beside what the manifest says was backed up.
@@ -101,13 +105,36 @@ def daily_backup():
 
 def take_backup():
 	"""Take a backup into the configured directory, apply the retention; the manifest (dict)."""
-	from frappe.utils.backups import get_or_generate_backup_encryption_key, new_backup
-
 	settings = frappe.get_single(SETTINGS)
 	directory = validate_directory(settings.backup_directory)
 	validate_retention(settings.keep_daily, settings.keep_weekly)
-	site = frappe.local.site
 	now = frappe.utils.now_datetime()
+	manifest = write_backup(directory, encrypt=bool(settings.encrypt), now=now)
+	folder = manifest["folder"]
+	deleted = apply_retention(directory, frappe.local.site, settings.keep_daily, settings.keep_weekly, now)
+	frappe.db.set_single_value(
+		SETTINGS,
+		{"last_backup_on": now, "last_backup_folder": folder},
+	)
+	frappe.db.commit()
+	frappe.logger("aftersales_dms.backup").info(
+		f"backup of {frappe.local.site} in {folder}; retention deleted {len(deleted)}: {', '.join(deleted) or '-'}"
+	)
+	manifest["deleted"] = deleted
+	return manifest
+
+
+def write_backup(directory, encrypt=True, now=None):
+	"""Back up the connected site into a new folder of `directory`: Frappe's dump of the database,
+	the public and private files and the site config, encrypted with the site's key when `encrypt`,
+	and the manifest. Returns the manifest (dict) with the folder under "folder".
+
+	Reads no settings and no DocType of this app: `./dms upgrade` loads this module from the
+	checkout to back up a site whose installed app is older (one without backups at all)."""
+	from frappe.utils.backups import get_or_generate_backup_encryption_key, new_backup
+
+	site = frappe.local.site
+	now = now or frappe.utils.now_datetime()
 	folder = os.path.join(directory, f"{now.strftime(STAMP)}-{site}")
 	n = 1
 	while os.path.exists(folder):
@@ -125,7 +152,7 @@ def take_backup():
 		missing = [k for k, p in paths.items() if not (p and os.path.isfile(p))]
 		if missing:
 			raise OSError(_("the backup did not write its {0} file").format(", ".join(missing)))
-		if settings.encrypt:
+		if encrypt:
 			key = get_or_generate_backup_encryption_key()
 			for kind, path in list(paths.items()):
 				paths[kind] = encrypt_file(path, key)
@@ -133,7 +160,7 @@ def take_backup():
 			"kind": KIND,
 			"site": site,
 			"taken_at": now.isoformat(),
-			"encrypted": bool(settings.encrypt),
+			"encrypted": bool(encrypt),
 			"files": {
 				kind: {"name": os.path.basename(p), "sha256": sha256(p), "size": os.path.getsize(p)}
 				for kind, p in paths.items()
@@ -146,17 +173,7 @@ def take_backup():
 	except BaseException:
 		shutil.rmtree(folder, ignore_errors=True)  # nothing half-made stays behind
 		raise
-	deleted = apply_retention(directory, site, settings.keep_daily, settings.keep_weekly, now)
-	frappe.db.set_single_value(
-		SETTINGS,
-		{"last_backup_on": now, "last_backup_folder": folder},
-	)
-	frappe.db.commit()
-	frappe.logger("aftersales_dms.backup").info(
-		f"backup of {site} in {folder}; retention deleted {len(deleted)}: {', '.join(deleted) or '-'}"
-	)
 	manifest["folder"] = folder
-	manifest["deleted"] = deleted
 	return manifest
 
 
@@ -187,14 +204,19 @@ def read_manifest(folder):
 
 
 def figures():
-	"""What a restore is compared with: counts of key doctypes, GL totals, stock on hand."""
-	out = {d: frappe.db.count(d) for d in COUNTED}
-	debit, credit = frappe.db.sql("select sum(debit), sum(credit) from `tabGL Entry` where is_cancelled = 0")[
-		0
-	]
-	out["GL debit"] = round(float(debit or 0), 2)
-	out["GL credit"] = round(float(credit or 0), 2)
-	out["Stock qty (Bin)"] = round(float(frappe.db.sql("select sum(actual_qty) from `tabBin`")[0][0] or 0), 3)
+	"""What a restore is compared with: counts of key doctypes, GL totals, stock on hand (of those
+	the site has: a site without this app or without ERPNext is backed up too)."""
+	out = {d: frappe.db.count(d) for d in COUNTED if frappe.db.table_exists(d)}
+	if frappe.db.table_exists("GL Entry"):
+		debit, credit = frappe.db.sql(
+			"select sum(debit), sum(credit) from `tabGL Entry` where is_cancelled = 0"
+		)[0]
+		out["GL debit"] = round(float(debit or 0), 2)
+		out["GL credit"] = round(float(credit or 0), 2)
+	if frappe.db.table_exists("Bin"):
+		out["Stock qty (Bin)"] = round(
+			float(frappe.db.sql("select sum(actual_qty) from `tabBin`")[0][0] or 0), 3
+		)
 	return out
 
 
