@@ -291,10 +291,12 @@ def dms_journey(c: Client, slot: dict, vehicle: dict, timings: dict):
 			source_name=check_in_name,
 		)
 		labour_items = {r["item_code"] for r in doc.get("labour", [])}
+		# no rates: the server prices every line from the dealer's price list (a typed rate below
+		# the price is a discount, refused above the advisor's limit)
 		for item in LABOUR:
 			if item not in labour_items and len(doc["labour"]) < 3:
-				doc["labour"].append({"item_code": item, "standard_hours": 1, "rate": 900})
-		doc["parts"] = [{"item_code": p, "qty": 1, "rate": 400} for p in PARTS]
+				doc["labour"].append({"item_code": item, "standard_hours": 1})
+		doc["parts"] = [{"item_code": p, "qty": 1} for p in PARTS]
 		return c.insert("advisor", doc)["name"]
 
 	jc = step("job_card", job_card)
