@@ -572,8 +572,13 @@ def payload_bytes(frappe, table, since=None):
 
 
 def binlog_bytes(frappe):
-	"""The primary's binary log so far (what a replica receives)."""
-	return sum(int(r[1]) for r in frappe.db.sql("show binary logs"))
+	"""The primary's binary log so far, what a replica receives: its files' sizes (SHOW BINARY LOGS
+	needs a privilege the site's user has not) and the transactions written (GTID sequence)."""
+	import glob
+
+	size = sum(os.path.getsize(f) for f in glob.glob(os.path.join(BENCH, "db", "data", "mariadb-bin.[0-9]*")))
+	position = frappe.db.sql("select @@global.gtid_binlog_pos")[0][0] or ""
+	return size, sum(int(g.split("-")[2]) for g in position.split(",") if g.count("-") == 2)
 
 
 def files_on_disk(site):
@@ -644,6 +649,9 @@ def cost_per_journey(server, frappe, c, vehicle, first_day, n):
 	wall, web, requests_made = time.perf_counter() - t0, cpu(workers) - web0, c.requests - requests0
 	db_during = cpu([mariadb]) - db0
 	db1 = cpu([mariadb])
+	from frappe.utils.background_jobs import get_queue
+
+	queued = sum(get_queue(q).count for q in ("short", "default", "long"))
 	jobs = max(0.0, burst_worker() - empty_burst)
 	db_jobs = cpu([mariadb]) - db1
 	frappe.db.rollback()
@@ -670,12 +678,14 @@ def cost_per_journey(server, frappe, c, vehicle, first_day, n):
 	}
 	whole = {t: payload_bytes(frappe, t) for t in top}
 	files_after = files_on_disk(server.site)
+	binlog_after = binlog_bytes(frappe)
 	reads = read_costs(server, frappe, gunicorn, mariadb, cpu)
 	per = 1 / n
 	return {
 		"journeys": n,
 		"wall_s_per_journey": round(wall * per, 2),
 		"requests_per_journey": round(requests_made * per, 1),
+		"background_jobs_per_journey": round(queued * per, 1),
 		"cpu_s_per_journey": {
 			"gunicorn": round(web * per, 3),
 			"mariadb_during_requests": round(db_during * per, 3),
@@ -693,7 +703,8 @@ def cost_per_journey(server, frappe, c, vehicle, first_day, n):
 		"innodb_allocated_to_value_bytes": round(
 			sum(allocated.get(t, 0) for t in top) / max(1, sum(whole.values())), 2
 		),
-		"binlog_bytes_per_journey": round((binlog_bytes(frappe) - binlog_before) * per),
+		"binlog_bytes_per_journey": round((binlog_after[0] - binlog_before[0]) * per),
+		"transactions_per_journey": round((binlog_after[1] - binlog_before[1]) * per, 1),
 		"files_per_journey": round((files_after[0] - files_before[0]) * per, 2),
 		"file_bytes_per_journey": round((files_after[1] - files_before[1]) * per),
 		"reads_cpu_ms": reads,
@@ -1629,14 +1640,15 @@ def print_table(r):
 				f"{k['requests_per_journey']}, {k['wall_s_per_journey']} s",
 			),
 			(
-				"  CPU s: gunicorn / MariaDB / jobs / MariaDB for jobs",
+				f"  CPU s: gunicorn / MariaDB / {k['background_jobs_per_journey']} jobs / MariaDB for jobs",
 				f"{cpu['gunicorn']} / {cpu['mariadb_during_requests']} / {cpu['background_jobs']} / "
 				f"{cpu['mariadb_during_jobs']}",
 			),
 			(
-				"  rows, value bytes (InnoDB allocated x), binary log",
+				"  rows, value bytes (InnoDB allocated x), binary log (transactions)",
 				f"{k['rows_per_journey']}, {k['value_bytes_per_journey']:,} B "
-				f"({k['innodb_allocated_to_value_bytes']}x), {k['binlog_bytes_per_journey']:,} B",
+				f"({k['innodb_allocated_to_value_bytes']}x), {k['binlog_bytes_per_journey']:,} B "
+				f"({k['transactions_per_journey']})",
 			),
 			("  files", f"{k['files_per_journey']} ({k['file_bytes_per_journey']:,} B)"),
 		]
