@@ -152,7 +152,8 @@ def open_replica() -> ReplicaDatabase | None:
 			replica.close()
 			_degrade(
 				where,
-				f"is {behind} transactions behind the primary (waited {time.monotonic() - started:.1f} s)"
+				f"is {behind} transaction{'' if behind == 1 else 's'} behind the primary "
+				f"(waited {time.monotonic() - started:.1f} s)"
 				if reached == -1
 				else f"did not wait for the primary's position {position} (answer {reached})",
 			)
