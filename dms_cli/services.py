@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
+import socket
 import subprocess
 import time
 import urllib.request
@@ -11,8 +13,44 @@ from pathlib import Path
 from .context import Context
 
 
-def my_cnf(template: str, bench: Path) -> str:
-	return template.replace("@BENCH@", str(bench))
+def my_cnf(template: str, bench: Path, port: int | str = 0) -> str:
+	return template.replace("@BENCH@", str(bench)).replace("@PORT@", str(port))
+
+
+def first_db_port(bench: Path) -> int:
+	"""Where this bench's MariaDB port search starts: 20000-29999, from the bench's path (so benches
+	on one machine rarely meet)."""
+	return 20000 + int(hashlib.sha1(str(bench).encode()).hexdigest()[:8], 16) % 10000
+
+
+def port_taken(port: int) -> bool:
+	with socket.socket() as s:
+		try:
+			s.bind(("127.0.0.1", port))
+		except OSError:
+			return True
+	return False
+
+
+def db_port(ctx: Context) -> int:
+	"""This bench's MariaDB TCP port on 127.0.0.1 (a read replica's IO thread connects there): chosen
+	at the first start — from the bench path, the next free one if that is taken — and kept in
+	db/port."""
+	f = ctx.bench / "db" / "port"
+	if f.is_file() and f.read_text().strip().isdigit():
+		return int(f.read_text().strip())
+	first = first_db_port(ctx.bench)
+	port = next(p for p in [*range(first, 30000), *range(20000, first)] if not port_taken(p))
+	ctx.write_file(f, f"{port}\n")
+	return port
+
+
+def deployed_db_group(ctx: Context) -> str | None:
+	"""The supervisor group of this bench's MariaDB when `./dms deploy` serves the bench."""
+	from .deploy import Names
+
+	names = Names(ctx.bench)
+	return f"{names.name}-db:" if names.state_file.is_file() else None
 
 
 def root_cnf(bench: Path, password: str) -> str:
@@ -22,8 +60,27 @@ def root_cnf(bench: Path, password: str) -> str:
 def ensure_mariadb(ctx: Context) -> None:
 	pw = ctx.db_root_password()
 	db = ctx.bench / "db"
-	ctx.write_file(db / "my.cnf", my_cnf((ctx.bench / "config" / "mariadb.cnf.in").read_text(), ctx.bench))
+	port = db_port(ctx)
+	cnf = my_cnf((ctx.bench / "config" / "mariadb.cnf.in").read_text(), ctx.bench, port)
+	ctx.write_file(db / "my.cnf", cnf)
 	ctx.write_file(db / "root.cnf", root_cnf(ctx.bench, pw), private=True)
+	running = db / "my.cnf.running"  # what the running server was started with
+	started_with = running.read_text() if running.is_file() else None
+	if started_with != cnf and ctx.mysql_admin("ping", check=False).returncode == 0:
+		# a server started with another configuration (e.g. before the binary log) is restarted
+		ctx.say("MariaDB's configuration changed (config/mariadb.cnf.in): restarting it")
+		group = deployed_db_group(ctx)
+		if group:  # supervisor's: it restarts it with the file written above
+			subprocess.run(
+				["supervisorctl", "-c", "/etc/supervisor/supervisord.conf", "restart", group], check=False
+			)
+			ctx.write_file(running, cnf)
+		else:
+			ctx.mysql_admin("shutdown", check=False)
+			for _ in range(120):
+				if not (db / "mysqld.sock").exists():
+					break
+				time.sleep(0.5)
 	if not (db / "data" / "mysql").is_dir():
 		ctx.say("initialising this bench's MariaDB data directory (utf8mb4)")
 		log = ctx.bench / "logs" / "mariadb-install.log"
@@ -49,7 +106,8 @@ def ensure_mariadb(ctx: Context) -> None:
 
 def start_mariadb(ctx: Context) -> None:
 	sock = ctx.bench / "db" / "mysqld.sock"
-	ctx.say(f"starting MariaDB (socket {sock})")
+	ctx.say(f"starting MariaDB (socket {sock}, 127.0.0.1:{db_port(ctx)})")
+	ctx.as_bench(["cp", "db/my.cnf", "db/my.cnf.running"])
 	ctx.as_bench(
 		[
 			"bash",

@@ -11,6 +11,9 @@
    then time the job card list (status + dealer), the form load, the monthly revenue and
    technician efficiency reports over the data, and a 14-day slot search over 10 bays x 20
    technicians.
+1b. Cost per journey: N journeys one after another — requests, CPU seconds of gunicorn, MariaDB
+   and the background jobs they queue (run by a burst worker), rows and value bytes added per
+   table, InnoDB's allocated size against the values' bytes, binary log and files.
 4. Load: U simulated staff users mixing reads and writes for S seconds, back to back (a stress
    test) and at a staff member's pace (1-3 s between requests): errors and p95. The comments a
    run writes are removed before and after it.
@@ -288,10 +291,12 @@ def dms_journey(c: Client, slot: dict, vehicle: dict, timings: dict):
 			source_name=check_in_name,
 		)
 		labour_items = {r["item_code"] for r in doc.get("labour", [])}
+		# no rates: the server prices every line from the dealer's price list (a typed rate below
+		# the price is a discount, refused above the advisor's limit)
 		for item in LABOUR:
 			if item not in labour_items and len(doc["labour"]) < 3:
-				doc["labour"].append({"item_code": item, "standard_hours": 1, "rate": 900})
-		doc["parts"] = [{"item_code": p, "qty": 1, "rate": 400} for p in PARTS]
+				doc["labour"].append({"item_code": item, "standard_hours": 1})
+		doc["parts"] = [{"item_code": p, "qty": 1} for p in PARTS]
 		return c.insert("advisor", doc)["name"]
 
 	jc = step("job_card", job_card)
@@ -538,6 +543,232 @@ def throughput(server, workers: int, journeys_per_worker: int, vehicle, base_day
 	for t in threads:
 		t.join()
 	return time.perf_counter() - t0
+
+
+# ---------------------------------------------------------------- cost per journey
+def table_rows(frappe):
+	"""Exact row count of every table of the site's database (one query)."""
+	tables = frappe.db.sql_list(
+		"select table_name from information_schema.tables where table_schema = database() "
+		"and table_type = 'BASE TABLE'"
+	)
+	sql = " union all ".join(f"select '{t}', count(*) from `{t}`" for t in tables)
+	return dict(frappe.db.sql(sql))
+
+
+def payload_bytes(frappe, table, since=None):
+	"""The bytes a table's rows hold (sum of each value's length), of the rows created since a
+	moment (tables with a creation column), or of all rows."""
+	columns = frappe.db.sql_list(
+		"select column_name from information_schema.columns where table_schema = database() "
+		"and table_name = %s",
+		table,
+	)
+	if since and "creation" not in columns:
+		return None
+	size = " + ".join(f"coalesce(octet_length(`{c}`), 0)" for c in columns)
+	where = " where creation >= %(since)s" if since else ""
+	return int(frappe.db.sql(f"select sum({size}) from `{table}`{where}", {"since": since})[0][0] or 0)
+
+
+def binlog_bytes(frappe):
+	"""The primary's binary log so far, what a replica receives: its files' sizes (SHOW BINARY LOGS
+	needs a privilege the site's user has not) and the transactions written (GTID sequence)."""
+	import glob
+
+	size = sum(os.path.getsize(f) for f in glob.glob(os.path.join(BENCH, "db", "data", "mariadb-bin.[0-9]*")))
+	position = frappe.db.sql("select @@global.gtid_binlog_pos")[0][0] or ""
+	return size, sum(int(g.split("-")[2]) for g in position.split(",") if g.count("-") == 2)
+
+
+def files_on_disk(site):
+	total = count = 0
+	for folder in ("public/files", "private/files"):
+		for root, _dirs, files in os.walk(os.path.join(SITES, site, folder)):
+			for name in files:
+				total += os.path.getsize(os.path.join(root, name))
+				count += 1
+	return count, total
+
+
+def burst_worker():
+	"""Run the bench's queued background jobs to the end (an RQ worker in burst mode); the CPU
+	seconds it and its work horses used."""
+	import resource
+
+	before = resource.getrusage(resource.RUSAGE_CHILDREN)
+	subprocess.run(
+		[
+			sys.executable,
+			"-m",
+			"frappe.utils.bench_helper",
+			"frappe",
+			"worker",
+			"--queue",
+			"short,default,long",
+			"--burst",
+			"--quiet",
+		],
+		cwd=SITES,
+		stdout=subprocess.DEVNULL,
+		stderr=subprocess.DEVNULL,
+		timeout=600,
+	)
+	after = resource.getrusage(resource.RUSAGE_CHILDREN)
+	return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def cost_per_journey(server, frappe, c, vehicle, first_day, n):
+	"""What one complete journey costs the servers, over n journeys one after another: requests,
+	CPU seconds of gunicorn (master and workers), of MariaDB and of the background jobs it queues,
+	the rows it adds, their bytes (the values' lengths; and InnoDB's allocated size of the tables
+	that grew most, for the ratio between the two), the binary log a replica receives and files."""
+	import psutil
+	from frappe.utils import now_datetime
+
+	gunicorn = psutil.Process(server.proc.pid)
+	mariadb = psutil.Process(int(open(os.path.join(BENCH, "db", "mysqld.pid")).read().strip()))
+
+	def cpu(procs):
+		return sum(p.cpu_times().user + p.cpu_times().system for p in procs)
+
+	burst_worker()  # what earlier runs left queued
+	empty_burst = burst_worker()  # a worker's own start-up and shut-down, with nothing to do
+	frappe.db.rollback()
+	rows_before, binlog_before, files_before = (
+		table_rows(frappe),
+		binlog_bytes(frappe),
+		files_on_disk(server.site),
+	)
+	since = now_datetime()
+	time.sleep(1)  # creation has whole-second resolution in the comparison below
+	workers = [gunicorn, *gunicorn.children(recursive=True)]
+	web0, db0, requests0, t0 = cpu(workers), cpu([mariadb]), c.requests, time.perf_counter()
+	for _ in range(n):
+		dms_journey(c, book_slot(c, first_day, vehicle), vehicle, defaultdict(list))
+	wall, web, requests_made = time.perf_counter() - t0, cpu(workers) - web0, c.requests - requests0
+	db_during = cpu([mariadb]) - db0
+	db1 = cpu([mariadb])
+	from frappe.utils.background_jobs import get_queue
+
+	queued = sum(get_queue(q).count for q in ("short", "default", "long"))
+	jobs = max(0.0, burst_worker() - empty_burst)
+	db_jobs = cpu([mariadb]) - db1
+	frappe.db.rollback()
+	rows_after = table_rows(frappe)
+	grown = {
+		t: rows_after[t] - rows_before.get(t, 0) for t in rows_after if rows_after[t] != rows_before.get(t, 0)
+	}
+	payload = {}
+	for table, added in grown.items():
+		if added > 0:
+			payload[table] = payload_bytes(frappe, table, since)
+	measured = {t: b for t, b in payload.items() if b is not None}
+	top = sorted(measured, key=measured.get, reverse=True)[:8]
+	# InnoDB's allocated size against the values' bytes, over the whole of the tables that grew most
+	if top:
+		frappe.db.sql("analyze table " + ", ".join(f"`{t}`" for t in top))
+	allocated = {
+		r[0]: int(r[1])
+		for r in frappe.db.sql(
+			"select table_name, data_length + index_length from information_schema.tables "
+			"where table_schema = database() and table_name in %(t)s",
+			{"t": top or [""]},
+		)
+	}
+	whole = {t: payload_bytes(frappe, t) for t in top}
+	files_after = files_on_disk(server.site)
+	binlog_after = binlog_bytes(frappe)
+	reads = read_costs(server, frappe, gunicorn, mariadb, cpu)
+	per = 1 / n
+	return {
+		"journeys": n,
+		"wall_s_per_journey": round(wall * per, 2),
+		"requests_per_journey": round(requests_made * per, 1),
+		"background_jobs_per_journey": round(queued * per, 1),
+		"cpu_s_per_journey": {
+			"gunicorn": round(web * per, 3),
+			"mariadb_during_requests": round(db_during * per, 3),
+			"background_jobs": round(jobs * per, 3),
+			"mariadb_during_jobs": round(db_jobs * per, 3),
+		},
+		"rows_per_journey": round(sum(v for v in grown.values() if v > 0) * per, 1),
+		"rows_removed_per_journey": round(-sum(v for v in grown.values() if v < 0) * per, 1),
+		"rows_per_journey_by_table": {
+			t: round(v * per, 2) for t, v in sorted(grown.items(), key=lambda x: -x[1])
+		},
+		"value_bytes_per_journey": round(sum(measured.values()) * per),
+		"value_bytes_per_journey_by_table": {t: round(measured[t] * per) for t in top},
+		"rows_without_creation_column": {t: grown[t] for t in payload if payload[t] is None},
+		"innodb_allocated_to_value_bytes": round(
+			sum(allocated.get(t, 0) for t in top) / max(1, sum(whole.values())), 2
+		),
+		"binlog_bytes_per_journey": round((binlog_after[0] - binlog_before[0]) * per),
+		"transactions_per_journey": round((binlog_after[1] - binlog_before[1]) * per, 1),
+		"files_per_journey": round((files_after[0] - files_before[0]) * per, 2),
+		"file_bytes_per_journey": round((files_after[1] - files_before[1]) * per),
+		"reads_cpu_ms": reads,
+	}
+
+
+def read_costs(server, frappe, gunicorn, mariadb, cpu, repeat=30):
+	"""CPU milliseconds per request of the reads a workshop's desk makes all day, each kind run
+	`repeat` times in a row as the workshop manager: gunicorn's and MariaDB's (the replica's share:
+	the kinds a replica serves, see README "Growing past one machine")."""
+	from aftersales_dms.workshop import board
+
+	manager = server.session("manager@omp.example")
+	job = frappe.get_all("Service Job Card", filters={"company": PUNE}, pluck="name", limit=1)[0]
+	today = datetime.now().date()
+	month = json.dumps(
+		{"company": PUNE, "from_date": today.replace(day=1).isoformat(), "to_date": today.isoformat()}
+	)
+
+	def call(method, **data):
+		r = manager.post(f"{server.url}/api/method/{method}", data=data, timeout=120)
+		if not r.ok:
+			raise RuntimeError(f"{method}: {r.status_code} {r.text[:300]}")
+
+	card = json.dumps({"name": "Jobs in Workshop", "function": "Count", "document_type": "Service Job Card"})
+	kinds = {
+		"workshop board (after a change)": lambda: (
+			board.invalidate(),
+			call("aftersales_dms.workshop.board.get_board"),
+		),
+		"number card": lambda: call(
+			"frappe.desk.doctype.number_card.number_card.get_result",
+			doc=card,
+			filters=json.dumps([["Service Job Card", "status", "=", "Open", False]]),
+		),
+		"list count": lambda: call(
+			"frappe.desk.reportview.get_count", doctype="Service Job Card", filters="[]"
+		),
+		"list view (20 rows)": lambda: call(
+			"frappe.desk.reportview.get",
+			doctype="Service Job Card",
+			fields=json.dumps(["name", "status", "registration_plate", "modified"]),
+			order_by="modified desc",
+			page_length=20,
+		),
+		"revenue report (this month)": lambda: call(
+			"frappe.desk.query_report.run", report_name="Workshop Revenue", filters=month
+		),
+		"job card form (primary)": lambda: call(
+			"frappe.desk.form.load.getdoc", doctype="Service Job Card", name=job
+		),
+	}
+	out = {}
+	for kind, fn in kinds.items():
+		fn()  # warm
+		workers = [gunicorn, *gunicorn.children(recursive=True)]
+		web0, db0 = cpu(workers), cpu([mariadb])
+		for _ in range(repeat):
+			fn()
+		out[kind] = {
+			"gunicorn": round(1000 * (cpu(workers) - web0) / repeat, 1),
+			"mariadb": round(1000 * (cpu([mariadb]) - db0) / repeat, 1),
+		}
+	return out
 
 
 # ---------------------------------------------------------------- in-process: data
@@ -1172,10 +1403,16 @@ def main():
 	ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
 	ap.add_argument("--site", required=True)
 	ap.add_argument(
-		"--journeys", type=int, default=3, help="journeys per worker in the throughput runs (default 3)"
+		"--journeys",
+		type=int,
+		default=3,
+		help="journeys per worker in the throughput runs (default 3; 0 skips them)",
 	)
 	ap.add_argument(
-		"--ratio-runs", type=int, default=5, help="journeys and ERPNext-only runs for the ratio (default 5)"
+		"--ratio-runs",
+		type=int,
+		default=5,
+		help="journeys and ERPNext-only runs for the ratio (default 5; 0 skips it)",
 	)
 	ap.add_argument(
 		"--scale", type=int, default=100_000, help="job cards to bulk-load (default 100000; 0 skips)"
@@ -1186,6 +1423,13 @@ def main():
 	ap.add_argument("--users", type=int, default=50, help="simulated users in the load test (default 50)")
 	ap.add_argument("--load-seconds", type=int, default=300, help="load test duration (default 300; 0 skips)")
 	ap.add_argument("--gunicorn-workers", type=int, default=4)
+	ap.add_argument(
+		"--cost",
+		type=int,
+		default=20,
+		help="journeys one after another for the cost per journey: CPU seconds, rows, bytes, binary "
+		"log, files (default 20; 0 skips)",
+	)
 	ap.add_argument(
 		"--profile",
 		type=int,
@@ -1237,58 +1481,68 @@ def main():
 		for _run in range(args.warmup):
 			dms_journey(c, book_slot(c, base_day + timedelta(days=200), vehicle), vehicle, defaultdict(list))
 			erpnext_journey(c, vehicle.customer, defaultdict(list))
-		requests = {}
-		for _run in range(args.ratio_runs):
-			t, before = time.perf_counter(), c.requests
-			jc = dms_journey(c, book_slot(c, base_day + timedelta(days=200), vehicle), vehicle, timings)
-			timings["journey"].append(time.perf_counter() - t)
-			requests["journey"] = c.requests - before
-			# the direct side makes the documents this journey made: check they still are those
-			made = c.call(
-				"admin",
-				"frappe.client.get_list",
-				doctype="Sales Invoice",
-				filters={"dms_service_job_card": jc, "docstatus": 1},
-				fields=["customer"],
+		if args.ratio_runs:
+			requests = {}
+			for _run in range(args.ratio_runs):
+				t, before = time.perf_counter(), c.requests
+				jc = dms_journey(c, book_slot(c, base_day + timedelta(days=200), vehicle), vehicle, timings)
+				timings["journey"].append(time.perf_counter() - t)
+				requests["journey"] = c.requests - before
+				# the direct side makes the documents this journey made: check they still are those
+				made = c.call(
+					"admin",
+					"frappe.client.get_list",
+					doctype="Sales Invoice",
+					filters={"dms_service_job_card": jc, "docstatus": 1},
+					fields=["customer"],
+				)
+				if sorted(m["customer"] != vehicle.customer for m in made) != [False, True]:
+					raise RuntimeError(f"{jc}: expected a customer and an OEM invoice, made {made}")
+				before = c.requests
+				erpnext_journey(c, vehicle.customer, erp)
+				requests["direct"] = c.requests - before
+			dms_med, erp_med = (
+				statistics.median(timings["journey"]),
+				statistics.median(erp["erpnext_documents"]),
 			)
-			if sorted(m["customer"] != vehicle.customer for m in made) != [False, True]:
-				raise RuntimeError(f"{jc}: expected a customer and an OEM invoice, made {made}")
-			before = c.requests
-			erpnext_journey(c, vehicle.customer, erp)
-			requests["direct"] = c.requests - before
-		dms_med, erp_med = statistics.median(timings["journey"]), statistics.median(erp["erpnext_documents"])
-		# what a request costs that does nothing: the floor under each of the journey's requests
-		empty = []
-		for _ in range(30):
-			t = time.perf_counter()
-			c.call("advisor", "frappe.auth.get_logged_user")
-			empty.append(time.perf_counter() - t)
-		documents = {
-			k[4:]: {
-				"journey_ms": pct(v, 50),
-				"direct_ms": pct(erp[k], 50),
-				"ratio": round(statistics.median(v) / statistics.median(erp[k]), 2),
+			# what a request costs that does nothing: the floor under each of the journey's requests
+			empty = []
+			for _ in range(30):
+				t = time.perf_counter()
+				c.call("advisor", "frappe.auth.get_logged_user")
+				empty.append(time.perf_counter() - t)
+			documents = {
+				k[4:]: {
+					"journey_ms": pct(v, 50),
+					"direct_ms": pct(erp[k], 50),
+					"ratio": round(statistics.median(v) / statistics.median(erp[k]), 2),
+				}
+				for k, v in timings.items()
+				if k.startswith("doc:")
 			}
-			for k, v in timings.items()
-			if k.startswith("doc:")
-		}
-		report["journey_ratio"] = {
-			"dms_journey_s": round(dms_med, 2),
-			"erpnext_documents_s": round(erp_med, 2),
-			"ratio": round(dms_med / erp_med, 2),
-			"requests": requests,
-			"empty_request_ms": pct(empty, 50),
-			"documents": documents,
-			"documents_ratio": round(
-				sum(d["journey_ms"] for d in documents.values())
-				/ sum(d["direct_ms"] for d in documents.values()),
-				2,
-			),
-			"steps_p50_ms": {k: pct(v, 50) for k, v in timings.items() if not k.startswith("doc:")},
-		}
+			report["journey_ratio"] = {
+				"dms_journey_s": round(dms_med, 2),
+				"erpnext_documents_s": round(erp_med, 2),
+				"ratio": round(dms_med / erp_med, 2),
+				"requests": requests,
+				"empty_request_ms": pct(empty, 50),
+				"documents": documents,
+				"documents_ratio": round(
+					sum(d["journey_ms"] for d in documents.values())
+					/ sum(d["direct_ms"] for d in documents.values()),
+					2,
+				),
+				"steps_p50_ms": {k: pct(v, 50) for k, v in timings.items() if not k.startswith("doc:")},
+			}
+		# 1b. cost per journey
+		if args.cost:
+			print(f"cost per journey: {args.cost} journeys one after another", flush=True)
+			report["cost"] = cost_per_journey(
+				server, frappe, c, vehicle, base_day + timedelta(days=200), args.cost
+			)
 		# 2. throughput
 		report["throughput"] = {}
-		for workers in (1, 2, 4):
+		for workers in (1, 2, 4) if args.journeys else ():
 			print(f"throughput with {workers} worker(s)", flush=True)
 			timings, errors = defaultdict(list), []
 			seconds = throughput(
@@ -1377,6 +1631,29 @@ def print_table(r):
 				)
 			)
 		rows.append(("  ERPNext documents in the journey / direct", f"{j['documents_ratio']}x"))
+	if "cost" in r:
+		k = r["cost"]
+		cpu = k["cpu_s_per_journey"]
+		rows += [
+			(
+				f"cost per journey ({k['journeys']} journeys): requests, wall",
+				f"{k['requests_per_journey']}, {k['wall_s_per_journey']} s",
+			),
+			(
+				f"  CPU s: gunicorn / MariaDB / {k['background_jobs_per_journey']} jobs / MariaDB for jobs",
+				f"{cpu['gunicorn']} / {cpu['mariadb_during_requests']} / {cpu['background_jobs']} / "
+				f"{cpu['mariadb_during_jobs']}",
+			),
+			(
+				"  rows, value bytes (InnoDB allocated x), binary log (transactions)",
+				f"{k['rows_per_journey']}, {k['value_bytes_per_journey']:,} B "
+				f"({k['innodb_allocated_to_value_bytes']}x), {k['binlog_bytes_per_journey']:,} B "
+				f"({k['transactions_per_journey']})",
+			),
+			("  files", f"{k['files_per_journey']} ({k['file_bytes_per_journey']:,} B)"),
+		]
+		for kind, ms in k.get("reads_cpu_ms", {}).items():
+			rows.append((f"  read: {kind}, CPU ms gunicorn / MariaDB", f"{ms['gunicorn']} / {ms['mariadb']}"))
 	for w, t in r.get("throughput", {}).items():
 		rows.append(
 			(f"throughput, {w} worker(s)", f"{t['per_minute']} journeys/min ({t['error_count']} errors)")

@@ -11,7 +11,7 @@ import pytest
 from dms_cli import setup
 from dms_cli.commands import procfile_for_port
 from dms_cli.context import DmsError
-from dms_cli.services import my_cnf, redis_port, root_cnf
+from dms_cli.services import first_db_port, my_cnf, redis_port, root_cnf
 from dms_cli.sites import app_schema_files, migrate_key
 
 
@@ -153,8 +153,13 @@ def test_common_site_config_from_the_template(repo_dir):
 
 
 def test_mariadb_config_files(repo_dir):
-	cnf = my_cnf((repo_dir / "config" / "mariadb.cnf.in").read_text(), Path("/b"))
-	assert "@BENCH@" not in cnf and "/b/db/mysqld.sock" in cnf
+	cnf = my_cnf((repo_dir / "config" / "mariadb.cnf.in").read_text(), Path("/b"), 23456)
+	assert "@BENCH@" not in cnf and "@PORT@" not in cnf and "/b/db/mysqld.sock" in cnf
+	# the loopback port and the binary log a read replica follows by GTID
+	assert "port = 23456" in cnf.splitlines() and "bind-address = 127.0.0.1" in cnf.splitlines()
+	assert "log-bin = mariadb-bin" in cnf and "server-id = 1" in cnf and "skip-log-bin" not in cnf
+	assert 20000 <= first_db_port(Path("/b")) < 30000
+	assert first_db_port(Path("/b")) == first_db_port(Path("/b")) != first_db_port(Path("/c"))
 	root = root_cnf(Path("/b"), "p4ss")
 	assert root.splitlines() == ["!include /b/db/my.cnf", "[client]", "user = root", 'password = "p4ss"']
 

@@ -52,7 +52,32 @@ override_whitelisted_methods = {
 	# a dealer user's query report is for their own Company (ERPNext's ledgers take any company)
 	"frappe.desk.query_report.run": "aftersales_dms.controllers.report_access.run",
 	"frappe.desk.query_report.export_query": "aftersales_dms.controllers.report_access.export_query",
+	# where a read replica is configured, these read on it only when it is in step with the primary
+	# (utils/replica.py): Frappe's own read-only endpoints, number cards and dashboard charts
+	**{
+		method: f"aftersales_dms.utils.replica.{name}"
+		for method, name in (
+			("frappe.desk.reportview.get", "reportview_get"),
+			("frappe.desk.reportview.get_list", "reportview_get_list"),
+			("frappe.desk.reportview.get_count", "reportview_get_count"),
+			("frappe.desk.reportview.export_query", "reportview_export_query"),
+			("frappe.desk.reportview.get_sidebar_stats", "reportview_get_sidebar_stats"),
+			("frappe.desk.reportview.get_stats", "reportview_get_stats"),
+			("frappe.desk.desktop.get_desktop_page", "desktop_get_desktop_page"),
+			("frappe.desk.notifications.get_notifications", "notifications_get_notifications"),
+			("frappe.desk.notifications.get_open_count", "notifications_get_open_count"),
+			("frappe.desk.doctype.number_card.number_card.get_result", "number_card_get_result"),
+			(
+				"frappe.desk.doctype.number_card.number_card.get_percentage_difference",
+				"number_card_get_percentage_difference",
+			),
+			("frappe.desk.doctype.dashboard_chart.dashboard_chart.get", "dashboard_chart_get"),
+		)
+	},
 }
+
+# a prepared report's job reads on the replica only when it is in step (utils/replica.py)
+before_job = ["aftersales_dms.utils.replica.before_job"]
 
 # dealer staff never pass ERPNext's portal check for another dealer's documents (print included)
 has_website_permission = {

@@ -4,6 +4,7 @@ import frappe
 from frappe.utils import add_days, flt, today
 
 from aftersales_dms.analytics.common import companies_for
+from aftersales_dms.utils import replica
 
 
 def _filters(filters) -> frappe._dict:
@@ -12,6 +13,7 @@ def _filters(filters) -> frappe._dict:
 
 
 @frappe.whitelist()
+@replica.read_only()
 def average_tat(filters=None) -> dict:
 	"""Average hours from opening a job card to Ready for Pickup, over the last 30 days."""
 	frappe.has_permission("Service Job Card", "read", throw=True)
@@ -26,6 +28,7 @@ def average_tat(filters=None) -> dict:
 
 
 @frappe.whitelist()
+@replica.read_only()
 def technician_productivity(filters=None) -> dict:
 	"""Clocked job hours ÷ attendance hours of all technicians over the last 30 days, in %."""
 	from aftersales_dms.analytics.report.technician_efficiency.technician_efficiency import execute

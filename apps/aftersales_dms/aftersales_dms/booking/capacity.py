@@ -12,6 +12,7 @@ import frappe
 from frappe import _
 from frappe.utils import add_days, flt, get_datetime, getdate, to_timedelta
 
+from aftersales_dms.utils import replica
 from aftersales_dms.workshop.doctype.dealer_workshop_settings.dealer_workshop_settings import (
 	get_workshop_settings,
 )
@@ -122,6 +123,7 @@ def _free(intervals: list[tuple], start: datetime, end: datetime) -> bool:
 
 
 @frappe.whitelist()
+@replica.read_only()
 def find_slots(
 	company: str,
 	from_date: str | date,

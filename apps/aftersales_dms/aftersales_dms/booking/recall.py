@@ -12,6 +12,7 @@ from frappe import _
 from frappe.utils import cint, flt, fmt_money, format_date, getdate, nowdate
 
 from aftersales_dms.reception.vin import clean_vin, normalize_plate
+from aftersales_dms.utils import replica
 
 
 def campaign_matches(campaign, vehicle) -> bool:
@@ -150,6 +151,7 @@ def service_visit(row) -> dict:
 
 
 @frappe.whitelist()
+@replica.read_only()
 def find_vehicle(query: str) -> dict:
 	"""Look a vehicle up by registration plate or VIN (any spelling): vehicle, owner, history, recalls."""
 	if not query or len(query) > 40:

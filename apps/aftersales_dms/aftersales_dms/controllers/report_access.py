@@ -16,6 +16,7 @@ from frappe import _
 from frappe.desk import query_report
 
 from aftersales_dms.roles import ERPNEXT_REPORTS
+from aftersales_dms.utils import replica
 
 
 def allowed_companies(user=None) -> set[str] | None:
@@ -55,7 +56,7 @@ def check_report_filters(report_name, filters):
 
 
 @frappe.whitelist()
-@frappe.read_only()
+@replica.read_only()
 def run(
 	report_name,
 	filters=None,
@@ -82,6 +83,7 @@ def run(
 
 
 @frappe.whitelist()
+@replica.read_only()
 def export_query():
 	"""Frappe's report export, with the same company check as run."""
 	form = frappe.local.form_dict

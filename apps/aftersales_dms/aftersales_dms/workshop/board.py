@@ -11,7 +11,9 @@ Every open board re-reads at once when a job card changes, and wall screens refr
 so the result is cached in Redis per user, per what decides their view (roles, user permissions,
 job cards shared with them) and per "board generation": a job card saved or deleted bumps the
 generation (at once and again after its commit), so a cached board is never older than the last
-committed change, and no user ever gets another's view.
+committed change, and no user ever gets another's view. Where a read replica is configured the
+board is read there, once the replica has applied what the primary had committed after the
+generation was read (utils/replica.py), so a board cached under a generation is never older.
 """
 
 import hashlib
@@ -22,6 +24,7 @@ from frappe.permissions import get_user_permissions
 from frappe.share import get_shared
 from frappe.utils import flt
 
+from aftersales_dms.utils import replica
 from aftersales_dms.workshop.status import workflow_definition
 
 GENERATION_KEY = "dms_workshop_board_generation"
@@ -129,7 +132,10 @@ def get_board(company: str | None = None) -> dict:
 	key = cache_key(company)
 	board = frappe.cache.get_value(key)
 	if board is None:
-		board = read_board(company)
+		# on a read replica when one is in step — checked only now, after the generation in the
+		# key was read: a board cached under it holds every change committed before it
+		with replica.reads():
+			board = read_board(company)
 		frappe.cache.set_value(key, board, expires_in_sec=CACHE_SECONDS)
 	return board
 

@@ -15,6 +15,7 @@ from aftersales_dms.controllers.guards import (
 	retry_on_deadlock,
 	validate_vehicle_owner,
 )
+from aftersales_dms.utils import replica
 
 PHONE = re.compile(r"^\+?[0-9]{7,15}$")
 
@@ -169,6 +170,7 @@ def mark_no_shows():
 
 
 @frappe.whitelist()
+@replica.read_only()
 def get_events(start: str, end: str, filters: str | None = None) -> list[dict]:
 	"""Calendar view: appointments the user may read (permission-checked through get_list)."""
 	for value in (start, end):
