@@ -11,7 +11,7 @@ import subprocess
 import time
 from dataclasses import dataclass, field
 
-from . import sites
+from . import deploy, sites
 from .context import Context, DmsError
 from .services import http_up
 from .setup import ensure_user, keep_payments_listed, prepare, resolve_sources, sync_repo
@@ -21,18 +21,10 @@ RESTORE_USAGE = "usage: ./dms restore FILE [--site NEW] [--force] [--key-file K]
 
 
 # ---------------------------------------------------------------- up
-def deployment_of(ctx: Context):
-	"""The production deployment of this bench (`./dms deploy`'s Names), or None."""
-	from .deploy import Names
-
-	names = Names(ctx.bench)
-	return names if names.state_file.is_file() else None
-
-
 def cmd_up(ctx: Context) -> None:
 	if not (ctx.http_port.isdigit() and 0 < int(ctx.http_port) < 65536):
 		ctx.die(f"DMS_HTTP_PORT={ctx.http_port} is not a port number (1-65535)")
-	names = deployment_of(ctx)
+	names = deploy.deployment_of(ctx.bench)
 	if names:
 		# the development server beside supervisor's gunicorn and workers would run every job twice
 		ctx.die(
@@ -114,18 +106,14 @@ def cmd_down(ctx: Context) -> None:
 		ensure_user(ctx)
 	except (DmsError, OSError, subprocess.CalledProcessError):
 		pass
-	names = deployment_of(ctx)
+	names = deploy.deployment_of(ctx.bench)
 	if names:
 		# supervisor would restart what is killed: stop its programs instead (MariaDB and Redis last)
 		if not ctx.is_root:
 			ctx.die(f"{ctx.bench} is served for production: run ./dms down as root (supervisorctl)")
 		groups = [f"{g}:" for g in reversed(names.groups)]  # workers, web, redis, db
 		ctx.say(f"stopping the production programs of {ctx.bench} ({', '.join(groups)})")
-		r = subprocess.run(
-			["supervisorctl", "-c", "/etc/supervisor/supervisord.conf", "stop", *groups],
-			capture_output=True,
-			text=True,
-		)
+		r = deploy.supervisorctl("stop", *groups)
 		if r.returncode:
 			ctx.die(f"supervisorctl stop failed: {(r.stdout + r.stderr).strip()}")
 		ctx.say("stopped; ./dms deploy starts them again (and supervisor does at boot)")

@@ -136,6 +136,19 @@ class Names:
 		return f"{self.name}-{group}:{self.name}-{program}"
 
 
+def deployment_of(bench: Path) -> Names | None:
+	"""The deployment of `bench` when `./dms deploy` serves it (its recorded state), else None."""
+	names = Names(bench)
+	return names if names.state_file.is_file() else None
+
+
+def supervisorctl(*args: str) -> subprocess.CompletedProcess:
+	"""`supervisorctl` of Debian's supervisord (its configuration named, so no other is found first)."""
+	return subprocess.run(
+		["supervisorctl", "-c", str(SUPERVISORD_CONF), *args], capture_output=True, text=True
+	)
+
+
 # ---------------------------------------------------------------- pure parts (unit tested)
 def default_gunicorn_workers(cpus: int) -> int:
 	"""bench's rule: two per core plus one."""
@@ -577,17 +590,13 @@ class Deployer:
 
 	# ------------------------------------------------------------ services
 	def supervisorctl(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-		r = subprocess.run(
-			["supervisorctl", "-c", str(SUPERVISORD_CONF), *args], capture_output=True, text=True
-		)
+		r = supervisorctl(*args)
 		if check and r.returncode not in (0, 3):  # 3: status with a program not running
 			self.ctx.die(f"supervisorctl {' '.join(args)} failed: {(r.stdout + r.stderr).strip()}")
 		return r
 
 	def supervisord_running(self) -> bool:
-		r = subprocess.run(
-			["supervisorctl", "-c", str(SUPERVISORD_CONF), "pid"], capture_output=True, text=True
-		)
+		r = supervisorctl("pid")
 		return r.returncode == 0 and r.stdout.strip().isdigit()
 
 	def start_service(self, service: str) -> None:

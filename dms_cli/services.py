@@ -45,14 +45,6 @@ def db_port(ctx: Context) -> int:
 	return port
 
 
-def deployed_db_group(ctx: Context) -> str | None:
-	"""The supervisor group of this bench's MariaDB when `./dms deploy` serves the bench."""
-	from .deploy import Names
-
-	names = Names(ctx.bench)
-	return f"{names.name}-db:" if names.state_file.is_file() else None
-
-
 def root_cnf(bench: Path, password: str) -> str:
 	return f'!include {bench}/db/my.cnf\n[client]\nuser = root\npassword = "{password}"\n'
 
@@ -69,11 +61,11 @@ def ensure_mariadb(ctx: Context) -> None:
 	if started_with != cnf and ctx.mysql_admin("ping", check=False).returncode == 0:
 		# a server started with another configuration (e.g. before the binary log) is restarted
 		ctx.say("MariaDB's configuration changed (config/mariadb.cnf.in): restarting it")
-		group = deployed_db_group(ctx)
-		if group:  # supervisor's: it restarts it with the file written above
-			subprocess.run(
-				["supervisorctl", "-c", "/etc/supervisor/supervisord.conf", "restart", group], check=False
-			)
+		from . import deploy  # deploy builds on this module
+
+		names = deploy.deployment_of(ctx.bench)
+		if names:  # supervisor's: it restarts it with the file written above
+			deploy.supervisorctl("restart", f"{names.name}-db:")
 			ctx.write_file(running, cnf)
 		else:
 			ctx.mysql_admin("shutdown", check=False)
