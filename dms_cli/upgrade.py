@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NoReturn
 
-from . import services, setup, sites
+from . import deploy, services, setup, sites
 from .context import Context, DmsError
 
 UPGRADE_USAGE = "usage: ./dms upgrade [--site S]... [--backup-dir DIR]"
@@ -404,8 +404,7 @@ class Upgrade:
 		keep running: the upgrade needs them."""
 		if not shutil.which("supervisorctl"):
 			return []
-		r = subprocess.run(["supervisorctl", "status"], capture_output=True, text=True)
-		return running_programs(r.stdout, self.ctx.bench.name)
+		return running_programs(deploy.supervisorctl("status").stdout, self.ctx.bench.name)
 
 	def stop_services(self) -> None:
 		ctx = self.ctx
@@ -433,7 +432,9 @@ class Upgrade:
 		programs = self.supervisor_programs()
 		if programs:
 			ctx.say(f"stopping supervisor programs: {', '.join(programs)}")
-			ctx.run(["supervisorctl", "stop", *programs], stdout=subprocess.DEVNULL)
+			r = deploy.supervisorctl("stop", *programs)
+			if r.returncode != 0:
+				ctx.die(f"supervisorctl stop {' '.join(programs)} failed: {(r.stdout + r.stderr).strip()}")
 		self.stopped = {"dev": dev, "supervisor": programs}
 
 	def start_services(self) -> list[str]:
@@ -442,7 +443,7 @@ class Upgrade:
 		programs = self.stopped.get("supervisor") or []
 		if programs:
 			self.ctx.say(f"starting supervisor programs: {', '.join(programs)}")
-			r = self.ctx.run(["supervisorctl", "start", *programs], check=False, capture_output=True)
+			r = deploy.supervisorctl("start", *programs)
 			if r.returncode != 0:
 				notes.append(
 					f"supervisorctl start {' '.join(programs)} failed: {(r.stdout + r.stderr).strip()}"
