@@ -621,3 +621,37 @@ def test_a_prepared_reports_job_reads_on_the_replica_only_when_it_is_in_step(rep
 		for key in (dms_replica.RETRY_KEY, dms_replica.DEGRADED_KEY):
 			frappe.cache.delete_value(key + f"127.0.0.1:{replica.port}")
 		replica.catch_up()
+
+
+def test_reads_on_the_replica_refuse_what_the_primary_refuses(replica, staff, server):
+	"""The routed endpoints keep Frappe's and our checks: with the replica in step, Guest is refused
+	every one of them, and the Pune manager gets no Nashik rows and no Nashik report."""
+	import requests
+
+	replica.catch_up()
+	guest = requests.Session()
+	for path, data in (
+		("frappe.desk.reportview.get_count", {"doctype": "Service Job Card"}),
+		("frappe.desk.reportview.get", {"doctype": "Service Job Card", "fields": '["name"]'}),
+		("frappe.desk.doctype.number_card.number_card.get_result", {"doc": json.dumps(JOBS_IN_WORKSHOP)}),
+		("frappe.desk.query_report.run", {"report_name": "My Operations", "filters": "{}"}),
+		("aftersales_dms.analytics.dashboard.average_tat", {}),
+	):
+		r = guest.post(f"{server}/api/method/{path}", data=data, timeout=60)
+		assert r.status_code == 403, (path, r.status_code, r.text[:300])
+	manager = staff["manager"]
+	count, log = on_replica(
+		replica,
+		lambda: manager.call(
+			"frappe.desk.reportview.get_count",
+			doctype="Service Job Card",
+			filters=[["Service Job Card", "company", "=", "Orion Motors Nashik"]],
+		),
+	)
+	assert count == 0 and "master_gtid_wait" in log, (count, log[-2000:])  # read there, and filtered
+	r = manager.s.post(
+		f"{server}/api/method/frappe.desk.query_report.run",
+		data={"report_name": "Workshop Revenue", "filters": json.dumps({"company": "Orion Motors Nashik"})},
+		timeout=60,
+	)
+	assert r.status_code == 403, (r.status_code, r.text[:300])
