@@ -46,6 +46,9 @@ def rsync_command(repo: Path, bench: Path, user: str) -> list[str]:
 		"--delete",
 		f"--chown={user}:{user}",
 		*(f"--exclude={e}" for e in RSYNC_EXCLUDES),
+		# readable by others whatever the checkout's modes (a `mktemp -d` clone's root is 700):
+		# nginx (www-data) serves sites/assets, which link into apps/*/public, from the bench
+		"--chmod=Dgo+rx,Fgo+r",
 		f"{repo}/",
 		f"{bench}/",
 	]

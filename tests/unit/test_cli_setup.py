@@ -77,6 +77,23 @@ def test_sync_copies_the_checkout_and_keeps_the_benchs_own_state(tmp_path):
 	assert not (bench / "apps/aftersales_dms/aftersales_dms/__pycache__").exists()
 
 
+def test_the_bench_is_readable_whatever_the_checkouts_modes(tmp_path):
+	"""A checkout in a private folder (mktemp -d: 700) with a private file still gives a bench that
+	nginx's user may read: sites/assets and the apps' public folders are served from it."""
+	repo, bench = tmp_path / "repo", tmp_path / "bench"
+	tree(repo, {"apps/aftersales_dms/aftersales_dms/public/js/x.js": "js", "dms": "#!/bin/sh\n"})
+	(repo / "dms").chmod(0o700)
+	(repo / "apps/aftersales_dms/aftersales_dms/public/js/x.js").chmod(0o600)
+	repo.chmod(0o700)
+	bench.mkdir()
+	user = subprocess.run(["id", "-un"], capture_output=True, text=True, check=True).stdout.strip()
+	subprocess.run(setup.rsync_command(repo, bench, user), check=True)
+	assert bench.stat().st_mode & 0o055 == 0o055
+	assert (bench / "apps/aftersales_dms/aftersales_dms/public").stat().st_mode & 0o055 == 0o055
+	assert (bench / "apps/aftersales_dms/aftersales_dms/public/js/x.js").stat().st_mode & 0o044 == 0o044
+	assert (bench / "dms").stat().st_mode & 0o700 == 0o700  # still executable by its owner
+
+
 def test_rsync_command_shape(tmp_path):
 	cmd = setup.rsync_command(Path("/r"), Path("/b"), "dms")
 	assert cmd[:5] == ["rsync", "-a", "--delete", "--chown=dms:dms", "--exclude=/.git"]
