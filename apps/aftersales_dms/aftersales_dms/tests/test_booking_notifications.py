@@ -1,6 +1,7 @@
 """Confirmations and reminders: shipped Notification records, Email Queue and a real HTTP SMS gateway."""
 
 from datetime import timedelta
+from unittest.mock import patch
 
 import frappe
 from frappe.email.doctype.notification.notification import trigger_daily_alerts
@@ -187,3 +188,56 @@ class TestOnlineBookingRequest(FrappeTestCase):
 			submit_request(
 				mobile_no="+919833334444", full_name="Busy Caller", registration_plate="MH02AA0001"
 			)
+
+	def test_guest_email_never_attached_to_an_existing_customer(self):
+		"""A plate and a mobile number are no proof of who asks: the matched appointment keeps the
+		customer's own contact, and the guest's email waits for the advisor's review."""
+		customer = frappe.db.get_value("Customer Vehicle", "MA1TA2XX6GH123456", "customer")
+		known = frappe.db.get_value("Customer", customer, "email_id")
+		req = submit_request(email="someone.else@example.net")
+		self.assertEqual(req.status, "Needs Review")
+		appt = frappe.get_doc("Service Appointment", req.service_appointment)
+		self.assertEqual((appt.customer, appt.vehicle, appt.needs_review), (customer, "MA1TA2XX6GH123456", 1))
+		self.assertNotEqual(appt.contact_email, "someone.else@example.net")
+		self.assertEqual(appt.contact_email or None, known or None)
+		self.assertIn("someone.else@example.net", appt.concerns)
+		self.assertEqual(frappe.db.get_value("Customer", customer, "email_id"), known)
+
+	def test_rate_limited_per_plate_and_email_whatever_the_network(self):
+		for i in range(3):
+			submit_request(
+				mobile_no=f"+91982000{i:04d}", full_name="Plate Prober", registration_plate="MH02PL0001"
+			)
+		with self.assertRaisesRegex(frappe.RateLimitExceededError, "vehicle"):
+			submit_request(
+				mobile_no="+919820009999", full_name="Plate Prober", registration_plate="MH02PL0001"
+			)
+		for i in range(3):
+			submit_request(
+				mobile_no=f"+91983000{i:04d}",
+				full_name="Mail Prober",
+				registration_plate=f"MH02EM{i:04d}",
+				email="prober@example.net",
+			)
+		with self.assertRaisesRegex(frappe.RateLimitExceededError, "email"):
+			submit_request(
+				mobile_no="+919830009999",
+				full_name="Mail Prober",
+				registration_plate="MH02EM9999",
+				email="prober@example.net",
+			)
+
+	def test_rate_limited_per_dealer(self):
+		from aftersales_dms.booking.doctype.online_booking_request import online_booking_request as obr
+
+		recent = frappe.db.count(
+			"Online Booking Request",
+			{
+				"company": "Orion Motors Pune",
+				"creation": (">", frappe.utils.add_to_date(frappe.utils.now_datetime(), hours=-1)),
+			},
+		)
+		with patch.object(obr, "MAX_PER_DEALER_PER_HOUR", recent + 1):
+			submit_request(mobile_no="+919840000001", full_name="First", registration_plate="MH02DL0001")
+			with self.assertRaisesRegex(frappe.RateLimitExceededError, "dealer"):
+				submit_request(mobile_no="+919840000002", full_name="Second", registration_plate="MH02DL0002")

@@ -5,7 +5,12 @@
 
 The request is kept as evidence; after insert it becomes a Requested Service Appointment,
 matched to the existing customer and vehicle when the plate and the mobile number agree,
-otherwise with a new customer and the appointment flagged for review.
+otherwise with a new customer and the appointment flagged for review. A guest never changes an
+existing customer's contact: a matched appointment carries the customer's own mobile and email, and
+an email the guest typed that the customer does not have goes to the advisor's review instead.
+
+Rate limits, beyond the network address (which a caller can change at will): per mobile number, per
+email address and per registration plate a day, and per dealer an hour.
 """
 
 import re
@@ -19,6 +24,9 @@ from aftersales_dms.reception.vin import InvalidVIN, normalize_plate, validate_v
 
 MAX_PER_IP_PER_HOUR = 5
 MAX_PER_MOBILE_PER_DAY = 3
+MAX_PER_EMAIL_PER_DAY = 3
+MAX_PER_PLATE_PER_DAY = 3
+MAX_PER_DEALER_PER_HOUR = 60
 BOOKING_HORIZON_DAYS = 90
 LIMITS = {
 	"full_name": 140,
@@ -89,34 +97,63 @@ class OnlineBookingRequest(Document):
 
 	def validate_rate(self):
 		self.ip_address = getattr(frappe.local, "request_ip", None) or self.ip_address
-		if (
-			self.ip_address
-			and frappe.db.count(
-				"Online Booking Request",
-				{"ip_address": self.ip_address, "creation": (">", add_to_date(now_datetime(), hours=-1))},
-			)
-			>= MAX_PER_IP_PER_HOUR
-		):
-			frappe.throw(
+		hour_ago, day_ago = add_to_date(now_datetime(), hours=-1), add_to_date(now_datetime(), days=-1)
+
+		def count(field, value, since):
+			return frappe.db.count("Online Booking Request", {field: value, "creation": (">", since)})
+
+		checks = (
+			(
+				"ip_address",
+				self.ip_address,
+				hour_ago,
+				MAX_PER_IP_PER_HOUR,
 				_("Too many booking requests from your network; please call the dealer."),
-				frappe.RateLimitExceededError,
-			)
-		if (
-			frappe.db.count(
-				"Online Booking Request",
-				{"mobile_no": self.mobile_no, "creation": (">", add_to_date(now_datetime(), days=-1))},
-			)
-			>= MAX_PER_MOBILE_PER_DAY
-		):
-			frappe.throw(
+			),
+			(
+				"mobile_no",
+				self.mobile_no,
+				day_ago,
+				MAX_PER_MOBILE_PER_DAY,
 				_("This mobile number already has requests today; we will call you."),
-				frappe.RateLimitExceededError,
-			)
+			),
+			(
+				"email",
+				self.email,
+				day_ago,
+				MAX_PER_EMAIL_PER_DAY,
+				_("This email address already has requests today; we will call you."),
+			),
+			(
+				"registration_plate",
+				self.registration_plate,
+				day_ago,
+				MAX_PER_PLATE_PER_DAY,
+				_("This vehicle already has requests today; we will call you."),
+			),
+			(
+				"company",
+				self.company,
+				hour_ago,
+				MAX_PER_DEALER_PER_HOUR,
+				_("The dealer has too many online requests right now; please call the dealer."),
+			),
+		)
+		for field, value, since, limit, message in checks:
+			if value and count(field, value, since) >= limit:
+				frappe.throw(message, frappe.RateLimitExceededError)
 
 	def after_insert(self):
 		customer, vehicle = self.match()
-		needs_review = not (customer and vehicle)
-		if not customer:
+		new_email = self.email_not_on_customer(customer)
+		needs_review = not (customer and vehicle) or bool(new_email)
+		contact = {"contact_mobile": self.mobile_no, "contact_email": self.email}
+		if customer:
+			# the customer's own contact, never what a guest typed (a plate and a mobile number are
+			# not proof of who is asking)
+			known = frappe.db.get_value("Customer", customer, ["mobile_no", "email_id"], as_dict=True)
+			contact = {"contact_mobile": known.mobile_no or self.mobile_no, "contact_email": known.email_id}
+		else:
 			customer = self.make_customer()
 		appointment = frappe.get_doc(
 			{
@@ -125,11 +162,10 @@ class OnlineBookingRequest(Document):
 				"channel": "Online",
 				"customer": customer,
 				"vehicle": vehicle,
-				"contact_mobile": self.mobile_no,
+				**contact,
 				"sms_opt_in": cint(self.sms_opt_in),
-				"contact_email": self.email,
 				"preferred_date": self.preferred_date,
-				"concerns": self.review_note() if needs_review else self.concerns,
+				"concerns": self.review_note(not vehicle, new_email) if needs_review else self.concerns,
 			}
 		)
 		appointment.needs_review = needs_review
@@ -143,6 +179,14 @@ class OnlineBookingRequest(Document):
 				"status": "Needs Review" if needs_review else "Matched",
 			}
 		)
+
+	def email_not_on_customer(self, customer: str | None) -> str | None:
+		"""An email the guest gave that the matched customer does not have: for the advisor to
+		confirm with the customer, never added by the request."""
+		if not customer or not self.email:
+			return None
+		known = (frappe.db.get_value("Customer", customer, "email_id") or "").strip().lower()
+		return self.email if self.email.strip().lower() != known else None
 
 	def match(self) -> tuple[str | None, str | None]:
 		vehicle = frappe.db.get_value(
@@ -174,8 +218,15 @@ class OnlineBookingRequest(Document):
 		customer.insert()
 		return customer.name
 
-	def review_note(self) -> str:
+	def review_note(self, unmatched: bool = True, new_email: str | None = None) -> str:
 		vehicle = ", ".join(filter(None, [self.registration_plate, self.vin, self.vehicle_description]))
-		return _("{0}\n\n[Online request {1}: new customer or vehicle to review — {2}]").format(
-			self.concerns, self.name, vehicle
-		)
+		note = self.concerns + "\n"
+		if unmatched:
+			note += "\n" + _("[Online request {0}: new customer or vehicle to review — {1}]").format(
+				self.name, vehicle
+			)
+		if new_email:
+			note += "\n" + _(
+				"[The request gave the email {0}, which the customer's record does not have: confirm it with the customer before adding it.]"
+			).format(new_email)
+		return note
