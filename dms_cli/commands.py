@@ -14,7 +14,14 @@ from dataclasses import dataclass, field
 from . import deploy, sites
 from .context import Context, DmsError
 from .services import http_up
-from .setup import ensure_user, keep_payments_listed, prepare, resolve_sources, sync_repo
+from .setup import (
+	ensure_user,
+	keep_payments_listed,
+	prepare,
+	resolve_sources,
+	secure_site_configs,
+	sync_repo,
+)
 
 BACKUP_USAGE = "usage: ./dms backup [--site S]"
 RESTORE_USAGE = "usage: ./dms restore FILE [--site NEW] [--force] [--key-file K]"
@@ -51,6 +58,7 @@ def cmd_up(ctx: Context) -> None:
 	if http_up(ctx.http_port):
 		ctx.say(f"the desk is already being served on port {ctx.http_port}")
 	else:
+		sites.purge_jobs_of_missing_sites(ctx)  # a worker would crash on them
 		ctx.say("starting web, socketio, worker and scheduler (Procfile)")
 		# the Procfile's web server on DMS_HTTP_PORT: a copy beside the pid files, run by bench start
 		procfile = ctx.bench / "config" / "pids" / "Procfile"
@@ -339,3 +347,4 @@ def cmd_backup(ctx: Context, site: str) -> None:
 def cmd_restore(ctx: Context, r: RestoreArgs) -> None:
 	prepare(ctx)
 	ctx.bench_cmd(["dms-restore", os.path.realpath(r.file), *r.bench_args])
+	secure_site_configs(ctx)  # a restored site's config has its encryption key

@@ -228,11 +228,36 @@ def new_db_password() -> str:
 
 def ensure_layout(ctx: Context) -> None:
 	ctx.as_bench(["mkdir", "-p", "logs", "config/pids", "sites", "db", ".stamps", "artifacts"])
+	if ctx.is_root:
+		# what root left there (the production tests, run as root, write logs of the bench): the
+		# bench user's processes must write them again ("cannot create logs/worker.log")
+		for folder in ("logs", "config/pids", "artifacts"):
+			ctx.chown(ctx.bench / folder, recursive=True)
 	path = ctx.bench / "sites" / "common_site_config.json"
 	if not path.is_file():
 		template = json.loads((ctx.bench / "sites" / "common_site_config.template.json").read_text())
 		conf = common_site_config(template, ctx.bench, ctx.bench_user, new_db_password())
-		ctx.write_file(path, json.dumps(conf, indent=1, sort_keys=True))
+		ctx.write_file(path, json.dumps(conf, indent=1, sort_keys=True), private=True)
+	secure_site_configs(ctx)
+
+
+def site_config_files(bench: Path) -> list[Path]:
+	"""The bench's files that hold secrets: common_site_config.json (MariaDB's root password) and
+	each site's site_config.json (its database password and the encryption key that signs approval
+	links and consent evidence and decrypts stored passwords)."""
+	sites = bench / "sites"
+	paths = [sites / "common_site_config.json", *sorted(sites.glob("*/site_config.json"))]
+	return [p for p in paths if p.is_file()]
+
+
+def secure_site_configs(ctx: Context) -> None:
+	"""Those files are the bench user's alone (mode 600): Frappe writes them with the umask's mode,
+	readable by every local user."""
+	for path in site_config_files(ctx.bench):
+		if ctx.is_root:
+			ctx.chown(path)
+		if path.stat().st_mode & 0o777 != 0o600:
+			os.chmod(path, 0o600)
 
 
 def python_env_key(bench: Path) -> str:

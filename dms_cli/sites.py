@@ -26,6 +26,9 @@ def new_site(ctx: Context, site: str, apps: list[str]) -> None:
 	if ctx.bench_cmd([*args, "--force"], log=log, check=False).returncode != 0:
 		tail(log, 40)
 		ctx.die(f"creating {site} failed (log: {log})")
+	from .setup import secure_site_configs
+
+	secure_site_configs(ctx)  # its site_config.json holds the site's encryption key
 
 
 def create_site(ctx: Context, site: str) -> None:
@@ -44,6 +47,58 @@ def load_demo(ctx: Context, site: str, failure: str | None = None) -> None:
 		ctx.die(failure)
 
 
+# Run by the bench's Python (rq and redis live there): delete every background job, queued or in
+# any registry, of a site that no longer exists. A worker starting with such a job left in a
+# registry crashes in RQ's clean-up (Frappe's failure callback reads the site's config:
+# IncorrectSitePath), e.g. the jobs of the test site ./dms test dropped, and ./dms up then gives up.
+PURGE_JOBS = """
+import json, os, sys
+from redis import Redis
+from rq import Queue
+from rq.job import Job
+from rq.registry import (CanceledJobRegistry, DeferredJobRegistry, FailedJobRegistry,
+	FinishedJobRegistry, ScheduledJobRegistry, StartedJobRegistry)
+sites = sys.argv[1]
+conf = json.load(open(os.path.join(sites, "common_site_config.json")))
+conn = Redis.from_url(conf.get("redis_queue") or "redis://127.0.0.1:11000")
+def gone(site):
+	return not os.path.isfile(os.path.join(sites, site, "site_config.json"))
+purged = 0
+for queue in Queue.all(connection=conn):
+	registries = [r(queue=queue) for r in (StartedJobRegistry, FinishedJobRegistry, FailedJobRegistry,
+		DeferredJobRegistry, ScheduledJobRegistry, CanceledJobRegistry)]
+	ids = set(queue.get_job_ids())
+	for registry in registries:
+		ids.update(registry.get_job_ids())
+	for job_id in sorted(ids):
+		try:
+			job = Job.fetch(job_id, connection=conn)
+			site = (job.kwargs or {}).get("site")
+		except Exception:
+			job, site = None, None
+		if job is None or (site and gone(site)):
+			for registry in registries:
+				registry.remove(job_id)
+			queue.remove(job_id)
+			if job is not None:
+				job.delete(remove_from_queue=False)
+			purged += 1
+print(purged)
+"""
+
+
+def purge_jobs_of_missing_sites(ctx: Context) -> None:
+	"""Background jobs of sites that are gone, out of the bench's Redis queue (see PURGE_JOBS)."""
+	r = ctx.as_bench(
+		["env/bin/python", "-c", PURGE_JOBS, str(ctx.bench / "sites")], check=False, capture=True
+	)
+	count = (r.stdout or "").strip()
+	if r.returncode != 0:
+		ctx.say("could not look for background jobs of removed sites (is the queue's Redis running?)")
+	elif count not in ("", "0"):
+		ctx.say(f"removed {count} background job(s) of sites that no longer exist")
+
+
 def drop_site(ctx: Context, site: str) -> None:
 	if not (ctx.bench / "sites" / site).is_dir():
 		return
@@ -52,6 +107,7 @@ def drop_site(ctx: Context, site: str) -> None:
 	ctx.bench_cmd(["drop-site", site, "--force", "--no-backup"], check=False, silent=True)
 	shutil.rmtree(ctx.bench / "sites" / site, ignore_errors=True)
 	shutil.rmtree(ctx.bench / "archived_sites" / site, ignore_errors=True)
+	purge_jobs_of_missing_sites(ctx)
 
 
 def migrate(ctx: Context, site: str, log_name: str = "migrate.log", failure: str | None = None) -> None:

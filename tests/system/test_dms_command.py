@@ -169,3 +169,45 @@ def test_restore_and_backup_arguments_checked_before_anything_is_set_up(tmp_path
 	assert not any(
 		(tmp_path / str(n) / "checkout" / "apps").exists() for n in range(1, 7)
 	)  # nothing was set up
+
+
+def test_jobs_of_a_dropped_site_are_purged_before_a_worker_meets_them():
+	"""./dms test drops its site with jobs of it still in the queue's Redis (queued or in a
+	registry); a worker starting later crashed in RQ's clean-up on them (IncorrectSitePath) and
+	./dms up gave up. The purge that drop_site and ./dms up run removes exactly those jobs."""
+	import json
+	import sys
+
+	from redis import Redis
+	from rq import Queue
+	from rq.job import Job
+	from rq.registry import StartedJobRegistry
+
+	from dms_cli.sites import PURGE_JOBS
+
+	sites = os.path.join(BENCH, "sites")
+	with open(os.path.join(sites, "common_site_config.json")) as f:
+		conn = Redis.from_url(json.load(f)["redis_queue"])
+	queue = Queue("dms-purge-test", connection=conn)
+	live_site = os.environ["DMS_TEST_SITE"]
+	jobs = {}
+	for name, site in (("gone", "dropped-long-ago.localhost"), ("live", live_site)):
+		jobs[name] = queue.enqueue("frappe.ping", kwargs={"site": site, "method": "x"})
+	started = Job.create("frappe.ping", kwargs={"site": "dropped-long-ago.localhost"}, connection=conn)
+	started.origin = queue.name
+	started.save()
+	StartedJobRegistry(queue=queue).add(started, ttl=600)
+	try:
+		r = subprocess.run(
+			[sys.executable, "-c", PURGE_JOBS, sites], capture_output=True, text=True, timeout=60
+		)
+		assert r.returncode == 0, r.stderr
+		assert int(r.stdout.strip()) >= 2
+		assert jobs["gone"].id not in queue.get_job_ids()
+		assert not Job.exists(jobs["gone"].id, connection=conn)
+		assert started.id not in StartedJobRegistry(queue=queue).get_job_ids()
+		assert not Job.exists(started.id, connection=conn)
+		assert jobs["live"].id in queue.get_job_ids()  # the test site's own job is left alone
+	finally:
+		queue.delete(delete_jobs=True)
+		StartedJobRegistry(queue=queue).remove(started.id)

@@ -230,3 +230,32 @@ def test_offline_without_sources_says_what_to_provide(user_context, tmp_path):
 	assert "DMS_SOURCE_DIR=/path" in msg and "ed37b94d95c68d8544357e330be0c89d044a3eea" in msg
 	assert str(tmp_path / "home/.cache/aftersales-dms/sources") in msg
 	assert not (ctx.bench / "apps" / "frappe").exists()
+
+
+def test_site_configs_are_the_bench_users_alone(user_context):
+	"""common_site_config.json (MariaDB's root password) and every site_config.json (a site's
+	encryption key) are made mode 600, whatever mode Frappe wrote them with."""
+	ctx = user_context()
+	sites = ctx.bench / "sites"
+	tree(
+		sites,
+		{
+			"common_site_config.json": "{}",
+			"a.localhost/site_config.json": "{}",
+			"b.localhost/site_config.json": "{}",
+			"b.localhost/public/x.txt": "",
+			"apps.txt": "frappe\n",
+		},
+	)
+	for p in sites.rglob("*"):
+		if p.is_file():
+			p.chmod(0o644)
+	setup.secure_site_configs(ctx)
+	modes = {str(p.relative_to(sites)): p.stat().st_mode & 0o777 for p in sites.rglob("*") if p.is_file()}
+	assert modes == {
+		"common_site_config.json": 0o600,
+		"a.localhost/site_config.json": 0o600,
+		"b.localhost/site_config.json": 0o600,
+		"b.localhost/public/x.txt": 0o644,
+		"apps.txt": 0o644,
+	}
