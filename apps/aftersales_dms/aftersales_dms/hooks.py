@@ -52,6 +52,11 @@ override_whitelisted_methods = {
 	# a dealer user's query report is for their own Company (ERPNext's ledgers take any company)
 	"frappe.desk.query_report.run": "aftersales_dms.controllers.report_access.run",
 	"frappe.desk.query_report.export_query": "aftersales_dms.controllers.report_access.export_query",
+	"frappe.core.doctype.prepared_report.prepared_report.make_prepared_report": (
+		"aftersales_dms.controllers.report_access.make_prepared_report"
+	),
+	# global search shows only documents the user may read (controllers/read_access.py)
+	"frappe.utils.global_search.search": "aftersales_dms.controllers.read_access.global_search",
 	# where a read replica is configured, these read on it only when it is in step with the primary
 	# (utils/replica.py): Frappe's own read-only endpoints, number cards and dashboard charts
 	**{
@@ -79,14 +84,34 @@ override_whitelisted_methods = {
 # a prepared report's job reads on the replica only when it is in step (utils/replica.py)
 before_job = ["aftersales_dms.utils.replica.before_job"]
 
-# dealer staff never pass ERPNext's portal check for another dealer's documents (print included)
+# dealer staff never pass ERPNext's portal check for another dealer's documents (print included);
+# only doctypes ERPNext checks itself: Frappe grants when every hook says yes (controllers/dealer.py)
 has_website_permission = {
 	doctype: "aftersales_dms.controllers.dealer.website_permission"
-	for doctype in ("Sales Invoice", "Quotation", "Sales Order", "Delivery Note", "Payment Entry")
+	for doctype in (
+		"Sales Invoice",
+		"Quotation",
+		"Sales Order",
+		"Delivery Note",
+		"Material Request",
+		"Purchase Order",
+		"Purchase Invoice",
+		"Supplier Quotation",
+	)
 }
 
-# another dealer's document is refused without naming its Company (controllers/dealer.py)
-has_permission = {"*": "aftersales_dms.controllers.dealer.dealer_permission"}
+# another dealer's document is refused without naming its Company (controllers/dealer.py);
+# stock levels (no company of their own) by their warehouse's (controllers/read_access.py); a
+# prepared report only its own user's, for their company (controllers/report_access.py)
+has_permission = {
+	"*": "aftersales_dms.controllers.dealer.dealer_permission",
+	"Bin": "aftersales_dms.controllers.read_access.stock_permission",
+	"Prepared Report": "aftersales_dms.controllers.report_access.prepared_report_permission",
+}
+permission_query_conditions = {
+	"Bin": "aftersales_dms.controllers.read_access.stock_query",
+	"Prepared Report": "aftersales_dms.controllers.report_access.prepared_report_query",
+}
 
 STOCK_RECEIVED = [
 	"aftersales_dms.workshop.status.on_stock_received",

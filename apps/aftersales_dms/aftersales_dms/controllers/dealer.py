@@ -23,13 +23,27 @@ def website_permission(doc, ptype=None, user=None, verbose=False):
 	"""hooks.has_website_permission: keep ERPNext's portal check from opening another dealer's
 	documents to dealer staff. ERPNext lets anyone who can read the doctype see the portal view
 	(print included) of any customer's document they can list, and customers are shared across
-	dealers; a user restricted to some Companies may only pass for documents of those."""
+	dealers; a user restricted to some Companies may only pass for documents of those.
+
+	Frappe grants website permission when every hook of the doctype says yes
+	(frappe.has_website_permission), so this hook only narrows where another app's hook decides:
+	Guest never passes, and for a doctype no other app checks (Payment Entry has no portal check
+	of ERPNext's) it answers no — a lone "yes" here would open the document to anyone."""
 	from frappe.permissions import get_user_permissions
 
-	allowed = get_user_permissions(user or frappe.session.user).get("Company")
+	user = user or frappe.session.user
+	if user == "Guest" or not doc or not others_decide_website_permission(doc.doctype):
+		return False
+	allowed = get_user_permissions(user).get("Company")
 	if not allowed or not doc.get("company"):
 		return True  # not restricted: ERPNext's own check decides
 	return doc.company in {row["doc"] for row in allowed}
+
+
+def others_decide_website_permission(doctype) -> bool:
+	"""Whether an app other than ours has a has_website_permission hook for the doctype."""
+	hooks = (frappe.get_hooks("has_website_permission") or {}).get(doctype) or []
+	return any(not method.startswith("aftersales_dms.") for method in hooks)
 
 
 def dealer_permission(doc, ptype=None, user=None, debug=False):
