@@ -119,8 +119,16 @@ STOCK_RECEIVED = [
 ]
 
 doc_events = {
-	# every save is checked against the stored document too (controllers/dealer.py)
-	"*": {"before_validate": "aftersales_dms.controllers.dealer.check_stored_document"},
+	# every save is checked against the stored document too (controllers/dealer.py); on the app's
+	# DocTypes, a field the form shows read-only keeps the server's value and every link must exist
+	# (controllers/guards.py)
+	"*": {
+		"before_validate": [
+			"aftersales_dms.controllers.dealer.check_stored_document",
+			"aftersales_dms.controllers.guards.keep_read_only_fields",
+			"aftersales_dms.controllers.guards.validate_fetching_links",
+		]
+	},
 	"Stock Entry": {
 		"before_validate": "aftersales_dms.controllers.erpnext_links.keep_app_fields",
 		"on_submit": [

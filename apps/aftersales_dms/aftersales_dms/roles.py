@@ -15,6 +15,11 @@ Service Job Card permlevels (the same numbers in its child tables):
   its own actions (db_set or explicit flags), and a row a client adds gets them cleared;
 - 3: assignment — the technician of an existing labour line (workshop managers);
 - 4: the QC checklist's verification and the QC remarks (quality supervisors, workshop managers).
+
+Other DocTypes use level 2 the same way, read by their roles and written by no desk role (the OEM
+Warranty Claim's decision: only the OEM's approve / reject write it). A field the form shows
+read-only at a writable level keeps the server's value on every save by a user
+(controllers/guards.keep_read_only_fields).
 """
 
 import frappe
@@ -78,7 +83,8 @@ SMS_RETRY_ROLES = (WORKSHOP_MANAGER, SYSTEM_MANAGER)
 # What our roles need on ERPNext/Frappe doctypes (added as role permissions, like the Role
 # Permission Manager does; existing rights of other roles are kept).
 ERPNEXT_PERMISSIONS = {
-	"Customer": {ADVISOR: ("read", "write", "create"), **{r: ("read",) for r in ALL_ROLES}},
+	# advisors register walk-in customers with their contact and address (every role reads them)
+	"Customer": {**{r: ("read",) for r in ALL_ROLES}, ADVISOR: ("read", "write", "create")},
 	"Contact": {ADVISOR: ("read", "write", "create")},
 	"Address": {ADVISOR: ("read", "write", "create")},
 	"Item": {r: ("read",) for r in ALL_ROLES},

@@ -20,15 +20,27 @@ def lock_document(doc, check: str | None = "write"):
 	check the user's permission on what is stored. A whitelisted doc method works on this, never
 	on the document a client sent. (A plain read after a lock would still see the transaction's
 	first snapshot under REPEATABLE READ, i.e. what it read before it waited for the lock.)"""
+	if not isinstance(doc.name, str) or not doc.name:
+		frappe.throw(_("Name the {0} to act on.").format(_(doc.doctype)))
 	doc.flags.for_update = True
 	try:
 		doc.reload()
 	finally:
 		doc.flags.for_update = False
 	doc._doc_before_save = None
+	if doc.get("__islocal"):
+		# a client's "new" document under a stored one's name is never the stored one
+		refuse_new_document_under_stored_name(doc.doctype, doc.name)
 	if check:
 		doc.check_permission(check)
 	return doc
+
+
+def refuse_new_document_under_stored_name(doctype: str, name: str):
+	frappe.throw(
+		_("{0} {1} already exists: a new document cannot take its name.").format(_(doctype), name),
+		frappe.PermissionError,
+	)
 
 
 def clear_unwritable_fields_of_new_rows(doc):
@@ -63,6 +75,111 @@ def clear_unwritable_fields_of_added_rows(doc, method=None):
 	new document's rows are mapped by the server from the one it comes from)."""
 	if not doc.is_new():
 		clear_unwritable_fields_of_new_rows(doc)
+
+
+def is_app_doctype(doctype: str) -> bool:
+	from aftersales_dms.roles import APP_MODULES
+
+	return frappe.get_meta(doctype).module in APP_MODULES
+
+
+def read_only_fields(meta) -> list:
+	"""The fields the form shows read-only that Frappe does not fill itself: read_only, not
+	fetch_from (Frappe fetches those from their link) and holding data."""
+	from frappe.model import no_value_fields
+
+	return [
+		df
+		for df in meta.fields
+		if df.read_only
+		and not df.fetch_from
+		and (df.fieldtype == "Table" or df.fieldtype not in no_value_fields)
+		and df.fieldname != "amended_from"  # Frappe's amendment sets it
+	]
+
+
+def keep_read_only_fields(doc, method=None):
+	"""doc_events before_validate of the app's DocTypes: a field the form shows read-only is
+	read-only on the server too (REST, set_value, Data Import get what the desk gets). On a save by
+	a user (the system's own saves are flagged ignore_permissions), every read-only field at a
+	permlevel the user may write (the higher ones Frappe resets itself) gets back its stored value,
+	on a new document its default; so do those of rows that already existed (a new row: its
+	defaults). The DocType's validate then derives what it computes. Kept from the client: the
+	workflow's state field (only the workflow's transitions move it, which Frappe checks) and, on a
+	new document, a read-only field that is also set_only_once: the document it is made from
+	(the job card's check-in), which its validate checks and derives the rest from."""
+	if (
+		doc.flags.ignore_permissions
+		or frappe.session.user == "Administrator"
+		or frappe.flags.in_install
+		or frappe.flags.in_migrate
+		or frappe.flags.in_patch
+		or doc.meta.istable
+		or not is_app_doctype(doc.doctype)
+	):
+		return
+	from frappe.model.workflow import get_workflow_name
+
+	writable = set(doc.get_permlevel_access("write"))
+	keep = set(doc.flags.get("ignore_permlevel_for_fields") or [])
+	workflow = get_workflow_name(doc.doctype)
+	if workflow:
+		keep.add(frappe.get_cached_value("Workflow", workflow, "workflow_state_field"))
+	new = doc.is_new()
+	before = None if new else doc.get_doc_before_save()
+	if not new and not before:
+		return
+	_restore_read_only(doc, before, writable, keep, new_document=new)
+	for table in doc.meta.get_table_fields():
+		if table.read_only and table.permlevel in writable:
+			continue  # restored as a whole above
+		known = {r.name: r for r in before.get(table.fieldname)} if before else {}
+		for row in doc.get(table.fieldname):
+			_restore_read_only(row, known.get(row.name), writable, keep)
+
+
+def _restore_read_only(doc, stored, writable: set, keep: set, new_document=False):
+	fields = [
+		df
+		for df in read_only_fields(doc.meta)
+		if df.permlevel in writable and df.fieldname not in keep and not (new_document and df.set_only_once)
+	]
+	if not fields:
+		return
+	reference = stored or frappe.new_doc(doc.doctype, parent_doc=doc.parent_doc if doc.meta.istable else None)
+	for df in fields:
+		if df.fieldtype == "Table":
+			doc.set(
+				df.fieldname, [row.as_dict(no_default_fields=True) for row in reference.get(df.fieldname)]
+			)
+		else:
+			doc.set(df.fieldname, reference.get(df.fieldname))
+
+
+def validate_fetching_links(doc, method=None):
+	"""doc_events before_validate of the app's DocTypes: every link names a record that exists.
+	Frappe (v15, BaseDocument.get_invalid_links) lets a link pass unchecked when the link has
+	fields fetched from it (the vehicle's customer_name from its customer) and the record does not
+	exist; this checks those links, on the document and its rows."""
+	if doc.flags.ignore_links or doc.meta.istable or not is_app_doctype(doc.doctype):
+		return
+	for d in [doc, *doc.get_all_children()]:
+		for df in d.meta.get_link_fields() + d.meta.get("fields", {"fieldtype": "Dynamic Link"}):
+			value = d.get(df.fieldname)
+			if not value or not d.meta.get_fields_to_fetch(df.fieldname):
+				continue
+			doctype = df.options if df.fieldtype == "Link" else d.get(df.options)
+			if not doctype or frappe.get_meta(doctype).issingle or frappe.get_meta(doctype).is_virtual:
+				continue
+			if not frappe.db.exists(doctype, value):
+				label = _(df.label or df.fieldname)
+				if d.get("parentfield"):
+					label = _("Row #{0}: {1}").format(d.idx, label)
+				frappe.throw(
+					_("{0}: {1} {2} does not exist.").format(label, _(doctype), frappe.bold(value)),
+					frappe.LinkValidationError,
+					title=_("Invalid link"),
+				)
 
 
 def default_contact(doc):

@@ -151,8 +151,9 @@ class Model:
 			parent, df.permlevel, doc
 		):
 			return False
-		if df.read_only and not df.permlevel:
-			# read-only in the form: written by the system; the API must not take it either
+		if df.read_only:
+			# read-only in the form: written by the system; the API must not take it either, at
+			# any permlevel (controllers/guards.keep_read_only_fields)
 			return False
 		if doc.docstatus == 2:
 			return False

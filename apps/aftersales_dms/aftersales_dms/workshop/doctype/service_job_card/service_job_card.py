@@ -114,7 +114,16 @@ class ServiceJobCard(Document):
 		ci = frappe.db.get_value(
 			"Vehicle Check In",
 			self.vehicle_check_in,
-			["docstatus", "vehicle", "company", "vehicle_inspection"],
+			[
+				"docstatus",
+				"vehicle",
+				"company",
+				"vehicle_inspection",
+				"service_appointment",
+				"odometer",
+				"fuel_level",
+				"open_recalls",
+			],
 			as_dict=True,
 		)
 		if not ci or ci.docstatus != 1 or ci.vehicle != self.vehicle or ci.company != self.company:
@@ -132,7 +141,12 @@ class ServiceJobCard(Document):
 					_("Job card {0} is already open for this check-in.").format(other),
 					frappe.DuplicateEntryError,
 				)
-		self.vehicle_inspection = ci.vehicle_inspection  # the check-in's, whatever a client sent
+		# the check-in's, whatever a client sent (read-only in the form: controllers/guards.py)
+		self.vehicle_inspection = ci.vehicle_inspection
+		self.service_appointment = ci.service_appointment
+		self.odometer = ci.odometer
+		self.fuel_level = ci.fuel_level
+		self.open_recalls = ci.open_recalls
 
 	def validate_labour(self):
 		items = item_facts(r.item_code for r in self.labour)
