@@ -26,10 +26,23 @@ before_uninstall = "aftersales_dms.install.before_uninstall"
 before_tests = "aftersales_dms.install.before_tests"
 
 # what the customer owes, with tax: for Notification texts and print formats
-jinja = {"methods": ["aftersales_dms.billing.customer_figures.customer_amount_due"]}
+jinja = {
+	"methods": [
+		"aftersales_dms.billing.customer_figures.customer_amount_due",
+		# the reads a template may make, as the user printing or notifying (controllers/template_safety.py)
+		"aftersales_dms.controllers.template_safety.dms_job_card",
+		"aftersales_dms.controllers.template_safety.dms_vehicle",
+		"aftersales_dms.controllers.template_safety.dms_item_kind",
+		"aftersales_dms.controllers.template_safety.dms_invoice_total",
+	]
+}
 
 # a Notification's SMS is queued with the document and sent by a worker (delivery/sms_outbox.py)
-override_doctype_class = {"Notification": "aftersales_dms.overrides.notification.DMSNotification"}
+override_doctype_class = {
+	"Notification": "aftersales_dms.overrides.notification.DMSNotification",
+	# the OEM admin customizes the app's DocTypes only (controllers/customization.py)
+	"Customize Form": "aftersales_dms.controllers.customization.DMSCustomizeForm",
+}
 
 scheduler_events = {
 	# safety net for the job each commit enqueues: due retries and anything it missed
@@ -199,11 +212,28 @@ doc_events = {
 	"Stock Reconciliation": {"on_submit": STOCK_RECEIVED},
 	# the job card's status options follow the states of its workflow (an OEM admin adds some)
 	"Workflow": {
-		"validate": "aftersales_dms.workshop.status.validate_workflow_editor",
+		"validate": [
+			"aftersales_dms.workshop.status.validate_workflow_editor",
+			"aftersales_dms.controllers.template_safety.validate",  # its transitions' conditions
+		],
 		"on_update": [
 			"aftersales_dms.workshop.status.on_workflow_update",
 			"aftersales_dms.workshop.board.on_workflow_change",
 		],
+	},
+	# templates and conditions without server powers unless saved by a System Manager (#20)
+	**{
+		doctype: {"validate": "aftersales_dms.controllers.template_safety.validate"}
+		for doctype in ("Print Format", "Letter Head", "Notification")
+	},
+	# Customize Form's records, also through REST: the app's DocTypes, no code, nothing loosened
+	"Custom Field": {
+		"validate": "aftersales_dms.controllers.customization.validate_custom_field",
+		"on_trash": "aftersales_dms.controllers.customization.on_trash",
+	},
+	"Property Setter": {
+		"validate": "aftersales_dms.controllers.customization.validate_property_setter",
+		"on_trash": "aftersales_dms.controllers.customization.on_trash",
 	},
 	# the desk a user of our roles lands on (roles.ROLE_DESK, controllers/desk.py)
 	"User": {"before_validate": "aftersales_dms.controllers.desk.set_landing"},

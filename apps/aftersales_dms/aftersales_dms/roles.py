@@ -106,7 +106,9 @@ ERPNEXT_PERMISSIONS = {
 	# every dealer): the job card workflow with its states and actions (workshop/status.py keeps
 	# the admin to the app's doctypes), notifications (changing a document after an alert stays
 	# System Manager's: overrides/notification.py), print formats and letter heads. The Workflow
-	# and Notification forms link roles and doctypes: those are only selected, never read.
+	# and Notification forms link roles and doctypes: those are only selected, never read. What
+	# these render or evaluate has no server powers unless a System Manager saved it
+	# (controllers/template_safety.py).
 	**{
 		doctype: {OEM_ADMIN: ("read", "write", "create")}
 		for doctype in (
@@ -117,6 +119,13 @@ ERPNEXT_PERMISSIONS = {
 			"Print Format",
 			"Letter Head",
 		)
+	},
+	# Customize Form on the app's DocTypes only, nothing that runs code or loosens permissions
+	# (controllers/customization.py narrows these back)
+	"Customize Form": {OEM_ADMIN: ("read", "write", "create")},
+	**{
+		doctype: {OEM_ADMIN: ("read", "write", "create", "delete")}
+		for doctype in ("Custom Field", "Property Setter")
 	},
 	"Role": {OEM_ADMIN: ("select",)},
 	"DocType": {OEM_ADMIN: ("select",)},
@@ -143,6 +152,10 @@ ERPNEXT_REPORTS = {
 	"Stock Ledger": (PARTS_MANAGER, ACCOUNTANT),
 	"General Ledger": (PARTS_MANAGER, ACCOUNTANT),
 }
+
+# Frappe's desk pages our roles open, beside the roles Frappe gives them (a Custom Role record, as
+# for reports): the OEM admin's Workflow Builder (it saves through the Workflow's own checks).
+FRAPPE_PAGES = {"workflow-builder": (OEM_ADMIN,)}
 
 
 def has_any_role(roles) -> bool:

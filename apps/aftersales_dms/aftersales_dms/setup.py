@@ -9,7 +9,7 @@ import os
 import frappe
 from frappe.custom.doctype.custom_field.custom_field import create_custom_fields
 
-from aftersales_dms.roles import ERPNEXT_PERMISSIONS, ERPNEXT_REPORTS, ROLES
+from aftersales_dms.roles import ERPNEXT_PERMISSIONS, ERPNEXT_REPORTS, FRAPPE_PAGES, ROLES
 
 ITEM_GROUPS = ("DMS Labour", "DMS Parts")
 
@@ -249,18 +249,19 @@ def make_report_roles():
 	"""Our roles on ERPNext's standard reports (roles.ERPNEXT_REPORTS), through Frappe's Custom Role
 	(the desk's "Role Permission for Page and Report"): its roles replace the report's own, so
 	ERPNext's are copied in beside ours. Created once, when missing; later changes are the admin's,
-	as with role permissions."""
-	for report, roles in ERPNEXT_REPORTS.items():
-		if not frappe.db.exists("Report", report) or frappe.db.exists("Custom Role", {"report": report}):
-			continue
-		standard = frappe.get_all(
-			"Has Role", filters={"parenttype": "Report", "parent": report}, pluck="role", order_by="idx"
-		)
-		doc = frappe.new_doc("Custom Role")
-		doc.report = report
-		for role in (*standard, *(r for r in roles if r not in standard)):
-			doc.append("roles", {"role": role})
-		doc.insert(ignore_permissions=True)
+	as with role permissions. Frappe's desk pages (roles.FRAPPE_PAGES) the same way."""
+	for doctype, field, declared in (("Report", "report", ERPNEXT_REPORTS), ("Page", "page", FRAPPE_PAGES)):
+		for name, roles in declared.items():
+			if not frappe.db.exists(doctype, name) or frappe.db.exists("Custom Role", {field: name}):
+				continue
+			standard = frappe.get_all(
+				"Has Role", filters={"parenttype": doctype, "parent": name}, pluck="role", order_by="idx"
+			)
+			doc = frappe.new_doc("Custom Role")
+			doc.set(field, name)
+			for role in (*standard, *(r for r in roles if r not in standard)):
+				doc.append("roles", {"role": role})
+			doc.insert(ignore_permissions=True)
 
 
 def make_item_groups():
