@@ -61,6 +61,24 @@ def pct(values, p):
 
 # ---------------------------------------------------------------- server
 class Server:
+	def cpu(self) -> float:
+		"""CPU seconds of gunicorn so far (master and workers)."""
+		import psutil
+
+		total = 0.0
+		try:
+			procs = [psutil.Process(self.proc.pid)]
+			procs += procs[0].children(recursive=True)
+		except psutil.Error:
+			return 0.0
+		for p in procs:
+			try:
+				times = p.cpu_times()
+				total += times.user + times.system
+			except psutil.Error:
+				pass
+		return total
+
 	def __init__(self, site, workers):
 		self.site, self.port = site, free_port()
 		self.url = f"http://127.0.0.1:{self.port}"
@@ -148,17 +166,30 @@ class Client:
 	def call(self, role, endpoint, **data):
 		session = self.guest if role == "guest" else self.s[role]
 		self.requests += 1
+		profiling = self.calls is not None
+		headers = {"X-DMS-Profile-Id": str(len(self.calls))} if profiling else None
+		cpu0 = self.server.cpu() if profiling else 0.0
 		t = time.perf_counter()
 		r = session.post(
 			f"{self.server.url}/api/method/{endpoint}",
 			json={k: (json.dumps(v) if isinstance(v, dict | list) else v) for k, v in data.items()},
+			headers=headers,
 			timeout=120,
 		)
-		if self.calls is not None:
-			self.calls.append((self.step, call_label(endpoint, data), time.perf_counter() - t))
+		if profiling:
+			seconds = time.perf_counter() - t
+			self.calls.append((self.step, call_label(endpoint, data), seconds, self.server.cpu() - cpu0))
 		if not r.ok:
 			raise RuntimeError(f"{endpoint} as {role}: {r.status_code} {r.text[:400]}")
 		return r.json().get("message")
+
+	def admin_call(self, endpoint, **data):
+		"""A request of the harness's own (Administrator), never part of a journey's figures."""
+		calls, requests_made, self.calls = self.calls, self.requests, None
+		try:
+			return self.call("admin", endpoint, **data)
+		finally:
+			self.calls, self.requests = calls, requests_made
 
 	def insert(self, role, doc):
 		return self.call(role, "frappe.client.insert", doc=doc)
@@ -199,41 +230,101 @@ def call_label(endpoint, data):
 	return name
 
 
+def normalize_query(query: str) -> str:
+	"""A query's shape: its literals as ?, its whitespace collapsed (what repeats across requests)."""
+	import re
+
+	query = re.sub(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"", "?", query)
+	query = re.sub(r"\b\d+(?:\.\d+)?\b", "?", query)
+	query = re.sub(r"\(\s*\?(?:\s*,\s*\?)*\s*\)", "(?)", query)
+	return re.sub(r"\s+", " ", query).strip()[:240]
+
+
 def profile(c: Client, slot_day, vehicle, runs: int):
-	"""Every request of `runs` journeys and direct runs, median milliseconds per call in the order
-	the journey makes them (a call made more than once per journey is summed per journey)."""
+	"""Every request of `runs` journeys and direct runs, in the order the journey makes them, with
+	Frappe's recorder on (it times every SQL statement of a request): per call the median
+	milliseconds, SQL statements and gunicorn CPU milliseconds per journey (a call made more than
+	once per journey is summed per journey), per step their sums, and the statements that cost the
+	journey most. The recorder's own bookkeeping adds to the times: compare figures of one profile
+	with another, not with the ratio runs."""
 	c.calls = []
+	recorded = {}
 	for run in range(runs):
+		c.admin_call("frappe.recorder.delete")
+		# (the recorder switches itself off after 5 minutes: started again for each run)
+		c.admin_call("frappe.recorder.start", record_jobs=0, capture_stack=0, explain=0)
+		first = len(c.calls)
 		c.step = "booking"
 		issue_recall(c, vehicle)
 		dms_journey(c, book_slot(c, slot_day, vehicle), vehicle, defaultdict(list))
 		erpnext_journey(c, vehicle.customer, defaultdict(list))
-		c.calls.append(("", "--end of run--", run))
-	per_run, order, run = defaultdict(lambda: defaultdict(float)), {}, 0
-	count = defaultdict(int)
-	for step, label, seconds in c.calls:
+		for request in c.admin_call("frappe.recorder.export_data") or []:
+			headers = {k.lower(): v for k, v in (request.get("headers") or {}).items()}
+			rid = headers.get("x-dms-profile-id")
+			if rid is not None and rid.isdigit() and int(rid) >= first:
+				recorded[int(rid)] = request
+		c.admin_call("frappe.recorder.stop")
+		c.admin_call("frappe.recorder.delete")
+		c.calls.append(("", "--end of run--", run, 0.0))
+	per_run = defaultdict(lambda: defaultdict(lambda: [0.0, 0, 0.0]))  # seconds, queries, cpu
+	order, run, count = {}, 0, defaultdict(int)
+	queries = defaultdict(lambda: [0, 0.0])  # shape: statements, milliseconds (all runs)
+	for rid, (step, label, seconds, cpu) in enumerate(c.calls):
 		if label == "--end of run--":
 			run += 1
 			continue
-		order.setdefault((step, label), len(order))
-		per_run[(step, label)][run] += seconds
+		key = (step, label)
+		order.setdefault(key, len(order))
+		request = recorded.get(rid) or {}
+		cell = per_run[key][run]
+		cell[0] += seconds
+		cell[1] += int(request.get("queries") or 0)
+		cell[2] += cpu
+		for call in request.get("calls") or []:
+			shape = queries[normalize_query(call.get("query") or "")]
+			shape[0] += 1
+			shape[1] += float(call.get("duration") or 0)
 		if run == 0:
-			count[(step, label)] += 1
+			count[key] += 1
 	rows = []
 	for key in sorted(order, key=order.get):
+		cells = per_run[key].values()
 		rows.append(
 			{
 				"step": key[0],
 				"call": key[1],
 				"per_journey": count[key],
-				"ms": round(1000 * statistics.median(per_run[key].values()), 1),
+				"ms": round(1000 * statistics.median(x[0] for x in cells), 1),
+				"queries": round(statistics.median(x[1] for x in cells)),
+				"cpu_ms": round(1000 * statistics.median(x[2] for x in cells), 1),
 			}
 		)
+	top = [
+		{"query": q, "per_journey": round(n / runs, 1), "ms_per_journey": round(ms / runs, 1)}
+		for q, (n, ms) in sorted(queries.items(), key=lambda kv: -kv[1][1])[:15]
+	]
 	c.calls = None
-	return rows
+	return rows, top
 
 
 # ---------------------------------------------------------------- journeys
+OPEN_CAMPAIGNS = set()  # the harness's campaigns still open: closed when it ends (close_campaigns)
+
+
+def close_campaigns(server):
+	"""The OEM closes the campaigns the harness issued, so the site's vehicle is as it was."""
+	if not OPEN_CAMPAIGNS:
+		return
+	session = server.session(Client.USERS["oem"])
+	for name in sorted(OPEN_CAMPAIGNS):
+		session.post(
+			f"{server.url}/api/method/frappe.client.set_value",
+			json={"doctype": "Recall Campaign", "name": name, "fieldname": "status", "value": "Closed"},
+			timeout=60,
+		)
+	OPEN_CAMPAIGNS.clear()
+
+
 def issue_recall(c: Client, vehicle: dict) -> str:
 	"""The journey's own recall, as the OEM issues a campaign: a journey bills its recall labour to
 	the OEM, and that remedies the campaign for the vehicle (a Recall Remedy closes it for the VIN),
@@ -250,6 +341,7 @@ def issue_recall(c: Client, vehicle: dict) -> str:
 			fieldname="status",
 			value="Closed",
 		)
+		OPEN_CAMPAIGNS.discard(previous)
 	code = f"BM-{datetime.now():%Y%m%d%H%M%S}-{random.randint(0, 10**6):06d}"
 	campaign = c.insert(
 		"oem",
@@ -264,6 +356,7 @@ def issue_recall(c: Client, vehicle: dict) -> str:
 		},
 	)
 	c.recall_campaign = campaign["name"]
+	OPEN_CAMPAIGNS.add(campaign["name"])
 	c.calls, c.requests = calls, requests_made
 	return campaign["name"]
 
@@ -1499,16 +1592,36 @@ def main():
 					c, book_slot(c, base_day + timedelta(days=200), vehicle), vehicle, defaultdict(list)
 				)
 				erpnext_journey(c, vehicle.customer, defaultdict(list))
-			rows = profile(c, base_day + timedelta(days=200), vehicle, args.profile)
+			rows, top = profile(c, base_day + timedelta(days=200), vehicle, args.profile)
+			print(f"{'step':18} {'call':60} {'n':>3} {'ms':>8} {'queries':>7} {'CPU ms':>8}")
 			for r in rows:
-				print(f"{r['step']:18} {r['call']:60} {r['per_journey']:3} {r['ms']:8.1f}")
+				print(
+					f"{r['step']:18} {r['call']:60} {r['per_journey']:3} {r['ms']:8.1f} "
+					f"{r['queries']:7} {r['cpu_ms']:8.1f}"
+				)
+			print()
+			steps = []
 			for step in dict.fromkeys(r["step"] for r in rows):
 				mine = [r for r in rows if r["step"] == step]
-				print(
-					f"{step:18} {sum(r['per_journey'] for r in mine):3} requests {sum(r['ms'] for r in mine):8.1f} ms"
+				steps.append(
+					{
+						"step": step,
+						"requests": sum(r["per_journey"] for r in mine),
+						"ms": round(sum(r["ms"] for r in mine), 1),
+						"queries": sum(r["queries"] for r in mine),
+						"cpu_ms": round(sum(r["cpu_ms"] for r in mine), 1),
+					}
 				)
+				s = steps[-1]
+				print(
+					f"{step:18} {s['requests']:3} requests {s['ms']:8.1f} ms {s['queries']:5} queries "
+					f"{s['cpu_ms']:8.1f} ms gunicorn CPU"
+				)
+			print("\ntop queries (per journey: statements, ms)")
+			for q in top:
+				print(f"{q['per_journey']:6} {q['ms_per_journey']:8.1f}  {q['query'][:150]}")
 			with open(os.path.join(BENCH, "artifacts", "benchmark-profile.json"), "w") as f:
-				json.dump(rows, f, indent=1)
+				json.dump({"calls": rows, "steps": steps, "top_queries": top}, f, indent=1)
 			return
 		# 1. journey cost ratio
 		print("journey cost ratio", flush=True)
@@ -1643,6 +1756,7 @@ def main():
 				"think_time_s": pace,
 			}
 	finally:
+		close_campaigns(server)
 		server.stop()
 	path = os.path.join(BENCH, "artifacts", "benchmark.json")
 	with open(path, "w") as f:

@@ -105,5 +105,14 @@ def test_again_on_the_same_site(fresh_site):
 
 
 def test_profile(fresh_site):
+	"""--profile: per step its requests, SQL statements (Frappe's recorder) and gunicorn CPU, and the
+	statements that cost the journey most."""
 	out = run_benchmark("--warmup", "0", "--profile", "1")
-	assert "requests" in out and "appointment" in out
+	assert "top queries" in out
+	with open(os.path.join(BENCH, "artifacts", "benchmark-profile.json")) as f:
+		profile = json.load(f)
+	steps = {s["step"]: s for s in profile["steps"]}
+	for step in ("appointment", "check_in", "job_card", "payment"):
+		assert steps[step]["requests"] > 0 and steps[step]["queries"] > 0, steps.get(step)
+	assert sum(s["cpu_ms"] for s in profile["steps"]) > 0
+	assert profile["top_queries"] and profile["top_queries"][0]["per_journey"] > 0
