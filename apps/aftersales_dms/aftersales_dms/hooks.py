@@ -65,6 +65,16 @@ override_whitelisted_methods = {
 	# a dealer user's query report is for their own Company (ERPNext's ledgers take any company)
 	"frappe.desk.query_report.run": "aftersales_dms.controllers.report_access.run",
 	"frappe.desk.query_report.export_query": "aftersales_dms.controllers.report_access.export_query",
+	# a doc method of the app's DocTypes runs on the stored document (controllers/doc_methods.py)
+	**{
+		method: "aftersales_dms.controllers.doc_methods.run_doc_method"
+		for method in (
+			"run_doc_method",
+			"runserverobj",
+			"frappe.handler.run_doc_method",
+			"frappe.handler.runserverobj",
+		)
+	},
 	"frappe.core.doctype.prepared_report.prepared_report.make_prepared_report": (
 		"aftersales_dms.controllers.report_access.make_prepared_report"
 	),

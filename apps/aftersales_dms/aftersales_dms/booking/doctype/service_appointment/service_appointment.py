@@ -12,6 +12,7 @@ from aftersales_dms.booking.capacity import check_booking, lock_resources
 from aftersales_dms.booking.recall import open_campaigns_for
 from aftersales_dms.controllers.guards import (
 	default_contact,
+	lock_document,
 	retry_on_deadlock,
 	validate_vehicle_owner,
 )
@@ -138,6 +139,7 @@ class ServiceAppointment(Document):
 	@frappe.whitelist(methods=["POST"])
 	def confirm(self):
 		"""Confirm a requested appointment that has a slot (the customer is notified)."""
+		lock_document(self)  # the stored appointment, locked and read afresh, writable by the user
 		if not self.scheduled_start:
 			frappe.throw(_("Pick a slot before confirming."))
 		self.set_status("Confirmed")
@@ -145,6 +147,7 @@ class ServiceAppointment(Document):
 	@frappe.whitelist(methods=["POST"])
 	def cancel_appointment(self, reason: str | None = None):
 		"""Cancel the appointment, with the reason kept on it."""
+		lock_document(self)
 		self.set_status("Cancelled", reason)
 
 

@@ -5,6 +5,7 @@ import frappe
 from frappe import _
 from frappe.model.document import Document
 
+from aftersales_dms.controllers.guards import lock_document
 from aftersales_dms.delivery.sms_outbox import schedule_send
 from aftersales_dms.roles import SMS_RETRY_ROLES, has_any_role
 
@@ -13,12 +14,13 @@ from aftersales_dms.roles import SMS_RETRY_ROLES, has_any_role
 
 
 class OutgoingSMS(Document):
-	@frappe.whitelist()
+	@frappe.whitelist(methods=["POST"])
 	def retry(self):
 		"""Queue a Failed message again (after the gateway is fixed); a sent one is never resent."""
-		self.check_permission("read")
 		if not has_any_role(SMS_RETRY_ROLES):
 			frappe.throw(_("Only a Workshop Manager can retry an SMS."), frappe.PermissionError)
+		# the stored message, locked and read afresh (never the status or company a client sent)
+		lock_document(self, check="read")
 		if self.status != "Failed":
 			frappe.throw(_("Only a Failed SMS can be retried; this one is {0}.").format(_(self.status)))
 		self.db_set({"status": "Queued", "attempts": 0, "next_attempt_after": None, "last_error": None})

@@ -17,7 +17,7 @@ from frappe.model.document import Document
 from frappe.utils import add_days, flt, today
 
 from aftersales_dms.controllers.dealer import dealer_users
-from aftersales_dms.controllers.guards import retry_on_deadlock
+from aftersales_dms.controllers.guards import lock_document, retry_on_deadlock
 from aftersales_dms.roles import PARTS_MANAGER, PARTS_ROLES, has_any_role
 from aftersales_dms.workshop.doctype.dealer_workshop_settings.dealer_workshop_settings import (
 	get_workshop_settings,
@@ -99,15 +99,16 @@ class PartsRequest(Document):
 	@retry_on_deadlock
 	def _issue_parts(self):
 		check_parts_role()
+		start_locked_transaction()
+		# Lock this request and the store's bins (in a fixed order) so two issues of the same
+		# stock are serialised: the second one sees what the first took. The request is the
+		# stored one, read afresh under its lock and writable by the user (its dealer), never
+		# the items, warehouses or docstatus a client sent.
+		lock_document(self)
 		if self.docstatus != 1:
 			frappe.throw(_("Submit the parts request before issuing."))
 		items = sorted(r.item_code for r in self.items)
-		start_locked_transaction()
-		# Lock this request and the store's bins (in a fixed order) so two issues of the same
-		# stock are serialised: the second one sees what the first took.
-		frappe.db.get_value(self.doctype, self.name, "name", for_update=True)
 		bins = bin_figures(items, self.store_warehouse, for_update=True)
-		self.reload()
 		to_issue, shortages = [], []
 		declined = declined_parts(self.service_job_card)
 		for row in self.items:
@@ -139,8 +140,9 @@ class PartsRequest(Document):
 	def _return_parts(self, item_code=None, qty=None):
 		check_parts_role()
 		start_locked_transaction()
-		frappe.db.get_value(self.doctype, self.name, "name", for_update=True)
-		self.reload()
+		lock_document(self)  # the stored request, as for an issue
+		if self.docstatus != 1:
+			frappe.throw(_("Only a submitted parts request has parts to return."))
 		returns = []
 		for row in self.items:
 			outstanding = flt(row.issued_qty) - flt(row.returned_qty)
