@@ -5,7 +5,8 @@ notes, the Stock Ledger Entries of its Stock Entries) and returns what is wrong 
 each tagged with its invariant:
 
 1. approved = billed (`decision`): a customer-paid line keeps a decision only while it is what
-   the customer decided (item, quantity or hours, rate) at the discount the customer saw; no
+   the customer decided (item, quantity or hours, rate), and (`discount`) at the discount the
+   customer saw; no
    Ready for Pickup, delivery or customer invoice while a customer-paid line is undecided
    (`undecided`); per payer the job's invoices add up to its decided lines (`billed`).
 2. billed once per payer (`billed`): no line is billed beyond what is billable (net of credit
@@ -13,8 +14,8 @@ each tagged with its invariant:
 3. issued = billed per line (`stock`): the stock ledger of the job's Stock Entries (its WIP
    warehouse) equals, per item, the issued-and-not-returned quantities of its part lines, and no
    line shows more issued than its quantity.
-4. one rounding (`figures`): estimate, approval page, the decision's answer, the SMS and the
-   invoice agree to the paisa.
+4. one rounding (`figures`): the decision's answer, the SMS and the invoice agree to the paisa;
+   (`discount`) the approval page says what the estimate says.
 5. limits hold on every save (`limit`): no customer-paid line below its price beyond the discount
    limit of the user who last set it.
 6. every job has a way forward (`stuck`); delivered and cancelled job cards do not change
@@ -112,7 +113,7 @@ def check_decisions(jc, seen: Observed) -> list[Violation]:
 		if abs(effective_discount(jc) - flt(seen.decided_discount)) > EPS:
 			out.append(
 				Violation(
-					"decision",
+					"discount",
 					f"the discount is {effective_discount(jc)} % but the customer decided at "
 					f"{seen.decided_discount} %, and their lines are still decided",
 				)

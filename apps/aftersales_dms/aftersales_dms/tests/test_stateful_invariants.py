@@ -13,7 +13,7 @@ ordinary test in test_stateful_regressions.py.
 Each step runs like a request: inside a savepoint, rolled back when the server refuses it. Each
 example (one job card) is rolled back to a savepoint at its end, so examples are independent.
 
-Budget: DMS_STATEFUL_EXAMPLES (default 6) examples of at most DMS_STATEFUL_STEPS (default 40)
+Budget: DMS_STATEFUL_EXAMPLES (default 5) examples of at most DMS_STATEFUL_STEPS (default 35)
 steps, about 2-3 minutes on 2 cores; e.g. DMS_STATEFUL_EXAMPLES=500 runs it long. It prints
 "stateful: N examples, M steps".
 
@@ -106,6 +106,12 @@ KNOWN_BROKEN = {
 	"figures": ("re-approval", "the figure the customer approved is not what is billed (H6)"),
 	"limit": ("re-approval", "a payer switch skips the discount limit (H6)"),
 	"stuck": ("who can act", "a dealer without a Quality Supervisor cannot leave Quality Check (H7)"),
+	# an open finding (test_stateful_regressions.py, xfail): whoever fixes it removes this entry
+	"discount": (
+		"discount re-approval",
+		"a discount raised after the estimate went to the customer keeps the estimate, its link and "
+		"the decision: the page and the invoice then say less than the estimate the customer saw",
+	),
 }
 
 
@@ -387,7 +393,7 @@ class Journey:
 		if abs(flt(page.customer_pays) - customer_figures.payable(quotation)) > invariants.EPS:
 			violations.append(
 				Violation(
-					"figures",
+					"discount",
 					f"the approval page says {page.customer_pays}, estimate {quotation.name} says "
 					f"{customer_figures.payable(quotation)}",
 				)
@@ -719,8 +725,8 @@ def enforced(violations: list[Violation], log=print) -> list[Violation]:
 	return out
 
 
-EXAMPLES = int(os.environ.get("DMS_STATEFUL_EXAMPLES", 6))
-STEPS = int(os.environ.get("DMS_STATEFUL_STEPS", 40))
+EXAMPLES = int(os.environ.get("DMS_STATEFUL_EXAMPLES", 5))
+STEPS = int(os.environ.get("DMS_STATEFUL_STEPS", 35))
 
 
 def budget() -> settings:

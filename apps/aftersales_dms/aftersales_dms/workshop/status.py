@@ -16,6 +16,7 @@ import frappe
 from frappe import _
 from frappe.utils import flt, now_datetime, time_diff_in_hours
 
+from aftersales_dms.billing import approval
 from aftersales_dms.controllers.guards import lock_document
 
 WORKFLOW = "Service Job Card"
@@ -100,6 +101,7 @@ def guard_ready_for_pickup(doc, old):
 	pending = [r.check_item for r in doc.qc_items if not r.verified]
 	if not doc.qc_items or pending:
 		_refuse(_("QC checklist items not verified: {0}.").format(", ".join(pending) or _("none loaded")))
+	approval.check_customer_decided(doc, JobCardStatusError)  # every line they pay for decided
 
 
 def leave_quality_check(doc, old, new):

@@ -13,10 +13,14 @@ frappe.ui.form.on("Service Job Card", {
 		if (frm.doc.status === "Quality Check" && frm.doc.qc_items?.length) {
 			frm.dashboard.set_headline(__("Quality Check: verify each checklist item below and save, then Pass QC (or write QC Remarks and Fail QC) from Actions."));
 		}
-		if ((frm.doc.approval_log || []).length || ["Approved", "Partly Approved", "Declined"].includes(frm.doc.approval_status)) {
+		if ((frm.doc.approval_log || []).length || ["Approved", "Partly Approved", "Declined", "Awaiting Re-approval"].includes(frm.doc.approval_status)) {
 			// the server checks the customer's decisions against their signed evidence
 			frappe.call({ method: "aftersales_dms.billing.consent.approval_evidence", args: { job_card: frm.doc.name } }).then(({ message }) => {
 				if (!message || message.status === "None") return;
+				if (message.status === "Awaiting") {  // evidence intact; changed lines wait for a new decision
+					frm.dashboard.add_comment(message.problems.map(frappe.utils.escape_html).join(" "), "orange", true);
+					return;
+				}
 				const intact = message.status === "Intact";
 				frm.dashboard.add_comment(
 					intact ? __("Customer approval evidence intact (SHA-256 {0})", [message.hash])
@@ -27,7 +31,7 @@ frappe.ui.form.on("Service Job Card", {
 		if (frm.doc.discount_status === "Pending Approval") {
 			frm.dashboard.add_comment(__("A {0} % discount waits for approval by someone whose limit allows it.", [frm.doc.discount_percentage]), "orange", true);
 			frm.add_custom_button(__("Approve Discount"), () =>
-				frappe.call({ method: "aftersales_dms.billing.discount.approve_discount", args: { job_card: frm.doc.name } }).then(() => frm.reload_doc())
+				frappe.call({ method: "aftersales_dms.billing.discount.approve_discount", args: { job_card: frm.doc.name, discount_percentage: frm.doc.discount_percentage } }).then(() => frm.reload_doc())
 			);
 		}
 		if (frm.doc.status === "Ready for Pickup") {

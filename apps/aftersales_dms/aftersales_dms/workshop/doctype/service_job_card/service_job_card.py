@@ -7,6 +7,7 @@ from frappe.model.document import Document
 from frappe.utils import flt, get_datetime, now_datetime, time_diff_in_hours
 
 from aftersales_dms.analytics import technician_days
+from aftersales_dms.billing.approval import review_changes
 from aftersales_dms.billing.discount import user_limit, validate_discount
 from aftersales_dms.booking.recall import open_campaigns_for
 from aftersales_dms.controllers.dealer import dealer_users
@@ -93,6 +94,7 @@ class ServiceJobCard(Document):
 		self.validate_parts()
 		self.price_new_lines()
 		validate_discount(self, self.get_doc_before_save())
+		review_changes(self)  # the customer's decision binds what they pay (billing/approval.py)
 		status.validate_qc_items(self)
 		status.resume_when_no_longer_short(self)
 		status.validate_status(self)
@@ -226,20 +228,25 @@ class ServiceJobCard(Document):
 	def price_new_lines(self):
 		"""Every line that comes without a rate (REST, Data Import, a package, a recall, the check-in)
 		is priced here from the dealer's selling price list through ERPNext's pricing, for the
-		party it is billed to; so is a line whose item changed while its rate stayed. A rate a user
-		typed (more than 0) is kept. An item with no price is an error, never a line at 0."""
+		party it is billed to; so is a line whose item or payer changed while its rate stayed. A
+		rate a user typed (more than 0) is kept. An item with no price is an error, never a line
+		at 0. Whatever changed on a line (new, item, payer, hours or quantity, rate), a customer's
+		line below its price is then checked against the user's discount limit."""
 		before = self.get_doc_before_save()
 		old = {r.name: r for r in (before.labour + before.parts)} if before else {}
 		for row in [*self.labour, *self.parts]:
 			prev = old.get(row.name)
 			qty = row.standard_hours if row.doctype == "Service Job Card Labour" else row.qty
 			typed = flt(row.rate) > 0 and not (prev and flt(prev.rate) == flt(row.rate))
-			if typed:
+			same = prev and prev.item_code == row.item_code and prev.bill_to == row.bill_to
+			if not (typed or same):
+				row.rate = selling_rate(row.item_code, self.company, self.price_party(row.bill_to), qty)
+				row.amount = flt(flt(qty) * flt(row.rate), row.precision("amount"))
+			prev_qty = prev and (
+				prev.standard_hours if row.doctype == "Service Job Card Labour" else prev.qty
+			)
+			if typed or not same or flt(prev_qty) != flt(qty):
 				self.check_typed_rate(row, qty)
-			if typed or (prev and prev.item_code == row.item_code):
-				continue
-			row.rate = selling_rate(row.item_code, self.company, self.price_party(row.bill_to), qty)
-			row.amount = flt(flt(qty) * flt(row.rate), row.precision("amount"))
 
 	def check_typed_rate(self, row, qty):
 		"""A rate typed below the customer's price is a discount, within the same limit as the
