@@ -15,15 +15,20 @@ from datetime import timedelta
 import frappe
 from frappe import _
 from frappe.rate_limiter import rate_limit
-from frappe.utils import cint, get_url, now_datetime
+from frappe.utils import cint, flt, get_url, now_datetime
 from frappe.utils.password import get_encryption_key
 
 from aftersales_dms.billing import consent, customer_figures
-from aftersales_dms.controllers.guards import check_job_card_editor
+from aftersales_dms.controllers.guards import call_with_deadlock_retry, check_job_card_editor
 
 LINK_VALID_HOURS = 72
 INVALID = "This approval link is invalid, has expired or has already been used."
 DECISIONS = ("Approved", "Declined")
+AWAITING_REAPPROVAL = "Awaiting Re-approval"
+STAFF_SESSION = (
+	"You are signed in as {0}. The customer decides on their estimate from their own device: sign"
+	" out (or use a private window) to open this link, or send the link to the customer."
+)
 ESTIMATE_PRINT_FORMAT = "Dealer Estimate"  # billing/print_format/dealer_estimate
 
 
@@ -54,8 +59,16 @@ def make_approval_link(job_card: str) -> str:
 	estimate line by line; marks the job card Awaiting Customer."""
 	jc = frappe.get_doc("Service Job Card", job_card)
 	check_job_card_editor(jc)
+	check_not_invoiced(jc, _("no approval link after invoicing"))
 	if not jc.estimate or frappe.db.get_value("Quotation", jc.estimate, "docstatus") != 1:
 		frappe.throw(_("Make the estimate first."))
+	if estimate_outdated(jc):
+		frappe.throw(
+			_(
+				"The job card's lines or discount changed since estimate {0}; make a new estimate"
+				" first, the customer decides on what they will be billed."
+			).format(jc.estimate)
+		)
 	token, digest, expires = make_token(jc.name, jc.estimate)
 	frappe.db.set_value(
 		"Service Job Card",
@@ -123,9 +136,31 @@ def estimate_lines(jc) -> tuple[list[dict], "frappe.model.document.Document"]:
 @rate_limit(limit=10, seconds=60)
 def decide(token: str, decisions: str | dict):
 	"""Record the customer's decision on each line they pay for, with time, IP and user agent;
-	the link is then spent. Covered lines take no decision: they count as approved."""
-	jc = read_token(token, for_update=True)  # locked and read afresh: two tabs cannot both decide
+	the link is then spent. Covered lines take no decision: they count as approved. Only the
+	customer decides: a signed-in staff session is refused (a Website User, a customer with a
+	portal login, may decide). A deadlock is retried, never a server error."""
+	check_customer_session()
 	decisions = frappe.parse_json(decisions) if isinstance(decisions, str) else decisions
+	return call_with_deadlock_retry(_decide, token, decisions)
+
+
+def staff_session() -> bool:
+	"""Whether the request comes from a signed-in user other than a Website User (a customer
+	with a portal login): staff, who never answer for the customer."""
+	user = frappe.session.user
+	return user != "Guest" and frappe.get_cached_value("User", user, "user_type") != "Website User"
+
+
+def check_customer_session():
+	if staff_session():
+		frappe.throw(
+			_(STAFF_SESSION).format(frappe.session.user), frappe.PermissionError, title=_("Not the customer")
+		)
+
+
+def _decide(token: str, decisions):
+	jc = read_token(token, for_update=True)  # locked and read afresh: two tabs cannot both decide
+	check_not_invoiced(jc, _("the estimate can no longer be decided"))
 	if not isinstance(decisions, dict):
 		frappe.throw(_("Approve or decline every line of the estimate you pay for."))
 	lines, _quotation = estimate_lines(jc)
@@ -202,3 +237,123 @@ def send_estimate(job_card: str) -> str:
 		now=True,
 	)
 	return link
+
+
+# ---- the customer's decision binds what they pay (README: Customer approval, Approved = billed)
+def pricing_facts(row) -> tuple:
+	"""What a line bills: item, hours or quantity, rate and payer."""
+	qty = row.standard_hours if row.doctype == "Service Job Card Labour" else row.qty
+	return (row.item_code, flt(qty, 4), flt(row.rate, 2), row.get("bill_to") or "Customer")
+
+
+def is_customer_paid(row) -> bool:
+	return row is not None and not customer_figures.is_covered(row)
+
+
+def live_invoices(jc) -> list[str]:
+	"""The job card's invoices that are not cancelled (drafts included)."""
+	from aftersales_dms.billing.invoice import BILL_TO_FIELD
+
+	names = [jc.get(field) for field in BILL_TO_FIELD.values() if jc.get(field)]
+	return [n for n in names if frappe.db.get_value("Sales Invoice", n, "docstatus") in (0, 1)]
+
+
+def check_not_invoiced(jc, what: str):
+	invoices = live_invoices(jc)
+	if invoices:
+		frappe.throw(
+			_("Job card {0} is invoiced ({1}): {2}.").format(jc.name, ", ".join(invoices), what),
+			title=_("Invoiced"),
+		)
+
+
+def warranty_claim_rejected(job_card: str) -> bool:
+	return bool(
+		frappe.db.exists(
+			"OEM Warranty Claim", {"service_job_card": job_card, "status": "Rejected", "docstatus": 1}
+		)
+	)
+
+
+def estimate_outdated(jc) -> bool:
+	"""Whether the job card's lines (item, hours or quantity, rate; covered ones at zero) or its
+	approved discount differ from its estimate's."""
+	quotation = frappe.get_doc("Quotation", jc.estimate)
+	shown = {i.dms_job_card_row: (i.item_code, flt(i.qty, 4), flt(i.rate, 2)) for i in quotation.items}
+	now = {}
+	for row in customer_figures.job_lines(jc):
+		item, qty, rate, _payer = pricing_facts(row)
+		now[row.name] = (item, qty, rate if is_customer_paid(row) else 0.0)
+	discount = flt(jc.discount_percentage) if jc.discount_status == "Approved" else 0.0
+	return shown != now or flt(quotation.additional_discount_percentage) != discount
+
+
+def review_changes(jc):
+	"""Called from the job card's validate, after its lines are priced. Once the estimate has gone
+	to the customer, a change to what the customer pays (a line of theirs added, removed, or its
+	item, hours or quantity, rate or payer changed; the discount lowered or removed) puts the
+	changed lines back to awaiting the customer: their decision is cleared, the job card is
+	Awaiting Re-approval and any live link stops working. The earlier evidence stays in the
+	approval log. A recall line stays the OEM's unless the OEM rejected the warranty claim; an
+	invoiced job card's lines do not change at all (a credit note corrects an invoice)."""
+	before = jc.get_doc_before_save()
+	if not before:
+		return
+	old = {r.name: r for r in customer_figures.job_lines(before)}
+	now = customer_figures.job_lines(jc)
+	changed = [r for r in now if r.name not in old or pricing_facts(r) != pricing_facts(old[r.name])]
+	names = {r.name for r in now}
+	removed = [r for name, r in old.items() if name not in names]
+	if changed or removed:
+		check_not_invoiced(
+			before, _("its lines can no longer change; correct the invoice with a credit note")
+		)
+	for row in changed:
+		prev = old.get(row.name)
+		recall = prev is not None and (prev.recall_campaign or prev.source == "Recall Campaign")
+		if (
+			recall
+			and prev.bill_to == "Warranty"
+			and row.bill_to != "Warranty"
+			and not warranty_claim_rejected(jc.name)
+		):
+			frappe.throw(
+				_(
+					"Row {0}: {1} is recall work ({2}): the OEM pays for it (Warranty) unless it rejects"
+					" the warranty claim."
+				).format(row.idx, row.item_code, prev.recall_campaign or _("Recall Campaign")),
+				title=_("Recall work"),
+			)
+	affected = [r for r in changed if is_customer_paid(r) or is_customer_paid(old.get(r.name))]
+	# a line the customer declined and the advisor removes changes nothing they pay
+	affected_removed = [r for r in removed if is_customer_paid(r) and r.customer_decision != "Declined"]
+	discount_lowered = flt(jc.discount_percentage) < flt(before.discount_percentage)
+	if not before.approval_status or not (affected or affected_removed or discount_lowered):
+		return
+	for row in now if discount_lowered else affected:
+		row.customer_decision = None
+	jc.approval_status = AWAITING_REAPPROVAL
+	jc.approval_nonce = jc.approval_link_expires = None
+
+
+def undecided_lines(jc) -> list:
+	return [r for r in customer_figures.job_lines(jc) if is_customer_paid(r) and not r.customer_decision]
+
+
+def check_customer_decided(jc, exc=frappe.ValidationError):
+	"""Ready for Pickup and invoicing wait for the customer's decision on every line they pay for
+	(the workflow's guard and make_invoices call this)."""
+	lines = undecided_lines(jc)
+	if jc.approval_status in ("Approved", "Partly Approved") and not lines:
+		return
+	frappe.throw(
+		_(
+			"The customer has not decided on everything they pay for (approval: {0}{1}): make a new"
+			" estimate and send it to the customer."
+		).format(
+			_(jc.approval_status or "not requested"),
+			"; " + ", ".join(f"{r.idx}. {r.item_name or r.item_code}" for r in lines) if lines else "",
+		),
+		exc,
+		title=_("Not yet"),
+	)

@@ -22,6 +22,7 @@ from frappe.utils.password import get_encryption_key
 from aftersales_dms.billing.customer_figures import customer_total
 
 INTACT, BROKEN, NONE = "Intact", "Broken", "None"
+AWAITING = "Awaiting"  # the evidence is intact; lines changed since and wait for a new decision
 
 
 def canonical(payload: dict) -> str:
@@ -76,6 +77,9 @@ def record(jc, decisions: dict, result: str, lines: list[dict]):
 		"decided_on": str(jc.approved_on),
 		"ip_address": jc.approval_ip or "",
 		"user_agent": jc.approval_user_agent or "",
+		# who sent it: Guest (the link), or the customer's own portal login (billing.approval
+		# refuses staff sessions)
+		"decided_by": frappe.session.user,
 		"previous_hash": previous,
 	}
 	evidence = canonical(payload)
@@ -132,7 +136,79 @@ def verify(jc) -> dict:
 		problems.append(_("The job card's evidence hash is not the last decision's."))
 	if decided and last.get("quotation") == jc.estimate:
 		problems += _compare_with_now(jc, last)
+	if decided:
+		problems += _compare_lines_and_invoices(jc, last)
+	if not problems and not decided:
+		# the evidence of the last decision is intact, but it is not (or no longer) the
+		# job card's: a new estimate or changed lines wait for the customer
+		waiting = [
+			f"{r.idx}. {r.item_code}"
+			for r in list(jc.labour) + list(jc.parts)
+			if (r.get("bill_to") or "Customer") == "Customer" and not r.customer_decision
+		]
+		return {
+			"status": AWAITING,
+			"problems": [
+				_("Customer approval: {0}. Waiting for the customer's decision{1}.").format(
+					_(jc.approval_status or "not requested"),
+					(": " + ", ".join(waiting)) if waiting else "",
+				)
+			],
+			"hash": previous,
+		}
 	return {"status": BROKEN if problems else INTACT, "problems": problems, "hash": previous}
+
+
+def _compare_lines_and_invoices(jc, last: dict) -> list[str]:
+	"""What the job card and its invoices say now against what the customer decided: every line
+	the customer pays for was shown to them at its hours or quantity and rate and approved (or
+	declined, and then not billed); no line shown to the customer to pay is covered now; the customer's
+	invoice bills only approved lines, at the rate shown and never more parts than shown, and
+	the OEM's and internal invoices no line the customer was asked to pay for."""
+	problems = []
+	shown = {line["row"]: line for line in last.get("lines") or []}
+	covered = set(last.get("covered") or {})
+	decisions = last.get("decisions") or {}
+	parts = {r.name for r in jc.parts}
+	for row in list(jc.labour) + list(jc.parts):
+		label = _("Row {0} ({1})").format(row.idx, row.item_code)
+		line = shown.get(row.name)
+		qty = row.standard_hours if row.doctype == "Service Job Card Labour" else row.qty
+		if (row.get("bill_to") or "Customer") != "Customer":
+			if row.name in decisions:
+				problems.append(_("{0}: covered now, but the customer was shown it to pay.").format(label))
+		elif row.name in covered or line is None or row.name not in decisions:
+			problems.append(_("{0}: the customer pays for it, but did not decide on it.").format(label))
+		elif (flt(qty, 4), flt(row.rate, 2)) != (flt(line.get("qty"), 4), flt(line.get("rate"), 2)):
+			problems.append(
+				_("{0}: its hours, quantity or rate differ from what the customer decided.").format(label)
+			)
+	invoices = frappe.get_all(
+		"Sales Invoice",
+		filters={"dms_service_job_card": jc.name, "docstatus": ("<", 2), "is_return": 0},
+		fields=["name", "dms_bill_to"],
+	)
+	for inv in invoices:
+		items = frappe.get_all(
+			"Sales Invoice Item",
+			filters={"parent": inv.name},
+			fields=["dms_job_card_row", "item_code", "qty", "rate"],
+		)
+		for item in items:
+			line = shown.get(item.dms_job_card_row) or {}
+			label = _("Invoice {0}, {1}").format(inv.name, item.item_code)
+			if inv.dms_bill_to == "Customer":
+				if decisions.get(item.dms_job_card_row) != "Approved":
+					problems.append(_("{0}: billed to the customer, who did not approve it.").format(label))
+				elif flt(item.rate, 2) != flt(line.get("rate"), 2):
+					problems.append(_("{0}: billed at a rate the customer did not approve.").format(label))
+				elif item.dms_job_card_row in parts and flt(item.qty, 4) > flt(line.get("qty"), 4):
+					problems.append(_("{0}: more billed to the customer than they approved.").format(label))
+			elif inv.dms_bill_to in ("Warranty", "Internal") and item.dms_job_card_row in decisions:
+				problems.append(
+					_("{0}: billed as covered, but the customer was shown it to pay.").format(label)
+				)
+	return problems
 
 
 def _compare_with_now(jc, last: dict) -> list[str]:

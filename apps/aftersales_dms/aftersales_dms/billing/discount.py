@@ -59,23 +59,46 @@ def set_approved(jc):
 
 
 @frappe.whitelist(methods=["POST"])
-def approve_discount(job_card: str):
-	"""Approve the job card's discount waiting for approval, within the approver's discount limit."""
+def approve_discount(job_card: str, discount_percentage: float | None = None):
+	"""Approve the job card's discount waiting for approval, within the approver's discount limit.
+	The job card is locked and the discount read under the lock: what is approved is the figure
+	stored (and, when `discount_percentage` is given, the figure the approver saw)."""
 	jc = frappe.get_doc("Service Job Card", job_card)
 	jc.check_permission("read")
-	if jc.discount_status != "Pending Approval":
+	locked = frappe.db.get_value(
+		"Service Job Card",
+		job_card,
+		["discount_status", "discount_percentage", "customer_invoice"],
+		as_dict=True,
+		for_update=True,
+	)
+	pct = flt(locked.discount_percentage)
+	if locked.discount_status != "Pending Approval":
 		frappe.throw(_("Job card {0} has no discount waiting for approval.").format(jc.name))
-	if flt(jc.discount_percentage) > user_limit():
+	if discount_percentage is not None and flt(discount_percentage) != pct:
 		frappe.throw(
-			_("A {0} % discount is above your limit of {1} %.").format(
-				flt(jc.discount_percentage), user_limit()
-			),
+			_("The discount on job card {0} changed to {1} %; reload and check it before approving.").format(
+				jc.name, pct
+			)
+		)
+	if pct > user_limit():
+		frappe.throw(
+			_("A {0} % discount is above your limit of {1} %.").format(pct, user_limit()),
 			frappe.PermissionError,
+		)
+	if (
+		locked.customer_invoice
+		and frappe.db.get_value("Sales Invoice", locked.customer_invoice, "docstatus") != 2
+	):
+		frappe.throw(
+			_("The customer is already invoiced ({0}); the discount can no longer change.").format(
+				locked.customer_invoice
+			)
 		)
 	approved = frappe._dict()
 	set_approved(approved)
 	frappe.db.set_value("Service Job Card", jc.name, approved)
-	jc.add_comment("Info", _("Discount of {0} % approved").format(flt(jc.discount_percentage)))
+	jc.add_comment("Info", _("Discount of {0} % approved").format(pct))
 
 
 def make_default_limits():

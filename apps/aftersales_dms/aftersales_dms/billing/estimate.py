@@ -13,6 +13,7 @@ import frappe
 from frappe import _
 from frappe.utils import add_days, flt, today
 
+from aftersales_dms.billing.approval import check_not_invoiced
 from aftersales_dms.billing.customer_figures import apply_discount, is_covered
 from aftersales_dms.controllers.guards import check_job_card_editor, lock_document
 from aftersales_dms.controllers.pricing import dealer_price_list
@@ -42,8 +43,10 @@ def make_estimate(job_card: str) -> str:
 	# one estimate at a time: lock the job card and read it afresh (parent and lines) in the
 	# same statements, so a second request waits here and then sees the first one's estimate
 	lock_document(jc, check=None)
-	if jc.status in ("Ready for Pickup", "Delivered", "Cancelled"):
+	if jc.status in ("Delivered", "Released", "Cancelled"):
 		frappe.throw(_("Job card {0} is {1}: no new estimate.").format(jc.name, jc.status))
+	# Ready for Pickup too, for a re-approval before invoicing (billing/approval.py); not after
+	check_not_invoiced(jc, _("no new estimate; correct the invoice with a credit note"))
 	if not (jc.labour or jc.parts):
 		frappe.throw(_("Add labour or parts to the job card before estimating."))
 	previous = jc.estimate

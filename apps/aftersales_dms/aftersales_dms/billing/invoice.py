@@ -18,6 +18,7 @@ import frappe
 from frappe import _
 from frappe.utils import flt, now_datetime, today
 
+from aftersales_dms.billing.approval import check_customer_decided
 from aftersales_dms.billing.estimate import dealer_tax_template
 from aftersales_dms.controllers.guards import lock_document
 from aftersales_dms.controllers.pricing import dealer_price_list
@@ -105,6 +106,7 @@ def make_invoices(job_card: str) -> dict[str, str]:
 				jc.name, _(locked.status)
 			)
 		)
+	check_customer_decided(jc)  # what the customer approved is what is billed (billing/approval.py)
 	lines = invoice_lines(jc)
 	if not lines:
 		frappe.throw(_("Nothing on job card {0} is billable.").format(jc.name))

@@ -31,13 +31,23 @@ def token_of(url):
 	return parse_qs(urlparse(url).query)["token"][0]
 
 
+def decide_as_customer(token, decisions):
+	"""The customer's decision from the approval page: a guest with the link (staff sessions are
+	refused)."""
+	frappe.set_user("Guest")
+	try:
+		return decide(token, decisions)
+	finally:
+		frappe.set_user("Administrator")
+
+
 class TestEstimateApproval(FrappeTestCase):
 	def test_per_line_decision_recorded_and_link_spent(self):
 		jc = estimated_job_card()
 		token = token_of(make_approval_link(jc.name))
 		self.assertEqual(read_token(token).name, jc.name)
 		rows = [r.name for r in jc.labour] + [r.name for r in jc.parts]
-		result = decide(token, {rows[0]: "Approved", rows[1]: "Declined", rows[2]: "Approved"})
+		result = decide_as_customer(token, {rows[0]: "Approved", rows[1]: "Declined", rows[2]: "Approved"})
 		self.assertEqual(result["approval_status"], "Partly Approved")
 		jc.reload()
 		self.assertEqual(
@@ -46,7 +56,7 @@ class TestEstimateApproval(FrappeTestCase):
 		self.assertEqual(len(jc.labour), 2)  # the declined line is kept for follow-up
 		self.assertTrue(jc.approved_on)
 		with self.assertRaisesRegex(InvalidApprovalLink, "already been used"):
-			decide(token, {r: "Approved" for r in rows})
+			decide_as_customer(token, {r: "Approved" for r in rows})
 
 	def test_forged_expired_and_superseded_links(self):
 		jc = estimated_job_card()
@@ -80,7 +90,7 @@ class TestEstimateApproval(FrappeTestCase):
 				self.subTest(decisions=decisions),
 				self.assertRaisesRegex(frappe.ValidationError, "every line"),
 			):
-				decide(token, decisions)
+				decide_as_customer(token, decisions)
 		self.assertEqual(
 			frappe.db.get_value("Service Job Card", jc.name, "approval_status"), "Awaiting Customer"
 		)
@@ -103,9 +113,11 @@ class TestEstimateApproval(FrappeTestCase):
 			finally:
 				frappe.set_user("Administrator")
 			stored = frappe.get_doc("Service Job Card", jc.name)
+			# the added line of the customer's changes the estimate: the link stops working and
+			# the job card waits for a new estimate and decision (billing.approval.review_changes)
 			self.assertEqual(
-				(stored.approval_status, stored.approved_on, stored.approval_ip),
-				("Awaiting Customer", None, None),
+				(stored.approval_status, stored.approved_on, stored.approval_ip, stored.approval_nonce),
+				("Awaiting Re-approval", None, None, None),
 			)
 			self.assertEqual({r.customer_decision or None for r in stored.labour + stored.parts}, {None})
 
@@ -114,7 +126,7 @@ class TestEstimateApproval(FrappeTestCase):
 
 		jc = estimated_job_card()
 		rows = [r.name for r in jc.labour] + [r.name for r in jc.parts]
-		decide(token_of(make_approval_link(jc.name)), {r: "Approved" for r in rows})
+		decide_as_customer(token_of(make_approval_link(jc.name)), {r: "Approved" for r in rows})
 		jc.reload()
 		first = verify(jc)
 		self.assertEqual((first["status"], first["problems"]), ("Intact", []))
@@ -122,7 +134,7 @@ class TestEstimateApproval(FrappeTestCase):
 		self.assertEqual(len(jc.approval_log), 1)
 		# a new estimate and a second decision chain onto the first
 		make_estimate(jc.name)
-		decide(token_of(make_approval_link(jc.name)), {r: "Declined" for r in rows})
+		decide_as_customer(token_of(make_approval_link(jc.name)), {r: "Declined" for r in rows})
 		jc.reload()
 		self.assertEqual(jc.approval_log[1].previous_hash, jc.approval_log[0].evidence_hash)
 		self.assertEqual(verify(jc)["status"], "Intact")

@@ -7,6 +7,7 @@ from frappe.rate_limiter import rate_limit
 from frappe.utils import add_days, cint, get_url, now_datetime, today
 
 from aftersales_dms.billing.approval import make_token, open_token
+from aftersales_dms.controllers.guards import call_with_deadlock_retry
 
 FEEDBACK_VALID_HOURS = 14 * 24
 SUBJECT = "feedback"
@@ -37,7 +38,11 @@ def read_feedback_token(token: str | None, for_update: bool = False):
 @rate_limit(limit=10, seconds=60)
 def submit_feedback(token: str, stars: int, comment: str | None = None):
 	"""The customer's rating (1-5 stars) and comment on a delivered job, from the emailed
-	feedback link; the link works once."""
+	feedback link; the link works once. A deadlock is retried, never a server error."""
+	return call_with_deadlock_retry(_submit_feedback, token, stars, comment)
+
+
+def _submit_feedback(token: str, stars: int, comment: str | None = None):
 	jc = read_feedback_token(token, for_update=True)  # locked and read afresh: the link works once
 	stars = cint(stars)
 	if stars < 1 or stars > 5:

@@ -2,7 +2,7 @@
 
 import frappe
 
-from aftersales_dms.billing.approval import InvalidApprovalLink
+from aftersales_dms.controllers.guards import call_with_deadlock_retry
 from aftersales_dms.delivery.feedback import read_feedback_token
 
 no_cache = 1
@@ -13,8 +13,8 @@ def get_context(context):
 	context.show_sidebar = False
 	context.token = frappe.form_dict.get("token") or ""
 	try:
-		jc = read_feedback_token(context.token)
-	except InvalidApprovalLink as e:
+		jc = call_with_deadlock_retry(read_feedback_token, context.token)
+	except frappe.ValidationError as e:  # an invalid link, or still busy after the retries
 		context.error = str(e)
 		return context
 	context.dealer = jc.company
