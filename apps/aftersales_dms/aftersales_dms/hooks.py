@@ -62,6 +62,8 @@ scheduler_events = {
 # workflow actions (any doctype) retried when the database picks them as a deadlock victim
 override_whitelisted_methods = {
 	"frappe.model.workflow.apply_workflow": "aftersales_dms.workshop.status.apply_workflow",
+	# the job card's actions a Workshop Manager takes where the dealer has nobody of their role
+	"frappe.model.workflow.get_transitions": "aftersales_dms.workshop.status.get_transitions",
 	# a dealer user's query report is for their own Company (ERPNext's ledgers take any company)
 	"frappe.desk.query_report.run": "aftersales_dms.controllers.report_access.run",
 	"frappe.desk.query_report.export_query": "aftersales_dms.controllers.report_access.export_query",
@@ -186,7 +188,10 @@ doc_events = {
 	# the job card clears them itself, first in its validate, on new documents too
 	"Service Job Card": {
 		"before_validate": "aftersales_dms.controllers.guards.validate_dates",
-		"on_update": "aftersales_dms.workshop.tasks.on_job_card_update",  # each role's ToDos
+		"on_update": [
+			"aftersales_dms.workshop.tasks.on_job_card_update",  # each role's ToDos
+			"aftersales_dms.workshop.status.on_job_card_update",  # a job's end closes its estimate, appointment
+		],
 	},
 	"Purchase Invoice": {"on_submit": STOCK_RECEIVED},
 	# a cancelled purchase request for a waiting job's parts: the job is not left waiting forever

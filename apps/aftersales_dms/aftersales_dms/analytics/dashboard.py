@@ -40,3 +40,15 @@ def technician_productivity(filters=None) -> dict:
 	clocked = sum(flt(r["clocked_hours"]) for r in rows)
 	attendance = sum(flt(r["attendance_hours"]) for r in rows)
 	return {"value": flt(100 * clocked / attendance, 1) if attendance else 0, "fieldtype": "Percent"}
+
+
+@frappe.whitelist()
+@replica.read_only()
+def jobs_nobody_can_move(filters=None) -> dict:
+	"""Open job cards of the user's dealers in a status where nobody of the dealer can take any of
+	its actions, nor a Workshop Manager in their place (workshop/status.py): the manager's to
+	unblock (give someone the role, or turn Workshop Managers Act Where Nobody Else Can on)."""
+	from aftersales_dms.workshop.status import jobs_nobody_can_move as stuck
+
+	frappe.has_permission("Service Job Card", "read", throw=True)
+	return {"value": len(stuck(companies_for(_filters(filters)))), "fieldtype": "Int"}

@@ -34,6 +34,7 @@ BILL_TO_FIELD = {
 }
 INVOICEABLE = ("Ready for Pickup",)
 
+from aftersales_dms.workshop.status import can_invoice
 
 def bill_to_party(jc, bill_to: str) -> str:
 	if bill_to == "Customer":
@@ -100,7 +101,7 @@ def make_invoices(job_card: str) -> dict[str, str]:
 		"Service Job Card", job_card, ["status", *BILL_TO_FIELD.values()], as_dict=True, for_update=True
 	)
 	jc = frappe.get_doc("Service Job Card", job_card)
-	if locked.status not in INVOICEABLE:
+	if not can_invoice(jc, locked.status):  # Ready for Pickup, or released without the work
 		frappe.throw(
 			_("Job card {0} is {1}: invoice it when it is Ready for Pickup (QC passed).").format(
 				jc.name, _(locked.status)

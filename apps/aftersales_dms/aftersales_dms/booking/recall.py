@@ -13,6 +13,7 @@ from frappe.utils import cint, flt, fmt_money, format_date, getdate, nowdate
 
 from aftersales_dms.reception.vin import clean_vin, normalize_plate
 from aftersales_dms.utils import replica
+from aftersales_dms.workshop.status import CANCELLED, FINAL, RELEASED
 
 
 def campaign_matches(campaign, vehicle) -> bool:
@@ -123,7 +124,7 @@ def on_service_invoice_change(doc, method=None):
 		).insert(ignore_permissions=True, ignore_if_duplicate=True)
 
 
-CLOSED_JOB_STATUSES = ("Delivered", "Cancelled")
+CLOSED_JOB_STATUSES = FINAL  # a job not over is the vehicle's open job
 
 
 def service_visit(row) -> dict:
@@ -131,7 +132,7 @@ def service_visit(row) -> dict:
 	submitted (the job card's invoiced amount), else the estimate's customer total."""
 	if row.customer_invoice and flt(row.invoiced_amount):
 		amount, basis = flt(row.invoiced_amount), _("invoiced")
-	elif flt(row.estimate_total):
+	elif flt(row.estimate_total) and row.status != RELEASED:  # a declined estimate is not paid
 		amount, basis = flt(row.estimate_total), _("estimate")
 	else:
 		amount, basis = 0.0, ""
@@ -170,7 +171,7 @@ def find_vehicle(query: str) -> dict:
 		service_visit(row)
 		for row in frappe.get_list(
 			"Service Job Card",
-			filters={"vehicle": vehicle.name},
+			filters={"vehicle": vehicle.name, "status": ("!=", CANCELLED)},  # a cancelled job: no visit
 			fields=[
 				"name",
 				"status",

@@ -18,6 +18,30 @@ def on_delivered(jc):
 	token, digest, _expires = make_token(jc.name, SUBJECT, valid_hours=FEEDBACK_VALID_HOURS)
 	jc.feedback_nonce = digest
 	jc.feedback_link = get_url(f"/service_feedback?token={token}")
+	if periodic_service_done(jc):
+		plan_next_service(jc)
+
+
+def periodic_service_done(jc) -> bool:
+	"""Whether the job did the vehicle's periodic service: a labour line the customer did not
+	decline, done, of an operation of one of the OEM's periodic service packages (a package with
+	a service interval). A job of a diagnosis or a repair only leaves the service plan alone."""
+	done = {r.item_code for r in jc.labour if r.customer_decision != "Declined" and r.work_status == "Done"}
+	if not done:
+		return False
+	return bool(
+		frappe.db.sql(
+			"""select i.name from `tabService Package Item` i join `tabService Package` p on p.name = i.parent
+			where p.disabled = 0 and p.interval_km > 0 and i.item_code in %s
+				and ifnull(p.vehicle_category, '') in ('', %s)
+			limit 1""",
+			(tuple(done), jc.vehicle_category or ""),
+		)
+	)
+
+
+def plan_next_service(jc):
+	"""The vehicle's next service, from its category's interval, after its periodic service."""
 	interval_days, interval_km = frappe.db.get_value(
 		"Vehicle Category", jc.vehicle_category, ["service_interval_days", "service_interval_km"]
 	) or (0, 0)

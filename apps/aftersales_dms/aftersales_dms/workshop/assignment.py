@@ -14,8 +14,9 @@ from frappe.utils import flt, getdate
 
 from aftersales_dms.roles import MANAGERS, has_any_role
 from aftersales_dms.workshop.doctype.service_technician.service_technician import SKILL_LEVELS
+from aftersales_dms.workshop.status import CLOSED
 
-CLOSED_JOB_STATUSES = ("Ready for Pickup", "Delivered", "Cancelled")
+CLOSED_JOB_STATUSES = CLOSED  # no more work to load a technician with
 
 
 def open_load_hours(technicians: list[str], day=None) -> dict[str, float]:

@@ -25,6 +25,7 @@ from frappe.share import get_shared
 from frappe.utils import flt
 
 from aftersales_dms.utils import replica
+from aftersales_dms.workshop import status
 from aftersales_dms.workshop.status import workflow_definition
 
 GENERATION_KEY = "dms_workshop_board_generation"
@@ -33,17 +34,9 @@ CACHE_SECONDS = 600
 # also tells how many it holds, so a backlog in one column never pushes another off the board
 PER_COLUMN = 100
 
-ON_BOARD = (  # the shipped workflow's statuses on the board; an OEM's own ones join them
-	"Open",
-	"In Progress",
-	"Awaiting Approval",
-	"Waiting for Parts",
-	"On Hold",
-	"Repairing",
-	"Quality Check",
-	"Ready for Pickup",
-)
-OFF_BOARD = ("Delivered", "Cancelled")  # the vehicle has left, or will not be worked on
+# the shipped workflow's statuses on the board (an OEM's own ones join them): all but the final
+ON_BOARD = (*status.ACTIVE, *status.HOLDS, status.QUALITY_CHECK, status.READY)
+OFF_BOARD = status.FINAL  # the vehicle has left, or will not be worked on
 
 
 def board_states() -> list[str]:

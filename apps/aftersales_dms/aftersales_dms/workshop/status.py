@@ -21,14 +21,21 @@ from aftersales_dms.controllers.guards import lock_document
 
 WORKFLOW = "Service Job Card"
 INITIAL = "Open"
+AWAITING_APPROVAL = "Awaiting Approval"
 QUALITY_CHECK = "Quality Check"
+READY = "Ready for Pickup"
+DELIVERED = "Delivered"
+RELEASED = "Released"  # handed back without the work: the customer declined it
 CANCELLED = "Cancelled"
-# The statuses the code knows. A status an OEM adds to the workflow (say Road Test between
+# The statuses the code knows: the one definition of open and closed, used everywhere (lists,
+# reports, board, tasks, booking). A status an OEM adds to the workflow (say Road Test between
 # Quality Check and Ready for Pickup) is none of these: a checkpoint the workflow moves through,
 # where no work is added and no clock runs; the guards below check facts, not the path taken.
-ACTIVE = ("Open", "In Progress", "Awaiting Approval", "Repairing")  # work is prepared or done
-CLOSED = ("Ready for Pickup", "Delivered", CANCELLED)
+ACTIVE = ("Open", "In Progress", AWAITING_APPROVAL, "Repairing")  # work is prepared or done
+FINAL = (DELIVERED, RELEASED, CANCELLED)  # the job is over: read-only, off the board, no tasks
+CLOSED = (READY, *FINAL)  # no more work: the vehicle waits for its owner, or the job is over
 HOLDS = ("On Hold", "Waiting for Parts")
+AT_WORK = ("In Progress", "Repairing")  # technicians work on the vehicle (the Technician Desk's)
 WORKING = (*ACTIVE, QUALITY_CHECK, *HOLDS)  # labour may still be assigned and clocked
 NOT_STARTED = (INITIAL, *HOLDS, CANCELLED)  # entering any other status starts the work
 SYSTEM_MOVES = {
@@ -43,6 +50,7 @@ KANBAN_COLOURS = {
 	"Quality Check": "Orange",
 	"Ready for Pickup": "Green",
 	"Delivered": "Gray",
+	"Released": "Gray",
 	"Waiting for Parts": "Red",
 	"Cancelled": "Red",
 	"On Hold": "Gray",
@@ -50,6 +58,10 @@ KANBAN_COLOURS = {
 
 
 class JobCardStatusError(frappe.ValidationError):
+	pass
+
+
+class JobCardClosedError(frappe.ValidationError):
 	pass
 
 
@@ -169,6 +181,52 @@ def guard_cancelled(doc, old):
 		_refuse(_("A technician is still clocked on this job card."))
 
 
+def release_problem(doc) -> str | None:
+	"""Why the vehicle cannot be handed back without the work (None: it can). The customer
+	declined the work (all of it, or all but what is done, such as a diagnosis): every line they
+	did not decline is labour that is done, no part is fitted or waiting to be, no clock runs."""
+	if doc.approval_status not in ("Declined", "Partly Approved"):
+		return _("The customer has not declined the work (approval: {0}).").format(
+			_(doc.approval_status or "not requested")
+		)
+	undone = [
+		f"{r.idx}. {r.item_name or r.item_code}"
+		for r in doc.labour
+		if r.customer_decision != "Declined" and r.work_status != "Done"
+	]
+	if undone:
+		return _("Work the customer agreed to is not done: {0}. Repair the vehicle instead.").format(
+			", ".join(undone)
+		)
+	if any(flt(r.issued_qty) > 0 for r in doc.parts):
+		return _("Return the issued parts before releasing the vehicle.")
+	parts = [r.item_code for r in doc.parts if r.customer_decision != "Declined"]
+	if parts:
+		return _("The customer agreed to parts ({0}): repair the vehicle instead.").format(", ".join(parts))
+	if any(not t.to_time for t in doc.time_logs):
+		return _("A technician is still clocked on this job card.")
+	return None
+
+
+def can_invoice(doc, current_status: str | None = None) -> bool:
+	"""A job card is invoiced when it is Ready for Pickup, or, released without the work, for
+	what the customer agreed to and got (a diagnosis) while it waits in Awaiting Approval."""
+	current_status = current_status or doc.status
+	if current_status == READY:
+		return True
+	return current_status == AWAITING_APPROVAL and not release_problem(doc)
+
+
+def guard_released(doc, old):
+	"""The vehicle goes back to its owner without the work: what was agreed is done and invoiced
+	(the gate pass of Delivered: submitted, and paid or released on credit)."""
+	from aftersales_dms.billing.invoice import check_deliverable
+
+	problem = release_problem(doc) or check_deliverable(doc)
+	if problem:
+		_refuse(problem)
+
+
 def guard_resume(doc, old):
 	if doc.status != doc.held_from:
 		_refuse(_("The job card resumes in {0}, where it was put on hold.").format(_(doc.held_from or "?")))
@@ -180,6 +238,7 @@ GUARDS = {
 	"Quality Check": [guard_quality_check],
 	"Ready for Pickup": [guard_ready_for_pickup],
 	"Delivered": [guard_delivered],
+	"Released": [guard_released],
 	"Cancelled": [guard_cancelled],
 }
 
@@ -251,10 +310,49 @@ def on_enter(doc, old, new):
 		# the pass was for the work before, so the vehicle needs a new QC to be ready for pickup
 		doc.qc_result = None
 		doc.flags.qc_pass_voided = True
-	if new == "Delivered":
+	if new == DELIVERED:
 		from aftersales_dms.billing.invoice import on_delivered
 
 		on_delivered(doc)
+	elif new == RELEASED:
+		doc.delivered_on = now_datetime()  # handed back; no service done, so no service plan
+
+
+def validate_not_final(doc):
+	"""Called first in the job card's validate: a delivered, released or cancelled job card is a
+	record of what happened; no save changes it (the system's own writes are not saves)."""
+	before = doc.get_doc_before_save()
+	if before and before.status in FINAL:
+		frappe.throw(
+			_("Job card {0} is {1}: it can no longer be changed.").format(doc.name, _(before.status)),
+			JobCardClosedError,
+			title=_("Job card closed"),
+		)
+
+
+def on_job_card_update(doc, method=None):
+	"""doc_events Service Job Card on_update: a job that ends without the work closes what was
+	left open for it: the customer's estimate (Quotation Lost) and, when cancelled, its
+	appointment. (The tasks close in workshop/tasks.py.)"""
+	before = doc.get_doc_before_save()
+	if doc.status not in (CANCELLED, RELEASED) or (before and before.status == doc.status):
+		return
+	reason = _("Job card {0} {1}").format(doc.name, _(doc.status).lower())
+	if doc.estimate and frappe.db.get_value("Quotation", doc.estimate, "status") == "Open":
+		# ERPNext's Lost (declare_enquiry_lost, less its lost-reason list, which needs rights on
+		# Quotation Lost Reason that no dealer role has): the estimate will never be ordered
+		frappe.get_doc("Quotation", doc.estimate).db_set({"status": "Lost", "order_lost_reason": reason})
+	if doc.status == CANCELLED and doc.service_appointment:
+		appointment = frappe.db.get_value(
+			"Service Appointment", doc.service_appointment, ["status"], as_dict=True
+		)
+		if appointment and appointment.status == "Checked In":
+			# the system's fields (permlevel 2); a checked-in appointment has no user transition
+			frappe.db.set_value(
+				"Service Appointment",
+				doc.service_appointment,
+				{"status": "Cancelled", "cancellation_reason": reason},
+			)
 
 
 def load_qc_checklist(doc):
@@ -485,7 +583,7 @@ def make_workflow():
 					{
 						"column_name": s["state"],
 						"indicator": KANBAN_COLOURS.get(s["state"], "Blue"),
-						"status": "Archived" if s["state"] in ("Delivered", "Cancelled") else "Active",
+						"status": "Archived" if s["state"] in FINAL else "Active",
 					}
 					for s in data["workflow"]["states"]
 				],
@@ -547,12 +645,150 @@ def on_workflow_update(doc, method=None):
 			board.save(ignore_permissions=True)
 
 
+# ---- who can act: every status has someone at each dealer
+def managers_stand_in(company: str) -> bool:
+	"""Dealer Workshop Settings: where the dealer has nobody of the role an action needs, its
+	Workshop Managers take the action (on by default)."""
+	value = frappe.db.get_value("Dealer Workshop Settings", {"company": company}, "managers_stand_in")
+	return value is None or bool(value)
+
+
+def who_acts(role: str, company: str) -> list[str]:
+	"""The dealer's enabled users who take an action of `role`: its holders, or where it has
+	none and the setting allows, its Workshop Managers."""
+	from aftersales_dms.controllers.dealer import dealer_users
+	from aftersales_dms.roles import WORKSHOP_MANAGER
+
+	users = dealer_users(role, company)
+	if users or role == WORKSHOP_MANAGER or not managers_stand_in(company):
+		return users
+	return dealer_users(WORKSHOP_MANAGER, company)
+
+
+def stand_in_transitions(doc, workflow=None) -> list[dict]:
+	"""The workflow's transitions from the job card's status that the session user (a Workshop
+	Manager of its dealer) takes because the dealer has nobody of the role they are for. The
+	transition's condition still applies, and the guards of the status entered."""
+	from frappe.model.workflow import get_workflow, is_transition_condition_satisfied
+
+	from aftersales_dms.controllers.dealer import dealer_users
+	from aftersales_dms.roles import WORKSHOP_MANAGER
+
+	roles = frappe.get_roles()
+	if WORKSHOP_MANAGER not in roles or not doc.company or not managers_stand_in(doc.company):
+		return []
+	if frappe.session.user not in dealer_users(WORKSHOP_MANAGER, doc.company):
+		return []
+	workflow = workflow or get_workflow(doc.doctype)
+	current = doc.get(workflow.workflow_state_field)
+	own = {
+		(t.action, t.next_state) for t in workflow.transitions if t.state == current and t.allowed in roles
+	}
+	found, nobody = {}, {}
+	for t in workflow.transitions:
+		key = (t.action, t.next_state)
+		if t.state != current or key in own or key in found:
+			continue
+		if t.allowed not in nobody:
+			nobody[t.allowed] = not dealer_users(t.allowed, doc.company)
+		if nobody[t.allowed] and is_transition_condition_satisfied(t, doc):
+			found[key] = {**t.as_dict(), "dms_stand_in_for": t.allowed}
+	return list(found.values())
+
+
+def is_stand_in_move(doc) -> bool:
+	"""Called from the job card's validate_workflow: the status change is one the user takes in
+	place of a role the dealer has nobody for."""
+	before = doc.get_doc_before_save()
+	if not before or before.status == doc.status:
+		return False
+	return any(t["next_state"] == doc.status for t in stand_in_transitions(before))
+
+
+@frappe.whitelist()
+def get_transitions(doc, workflow=None, raise_exception: bool = False) -> list[dict]:
+	"""hooks.override_whitelisted_methods: Frappe's actions of the document for the user, with the
+	job card's stand-in actions (so the form offers them)."""
+	from frappe.model.document import Document
+	from frappe.model.workflow import get_transitions as frappe_get_transitions
+
+	if not isinstance(doc, Document):
+		doc = frappe.get_doc(frappe.parse_json(doc))
+		doc.load_from_db()
+	transitions = frappe_get_transitions(doc, raise_exception=raise_exception)
+	if doc.doctype == WORKFLOW and not doc.is_new():
+		transitions += stand_in_transitions(doc)
+	return transitions
+
+
+def apply_stand_in(doc: str, action: str):
+	"""Frappe's apply_workflow for an action the user takes in place of a role the dealer has
+	nobody for (the job card's states are all drafts: the status is set and the document saved,
+	with every check of a save, the guards and the workflow's among them)."""
+	from frappe.model.workflow import has_approval_access
+
+	doc = lock_document(frappe.get_doc(WORKFLOW, doc), check="write")
+	transition = next((t for t in stand_in_transitions(doc) if t["action"] == action), None)
+	if not transition:
+		from frappe.model.workflow import WorkflowTransitionError
+
+		frappe.throw(_("Not a valid Workflow Action"), WorkflowTransitionError)
+	if not has_approval_access(frappe.session.user, doc, frappe._dict(transition)):
+		frappe.throw(_("Self approval is not allowed"))
+	doc.status = transition["next_state"]
+	doc.save()
+	doc.add_comment(
+		"Workflow",
+		_("{0} (by a Workshop Manager: the dealer has no {1})").format(
+			_(transition["next_state"]), _(transition["dms_stand_in_for"])
+		),
+	)
+	return doc
+
+
 @frappe.whitelist()
 def apply_workflow(doc, action):
 	"""hooks.override_whitelisted_methods: Frappe's apply_workflow, retried when the database picks
-	it as a deadlock victim (parallel workshops showed it), then a clear error instead of a 500."""
+	it as a deadlock victim (parallel workshops showed it), then a clear error instead of a 500.
+	On a job card, an action the user's roles do not have but takes as a stand-in (the dealer
+	has nobody of its role) goes through apply_stand_in."""
 	from frappe.model.workflow import apply_workflow as frappe_apply_workflow
+	from frappe.model.workflow import get_transitions as frappe_get_transitions
 
 	from aftersales_dms.controllers.guards import call_with_deadlock_retry
 
+	parsed = frappe.parse_json(doc)
+	if parsed.get("doctype") == WORKFLOW and parsed.get("name"):
+		current = frappe.get_doc(WORKFLOW, parsed.get("name"))
+		if not any(t.action == action for t in frappe_get_transitions(current)):
+			return call_with_deadlock_retry(apply_stand_in, parsed.get("name"), action)
 	return call_with_deadlock_retry(frappe_apply_workflow, doc, action)  # it reloads the document itself
+
+
+def jobs_nobody_can_move(companies) -> list[str]:
+	"""Job cards of the dealers in a status where nobody of the dealer can take any of the
+	workflow's actions (nor a Workshop Manager in their place): the ones that would sit forever.
+	Waiting for Parts is the system's to leave, and the final statuses have nowhere to go."""
+	from frappe.model.workflow import get_workflow, get_workflow_name
+
+	if not get_workflow_name(WORKFLOW):
+		return []
+	workflow = get_workflow(WORKFLOW)
+	roles_by_state = {}
+	for t in workflow.transitions:
+		roles_by_state.setdefault(t.state, set()).add(t.allowed)
+	stuck = []
+	for company in companies:
+		rows = frappe.get_all(
+			WORKFLOW,
+			filters={"company": company, "status": ("not in", (*FINAL, "Waiting for Parts"))},
+			fields=["name", "status"],
+		)
+		holders = {}
+		for row in rows:
+			roles = roles_by_state.get(row.status, set())
+			for role in roles - set(holders):
+				holders[role] = bool(who_acts(role, company))
+			if not any(holders[role] for role in roles):
+				stuck.append(row.name)
+	return stuck

@@ -7,14 +7,15 @@ the ToDo, a notification and a share of the document), and closes when their rea
 | labour               | the line's technician (its user) | a line assigned    | their lines are Done, reassigned   |
 |                      |                                  |                    | or declined                        |
 | qc                   | the dealer's Quality Supervisors | enters Quality     | it leaves Quality Check            |
-|                      |                                  | Check              |                                    |
+|                      | (none: its Workshop Managers,    | Check              |                                    |
+|                      | status.who_acts)                 |                    |                                    |
 | parts-arrived        | the dealer's Parts Managers      | the parts came in  | nothing is left to issue           |
 | shortage             | the dealer's Parts Managers      | a shortage (on the | the stores hold what the job needs |
 |                      |                                  | Material Request)  | or the request is cancelled        |
 
-Every one of them is closed when the job card is delivered or cancelled. The system closes only
-ToDos it opened: those carry the task in `dms_task` (a custom field no role can write, permlevel
-1), so a ToDo a person made is never touched. Frappe keeps one open ToDo per user and document, so
+Every one of them is closed when the job card is delivered, released or cancelled (status.FINAL).
+The system closes only ToDos it opened: those carry the task in `dms_task` (a custom field no
+role can write, permlevel 1), so a ToDo a person made is never touched. Frappe keeps one open ToDo per user and document, so
 a user who already has one on the document gets no second (one technician's lines share one ToDo,
 whose text lists them).
 """
@@ -27,10 +28,10 @@ from frappe.utils import flt
 
 from aftersales_dms.controllers.dealer import dealer_users
 from aftersales_dms.roles import QUALITY_SUPERVISOR
+from aftersales_dms.workshop.status import FINAL, who_acts
 
 TASK_FIELD = "dms_task"
 ASSIGN, LABOUR, QC, PARTS_ARRIVED, SHORTAGE = "assign", "labour", "qc", "parts-arrived", "shortage"
-FINAL = ("Delivered", "Cancelled")
 JOB_CARD = "Service Job Card"
 
 
@@ -115,7 +116,7 @@ def on_job_card_update(doc, method=None):
 		close_tasks(JOB_CARD, doc.name, ASSIGN)
 	if doc.status == "Quality Check" and old_status != "Quality Check":
 		open_task(
-			dealer_users(QUALITY_SUPERVISOR, doc.company),
+			who_acts(QUALITY_SUPERVISOR, doc.company),
 			JOB_CARD,
 			doc.name,
 			QC,

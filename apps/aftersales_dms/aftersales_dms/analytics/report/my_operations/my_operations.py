@@ -10,9 +10,10 @@ from frappe import _
 from frappe.utils import cint, flt, today
 
 from aftersales_dms.roles import MANAGERS, has_any_role
+from aftersales_dms.workshop.status import FINAL
 
 OPEN_WORK = ("Not Started", "In Progress", "Paused")
-CLOSED_JOBS = ("Delivered", "Cancelled")
+CLOSED_JOBS = FINAL
 
 
 def technician_of(user: str) -> str | None:

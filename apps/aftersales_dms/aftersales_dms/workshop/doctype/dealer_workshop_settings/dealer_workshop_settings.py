@@ -23,6 +23,7 @@ FIELDS = (
 	"internal_customer",
 	"labour_billing",
 	"selling_price_list",
+	"managers_stand_in",
 )
 MIN_SLOT, MAX_SLOT = 5, 240
 

@@ -83,6 +83,7 @@ def item_facts(codes) -> dict[str, dict]:
 
 class ServiceJobCard(Document):
 	def validate(self):
+		status.validate_not_final(self)  # delivered, released or cancelled: a record, read-only
 		# who may write which field is declared in the DocType (permlevels, see roles.py); Frappe
 		# resets what a user may not write on the rows it knows, this does it on rows a client adds
 		clear_unwritable_fields_of_new_rows(self)
@@ -103,8 +104,9 @@ class ServiceJobCard(Document):
 
 	def validate_workflow(self):
 		# the system's own moves (Waiting for Parts in and out) are not workflow actions;
-		# status.validate_status checks them instead
-		if not self.flags.system_transition:
+		# status.validate_status checks them instead. A Workshop Manager's move in place of a role
+		# the dealer has nobody for is the workflow's own transition (status.stand_in_transitions)
+		if not self.flags.system_transition and not status.is_stand_in_move(self):
 			super().validate_workflow()
 
 	def validate_vehicle_owner(self):
