@@ -155,6 +155,21 @@ def dealer_documents():
 	return docs
 
 
+def documents_despite_other_tests():
+	"""dealer_documents(), made again when a test running at the same time on the same site gets
+	in the way (a deadlock or lock wait on ToDos or stock, a price it is changing): in CI nothing does."""
+	from aftersales_dms.controllers.pricing import NoSellingPriceError
+
+	for attempt in range(3):
+		try:
+			return dealer_documents()
+		except (frappe.QueryDeadlockError, frappe.QueryTimeoutError, NoSellingPriceError):
+			if attempt == 2:
+				raise
+			frappe.db.rollback()
+			time.sleep(5)
+
+
 def stored_documents(doctype):
 	"""Fallback for a DocType with methods but no builder above: each dealer's newest document."""
 	meta = frappe.get_meta(doctype)
@@ -326,9 +341,7 @@ class TestForgedDocuments(FrappeTestCase):
 	@classmethod
 	def setUpClass(cls):
 		super().setUpClass()
-		from aftersales_dms.controllers.guards import call_with_deadlock_retry
-
-		cls.docs = call_with_deadlock_retry(dealer_documents)  # (other tests' ToDos, stock at once)
+		cls.docs = documents_despite_other_tests()
 
 	def tearDown(self):
 		frappe.set_user(ADMIN)
