@@ -50,6 +50,19 @@ def get_custom_fields():
 				"search_index": 1,
 			},
 		],
+		# the job card part line a parts Stock Entry row moves parts for (parts/parts_request.py)
+		"Stock Entry Detail": [
+			{
+				"fieldname": "dms_job_card_row",
+				"fieldtype": "Data",
+				"label": "Job Card Row",
+				"insert_after": "item_code",
+				"read_only": 1,
+				"hidden": 1,
+				"no_copy": 1,
+				"search_index": 1,
+			},
+		],
 		"Quotation": [
 			{
 				"fieldname": "dms_service_job_card",

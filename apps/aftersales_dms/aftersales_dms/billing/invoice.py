@@ -10,6 +10,14 @@ Accounting: the parts were moved at cost into the workshop WIP warehouse when is
 invoice takes them out of WIP (update_stock), so submitting it books revenue and cost of goods
 sold together (Dr Debtors / Cr Service income and output tax; Dr COGS / Cr WIP stock account).
 
+Billed once, per payer: each invoice line names its job card row (dms_job_card_row). Making the
+invoices again bills, per party, only what no invoice of the job card bills yet: a party's draft
+is returned as it is; otherwise each line is billed for what it lacks, i.e. its billable quantity
+less what the party's submitted invoices bill for it net of the credit notes against them (a
+rejected warranty claim's credit note excepted: the OEM's refusal is not a reason to bill the OEM
+again; the claim re-bills the customer). An invoice that would bill a line beyond that, made by
+hand or copied, is refused. So per party, the job's invoices add up to its billable lines.
+
 Idempotent: the job card row is locked and its invoice links read in the same locking read, so
 double clicks and concurrent requests create each party's invoice once and return it after.
 """
@@ -65,10 +73,11 @@ def invoice_lines(jc) -> dict[str, list[dict]]:
 		lines.setdefault(row.bill_to or "Customer", []).append(
 			{
 				"item_code": row.item_code,
+				"item_name": row.item_name,
 				"qty": hours,
 				"uom": frappe.get_cached_value("Item", row.item_code, "stock_uom"),
 				"rate": flt(row.rate),
-				"description": f"{row.item_name} ({hours:g} h)",
+				"description": labour_description(row.item_name, hours),
 				"dms_job_card_row": row.name,
 			}
 		)
@@ -86,6 +95,60 @@ def invoice_lines(jc) -> dict[str, list[dict]]:
 			}
 		)
 	return lines
+
+
+def labour_description(item_name: str, hours: float) -> str:
+	return f"{item_name} ({hours:g} h)"
+
+
+def billed_per_row(job_card: str, bill_to: str, exclude: str | None = None) -> dict[str, float]:
+	"""Net quantity of each job card row billed to the party: its draft and submitted invoices of
+	the job card, less the submitted credit notes against them (those of a rejected warranty
+	claim excepted, see the module's docstring). `exclude`: an invoice left out (the one being
+	validated)."""
+	billed = {}
+	for r in frappe.db.sql(
+		"""select i.dms_job_card_row row, sum(i.qty) qty
+		from `tabSales Invoice Item` i join `tabSales Invoice` si on si.name = i.parent
+		where si.dms_service_job_card = %(job_card)s and si.dms_bill_to = %(bill_to)s
+			and si.is_return = 0 and si.docstatus < 2 and si.name != %(exclude)s
+			and ifnull(i.dms_job_card_row, '') != ''
+		group by i.dms_job_card_row""",
+		{"job_card": job_card, "bill_to": bill_to, "exclude": exclude or ""},
+		as_dict=True,
+	):
+		billed[r.row] = flt(r.qty)
+	for r in frappe.db.sql(
+		"""select coalesce(oi.dms_job_card_row, i.dms_job_card_row) row, sum(i.qty) qty
+		from `tabSales Invoice Item` i
+		join `tabSales Invoice` si on si.name = i.parent
+		join `tabSales Invoice` orig on orig.name = si.return_against
+		left join `tabSales Invoice Item` oi on oi.name = i.sales_invoice_item and oi.parent = orig.name
+		where si.is_return = 1 and si.docstatus = 1 and orig.is_return = 0 and orig.docstatus = 1
+			and orig.dms_service_job_card = %(job_card)s and orig.dms_bill_to = %(bill_to)s
+			and not exists (select 1 from `tabOEM Warranty Claim` c where c.credit_note = si.name)
+		group by 1""",
+		{"job_card": job_card, "bill_to": bill_to},
+		as_dict=True,
+	):
+		if r.row:
+			billed[r.row] = billed.get(r.row, 0) + flt(r.qty)  # a credit note's quantities are negative
+	return billed
+
+
+def unbilled_lines(job_card: str, bill_to: str, items: list[dict]) -> list[dict]:
+	"""Of the party's billable lines, what no invoice bills yet (each for the quantity it lacks)."""
+	billed = billed_per_row(job_card, bill_to)
+	out = []
+	for item in items:
+		qty = flt(item["qty"] - billed.get(item["dms_job_card_row"], 0), 4)
+		if qty <= 0:
+			continue
+		item = dict(item, qty=qty)
+		if item.get("item_name") and not item.get("warehouse"):  # labour: its hours in the text
+			item["description"] = labour_description(item["item_name"], qty)
+		out.append(item)
+	return out
 
 
 @frappe.whitelist(methods=["POST"])
@@ -121,8 +184,15 @@ def make_invoices(job_card: str) -> dict[str, str]:
 	for bill_to, items in lines.items():
 		field = BILL_TO_FIELD[bill_to]
 		existing = locked.get(field)
-		if existing and frappe.db.get_value("Sales Invoice", existing, "docstatus") != 2:
+		# a locking read: the invoice as committed, even if made after this transaction began
+		status = existing and frappe.db.get_value("Sales Invoice", existing, "docstatus", for_update=True)
+		if status == 0:  # the party's draft: as it is
 			result[bill_to] = existing
+			continue
+		items = unbilled_lines(jc.name, bill_to, items)
+		if not items:  # billed already, net of credit notes
+			if status == 1:
+				result[bill_to] = existing
 			continue
 		invoice = build_invoice(jc, bill_to, items)
 		frappe.db.set_value("Service Job Card", jc.name, field, invoice.name, update_modified=False)
@@ -171,23 +241,57 @@ def validate_sales_invoice(doc, method=None):
 	) or (None, None)
 	if company != doc.company:
 		frappe.throw(_("Job card {0} belongs to another dealer.").format(doc.dms_service_job_card))
+	if doc.dms_bill_to not in BILL_TO_FIELD:
+		return  # a re-bill of a rejected warranty claim (billing/doctype/oem_warranty_claim)
 	twin = frappe.db.get_value(
 		"Sales Invoice",
 		{
 			"dms_service_job_card": doc.dms_service_job_card,
 			"dms_bill_to": doc.dms_bill_to,
-			"docstatus": ("<", 2),
+			"docstatus": 0,
 			"is_return": 0,
 			"name": ("!=", doc.name),
 		},
 	)
 	if twin:
 		frappe.throw(
-			_("Job card {0} already has a {1} invoice: {2}.").format(
+			_("Job card {0} already has a draft {1} invoice: {2}.").format(
 				doc.dms_service_job_card, _(doc.dms_bill_to), twin
 			),
 			frappe.DuplicateEntryError,
 		)
+	validate_billed_once(doc)
+
+
+def validate_billed_once(doc):
+	"""Each line of the job card is billed to its party at most for its billable quantity, over
+	all the party's invoices net of credit notes."""
+	rows = [d for d in doc.items if d.get("dms_job_card_row")]
+	if not rows:
+		return
+	jc = frappe.get_doc("Service Job Card", doc.dms_service_job_card)
+	billable = {i["dms_job_card_row"]: i for i in invoice_lines(jc).get(doc.dms_bill_to, [])}
+	qty = {}
+	for d in rows:
+		line = billable.get(d.dms_job_card_row)
+		if not line or line["item_code"] != d.item_code:
+			frappe.throw(
+				_("Row {0}: job card {1} has no billable {2} line of {3} to bill.").format(
+					d.idx, jc.name, _(doc.dms_bill_to), d.item_code
+				)
+			)
+		qty[d.dms_job_card_row] = qty.get(d.dms_job_card_row, 0) + flt(d.qty)
+	billed = billed_per_row(jc.name, doc.dms_bill_to, exclude=doc.name)
+	for row, q in qty.items():
+		line = billable[row]
+		already = billed.get(row, 0)
+		if flt(already + q, 4) > flt(line["qty"], 4):
+			frappe.throw(
+				_("{0} on job card {1}: {2} of {3} are billed already; this invoice bills {4} more.").format(
+					line["item_code"], jc.name, f"{already:g}", f"{flt(line['qty']):g}", f"{q:g}"
+				),
+				frappe.DuplicateEntryError,
+			)
 
 
 def set_service_amounts(doc):
@@ -212,25 +316,41 @@ def set_service_amounts(doc):
 	doc.dms_parts_amount = flt(parts, doc.precision("base_net_total"))
 
 
-def update_job_card_billing(job_card: str):
-	"""Invoiced, paid and outstanding of the customer-pay invoice, from ERPNext's own figures."""
-	invoice = frappe.db.get_value("Service Job Card", job_card, "customer_invoice")
-	values = {"invoiced_amount": 0, "paid_amount": 0, "outstanding_amount": 0}
-	if invoice:
-		inv = frappe.db.get_value(
+def customer_billing(job_card: str) -> dict[str, float]:
+	"""Invoiced, paid and outstanding of the job card's customer-pay invoices (all of them, net
+	of the credit notes against them), from ERPNext's own figures."""
+	invoices = frappe.get_all(
+		"Sales Invoice",
+		filters={
+			"dms_service_job_card": job_card,
+			"dms_bill_to": "Customer",
+			"docstatus": 1,
+			"is_return": 0,
+		},
+		fields=["name", "rounded_total", "grand_total", "outstanding_amount"],
+	)
+	if invoices:
+		invoices += frappe.get_all(
 			"Sales Invoice",
-			invoice,
-			["docstatus", "rounded_total", "grand_total", "outstanding_amount"],
-			as_dict=True,
+			filters={
+				"return_against": ("in", [i.name for i in invoices]),
+				"docstatus": 1,
+				"is_return": 1,
+			},
+			fields=["name", "rounded_total", "grand_total", "outstanding_amount"],
 		)
-		if inv and inv.docstatus == 1:
-			total = flt(inv.rounded_total) or flt(inv.grand_total)
-			values = {
-				"invoiced_amount": total,
-				"paid_amount": total - flt(inv.outstanding_amount),
-				"outstanding_amount": flt(inv.outstanding_amount),
-			}
-	frappe.db.set_value("Service Job Card", job_card, values, update_modified=False)
+	total = sum(flt(i.rounded_total) or flt(i.grand_total) for i in invoices)
+	outstanding = sum(flt(i.outstanding_amount) for i in invoices)
+	return {
+		"invoiced_amount": total,
+		"paid_amount": total - outstanding,
+		"outstanding_amount": outstanding,
+	}
+
+
+def update_job_card_billing(job_card: str):
+	"""Invoiced, paid and outstanding of the customer-pay invoices, on the job card."""
+	frappe.db.set_value("Service Job Card", job_card, customer_billing(job_card), update_modified=False)
 
 
 def on_sales_invoice_change(doc, method=None):
@@ -301,8 +421,12 @@ def check_deliverable(jc):
 			return _("Submit the {0} invoice of this job card before delivering the vehicle.").format(
 				_(bill_to)
 			)
+		if unbilled_lines(jc.name, bill_to, lines[bill_to]):
+			return _(
+				"Part of this job card's {0} work is not invoiced (a credit note?): make the invoices again."
+			).format(_(bill_to))
 	if "Customer" in lines and not jc.credit_override_by:
-		outstanding = flt(frappe.db.get_value("Sales Invoice", jc.customer_invoice, "outstanding_amount"))
+		outstanding = customer_billing(jc.name)["outstanding_amount"]
 		if outstanding > 0:
 			return _(
 				"The customer still owes {0} on invoice {1}: take the payment or release on credit."

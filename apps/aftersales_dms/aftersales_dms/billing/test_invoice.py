@@ -356,3 +356,97 @@ def test_concurrent_invoicing_creates_one_invoice_per_party():
 	assert sorted(results[0]) == ["Customer", "Warranty"]
 	names = frappe.get_all("Sales Invoice", filters={"dms_service_job_card": jc.name}, pluck="name")
 	assert sorted(names) == sorted(results[0].values())
+
+
+def billed_net(job_card, bill_to="Customer"):
+	"""Per job card row, the quantity billed to the party: its submitted invoices less the
+	credit notes against them."""
+	from aftersales_dms.billing.invoice import billed_per_row
+
+	return {row: qty for row, qty in billed_per_row(job_card, bill_to).items() if qty}
+
+
+class TestBilledOncePerLine(FrappeTestCase):
+	"""Issued = billed, per line; billed once, per payer (#19)."""
+
+	def tearDown(self):
+		frappe.set_user("Administrator")
+
+	def test_the_same_part_on_two_lines_is_billed_per_line(self):
+		from aftersales_dms.parts.doctype.parts_request.test_parts_request import (
+			PARTS,
+			STORE,
+			per_line_item,
+			set_store,
+		)
+
+		item = per_line_item()
+		set_store(item, COMPANY, STORE, 3, PARTS)
+		jc = ready_job_card(parts=((item, 2, "Customer"), (item, 1, "Customer")))
+		self.assertEqual([flt(r.issued_qty) for r in jc.parts], [2, 1])
+		inv = frappe.get_doc("Sales Invoice", as_user(ACCOUNTANT, make_invoices, jc.name)["Customer"])
+		self.assertEqual(
+			[(i.item_code, i.qty, i.dms_job_card_row) for i in inv.items if i.item_code == item],
+			[(item, 2, jc.parts[0].name), (item, 1, jc.parts[1].name)],
+		)
+
+	def test_invoicing_again_bills_nothing_twice_and_after_a_credit_note_exactly_once(self):
+		from erpnext.accounts.doctype.sales_invoice.sales_invoice import make_sales_return
+
+		jc = ready_job_card()
+		labour, part = jc.labour[0].name, jc.parts[0].name
+		first = as_user(ACCOUNTANT, make_invoices, jc.name)["Customer"]
+		submit_as_accountant(first)
+		self.assertEqual(as_user(ACCOUNTANT, make_invoices, jc.name), {"Customer": first})
+		self.assertEqual(billed_net(jc.name), {labour: 2.5, part: 1})
+		# a copy of the submitted invoice, made by hand, bills nothing twice
+		twin = frappe.copy_doc(frappe.get_doc("Sales Invoice", first))
+		with self.assertRaisesRegex(frappe.DuplicateEntryError, "billed already"):
+			as_user(ACCOUNTANT, twin.insert)
+
+		# the labour is credited (a wrong rate, say): invoicing again bills exactly that again
+		def credit_labour():
+			note = make_sales_return(first)
+			note.items = [i for i in note.items if i.item_code == "LAB-PMS-CAR"]
+			note.update_stock = 0
+			note.update_outstanding_for_self = 0  # it settles the invoice it credits
+			note.insert()
+			note.submit()
+			return note
+
+		note = as_user(ACCOUNTANT, credit_labour)
+		self.assertEqual(billed_net(jc.name), {part: 1})
+		with self.assertRaisesRegex(JobCardStatusError, "not invoiced"):
+			act(jc.name, "Deliver", ADVISOR)
+		second = as_user(ACCOUNTANT, make_invoices, jc.name)["Customer"]
+		self.assertNotEqual(second, first)
+		again = frappe.get_doc("Sales Invoice", second)
+		self.assertEqual(
+			[(i.item_code, i.qty, i.dms_job_card_row) for i in again.items], [("LAB-PMS-CAR", 2.5, labour)]
+		)
+		self.assertEqual(as_user(ACCOUNTANT, make_invoices, jc.name), {"Customer": second})  # its draft
+		submit_as_accountant(second)
+		self.assertEqual(as_user(ACCOUNTANT, make_invoices, jc.name), {"Customer": second})
+		self.assertEqual(billed_net(jc.name), {labour: 2.5, part: 1})
+		self.assertEqual(
+			frappe.db.count(
+				"Sales Invoice", {"dms_service_job_card": jc.name, "is_return": 0, "docstatus": 1}
+			),
+			2,
+		)
+		# the job card's figures are the invoices' net of the credit note; paid, the car can go
+		invoices = [frappe.get_doc("Sales Invoice", n) for n in (first, note.name, second)]
+		jc.reload()
+		self.assertEqual(
+			flt(jc.invoiced_amount), flt(sum(flt(i.rounded_total) or flt(i.grand_total) for i in invoices), 2)
+		)
+		self.assertEqual(flt(jc.invoiced_amount), flt(jc.outstanding_amount))
+		for name in (first, second):
+			outstanding = flt(frappe.db.get_value("Sales Invoice", name, "outstanding_amount"))
+			if outstanding > 0:
+				pe = get_payment_entry("Sales Invoice", name)
+				pe.reference_no, pe.reference_date = f"UPI-{name}", today()
+				as_user(ACCOUNTANT, lambda pe=pe: pe.insert().submit())
+		jc.reload()
+		self.assertEqual(flt(jc.outstanding_amount), 0)
+		act(jc.name, "Deliver", ADVISOR)

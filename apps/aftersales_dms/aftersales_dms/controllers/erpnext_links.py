@@ -1,5 +1,6 @@
 """The app's read-only custom fields on ERPNext documents (a Sales Invoice's job card, vehicle,
-odometer and bill-to; a Quotation's job card; each line's job card row) are written by the app
+odometer and bill-to; a Quotation's job card; each line's job card row, a parts Stock Entry's
+request and job card and each of its rows' job card line) are written by the app
 when it makes the document, and by nobody afterwards.
 
 On the app's own DocTypes that is declared with permlevels. On ERPNext's it is not: a permlevel

@@ -132,21 +132,22 @@ class TestLedgerAndStockInvariants(FrappeTestCase):
 			) + sum(flt(r.issued_qty) * flt(r.rate) for r in jc.parts if r.customer_decision != "Declined")
 			billed = sum(flt(frappe.db.get_value("Sales Invoice", n, "total")) for n in invoices.values())
 			self.assertAlmostEqual(billed, expected, 2, msg=jc.name)
-			# parts on the job card = what its stock entries moved
+			# parts on each line of the job card = what its stock entries moved for that line
 			moved = defaultdict(float)
 			for row in frappe.db.sql(
-				"""select d.item_code, d.transfer_qty, d.t_warehouse, pr.wip_warehouse
+				"""select d.dms_job_card_row, d.transfer_qty, d.t_warehouse, pr.wip_warehouse
 				from `tabStock Entry Detail` d join `tabStock Entry` se on se.name = d.parent
 				join `tabParts Request` pr on pr.name = se.dms_parts_request
 				where se.dms_service_job_card = %s and se.docstatus = 1""",
 				jc.name,
 				as_dict=True,
 			):
-				moved[row.item_code] += (
+				moved[row.dms_job_card_row] += (
 					row.transfer_qty if row.t_warehouse == row.wip_warehouse else -row.transfer_qty
 				)
+			self.assertEqual(set(moved) - {p.name for p in jc.parts}, set(), msg=jc.name)
 			for part in jc.parts:
-				self.assertEqual(flt(part.issued_qty), moved[part.item_code], msg=(jc.name, part.item_code))
+				self.assertEqual(flt(part.issued_qty), moved[part.name], msg=(jc.name, part.item_code))
 		self.assertTrue(vouchers)
 		for voucher in vouchers:
 			debit, credit = frappe.db.sql(

@@ -58,18 +58,36 @@ class PartsRequest(Document):
 			frappe.throw(_("The parts store and the WIP warehouse must differ."))
 
 	def validate_items(self):
-		seen = set()
+		"""Each row is for one part line of the job card (job_card_part), of the same item, once.
+		A row without its line (REST, Data Import), or pointing at a line of another item or at a
+		line another row has, gets a free line of its item: the first that still needs parts."""
+		lines = job_card_lines(self.service_job_card)
+		foreign = [r for r in self.items if r.job_card_part and r.job_card_part not in lines]
+		if foreign:
+			frappe.throw(
+				_("Row {0}: {1} is not a part line of job card {2}.").format(
+					foreign[0].idx, foreign[0].job_card_part, self.service_job_card
+				)
+			)
+		used, unplaced = set(), []
 		for row in self.items:
 			kind, is_stock = frappe.db.get_value("Item", row.item_code, ["dms_item_kind", "is_stock_item"])
 			if kind != "Part" or not is_stock:
 				frappe.throw(_("Row {0}: {1} is not a stock part.").format(row.idx, row.item_code))
 			if not 0 < flt(row.qty) <= 10_000:
 				frappe.throw(_("Row {0}: quantity must be more than 0 and at most 10,000.").format(row.idx))
-			if row.item_code in seen:
-				frappe.throw(_("Row {0}: {1} is listed twice.").format(row.idx, row.item_code))
-			seen.add(row.item_code)
+			line = lines.get(row.job_card_part)
+			if line and line.item_code == row.item_code and row.job_card_part not in used:
+				used.add(row.job_card_part)
+			else:
+				unplaced.append(row)
 			if self.docstatus == 1 and flt(row.qty) < flt(row.issued_qty) - flt(row.returned_qty):
 				frappe.throw(_("Row {0}: more is issued than requested.").format(row.idx))
+		if unplaced:
+			needs = line_needs(self.service_job_card, exclude_request=self.name)
+			for row in unplaced:
+				row.job_card_part = pick_line(row, lines, used, needs, self.service_job_card)
+				used.add(row.job_card_part)
 
 	def set_availability(self):
 		bins = bin_figures([r.item_code for r in self.items], self.store_warehouse)
@@ -80,6 +98,30 @@ class PartsRequest(Document):
 			row.projected_qty = flt(figures.get("projected_qty"))
 
 	def before_submit(self):
+		"""A request asks only for what its lines still need: the line's quantity less what is
+		issued to it (net of returns) and what other submitted requests still have to issue."""
+		lines = job_card_lines(self.service_job_card)
+		needs = line_needs(self.service_job_card, exclude_request=self.name)
+		for row in self.items:
+			line = lines[row.job_card_part]
+			if line.customer_decision == "Declined":
+				frappe.throw(
+					_("Row {0}: the customer declined {1} (line {2} of the job card).").format(
+						row.idx, row.item_code, line.idx
+					)
+				)
+			need = needs.get(row.job_card_part, 0)
+			if flt(row.qty) > need:
+				frappe.throw(
+					_("Row {0}: line {1} of job card {2} needs {3} more {4}, not {5}.").format(
+						row.idx,
+						line.idx,
+						self.service_job_card,
+						f"{need:g}",
+						row.item_code,
+						f"{flt(row.qty):g}",
+					)
+				)
 		self.status = "Requested"
 
 	def before_cancel(self):
@@ -107,54 +149,79 @@ class PartsRequest(Document):
 		lock_document(self)
 		if self.docstatus != 1:
 			frappe.throw(_("Submit the parts request before issuing."))
-		items = sorted(r.item_code for r in self.items)
+		items = sorted({r.item_code for r in self.items})
 		bins = bin_figures(items, self.store_warehouse, for_update=True)
+		# per line: what the request still asks for, never more than the line still lacks (its
+		# quantity may have been lowered, another request may have issued to it, the customer
+		# may have declined it)
+		lines = job_card_lines(self.service_job_card)
+		issued = issued_per_line(self.service_job_card)
+		available = {item: max(flt(bins.get(item, {}).get("actual_qty")), 0) for item in items}
 		to_issue, shortages = [], []
-		declined = declined_parts(self.service_job_card)
 		for row in self.items:
-			pending = flt(row.qty) - (flt(row.issued_qty) - flt(row.returned_qty))
-			if pending <= 0 or row.item_code in declined:
+			line = lines.get(row.job_card_part)
+			if not line or line.customer_decision == "Declined":
 				continue
-			available = flt(bins.get(row.item_code, {}).get("actual_qty"))
-			now = min(pending, max(available, 0))
+			pending = min(
+				flt(row.qty) - (flt(row.issued_qty) - flt(row.returned_qty)),
+				flt(line.qty) - issued.get(line.name, 0),
+			)
+			if pending <= 0:
+				continue
+			now = min(pending, available[row.item_code])
+			available[row.item_code] -= now
 			if now > 0:
-				to_issue.append((row.item_code, now))
+				to_issue.append((row.item_code, now, row.job_card_part))
 			if pending - now > 0:
-				shortages.append((row.item_code, pending - now))
+				shortages.append((row, pending - now))
 		if not to_issue and not shortages:
 			frappe.throw(_("Everything requested is already issued."))
 		if to_issue:
 			self.make_transfer(to_issue, self.store_warehouse, self.wip_warehouse)
 		self.raise_shortage(shortages)
 		self.update_quantities()
-		if shortages:
-			on_parts_short(self.service_job_card, shortages)
-		return {"issued": to_issue, "shortages": shortages, "material_request": self.material_request}
+		short = per_item((row.item_code, qty) for row, qty in shortages)
+		if short:
+			on_parts_short(self.service_job_card, short)
+		return {
+			"issued": per_item((item, qty) for item, qty, _line in to_issue),
+			"shortages": short,
+			"material_request": self.material_request,
+		}
 
 	@frappe.whitelist(methods=["POST"])
-	def return_parts(self, item_code: str | None = None, qty: float | None = None):
-		"""Return issued parts to the store: one item (qty, default all of it) or everything."""
-		return self._return_parts(item_code, qty)
+	def return_parts(self, item_code: str | None = None, qty: float | None = None, row: str | None = None):
+		"""Return issued parts to the store: everything, one item (qty, default all of it; from
+		its last line first) or one row of the request (`row`, the row's name; qty as well)."""
+		return self._return_parts(item_code, qty, row)
 
 	@retry_on_deadlock
-	def _return_parts(self, item_code=None, qty=None):
+	def _return_parts(self, item_code=None, qty=None, row=None):
 		check_parts_role()
 		start_locked_transaction()
 		lock_document(self)  # the stored request, as for an issue
 		if self.docstatus != 1:
 			frappe.throw(_("Only a submitted parts request has parts to return."))
+		rows = [
+			r
+			for r in self.items
+			if (not item_code or r.item_code == item_code) and (not row or r.name == row)
+		]
+		if (item_code or row) and not rows:
+			frappe.throw(_("Parts request {0} has no such row: {1}.").format(self.name, row or item_code))
+		outstanding = sum(flt(r.issued_qty) - flt(r.returned_qty) for r in rows)
+		want = flt(qty) if (item_code or row) and qty else outstanding
+		if (item_code or row) and (want <= 0 or want > outstanding):
+			frappe.throw(_("{0}: {1} can be returned, not {2}.").format(row or item_code, outstanding, want))
 		returns = []
-		for row in self.items:
-			outstanding = flt(row.issued_qty) - flt(row.returned_qty)
-			if item_code and row.item_code != item_code:
-				continue
-			want = flt(qty) if (item_code and qty) else outstanding
-			if want <= 0 or want > outstanding:
-				frappe.throw(_("{0}: {1} can be returned, not {2}.").format(row.item_code, outstanding, want))
-			returns.append((row.item_code, want))
+		for r in reversed(rows):  # the later line first
+			back = min(want, flt(r.issued_qty) - flt(r.returned_qty))
+			if back > 0:
+				returns.append((r.item_code, back, r.job_card_part))
+				want -= back
 		if not returns:
 			frappe.throw(_("Nothing to return."))
-		self.make_transfer(returns, self.wip_warehouse, self.store_warehouse)
+		self.make_transfer(list(reversed(returns)), self.wip_warehouse, self.store_warehouse)
 		self.update_quantities()
 
 	def make_transfer(self, lines, source, target):
@@ -168,8 +235,14 @@ class PartsRequest(Document):
 				"dms_service_job_card": self.service_job_card,
 				"remarks": _("Parts for job card {0} ({1})").format(self.service_job_card, self.name),
 				"items": [
-					{"item_code": item, "qty": qty, "s_warehouse": source, "t_warehouse": target}
-					for item, qty in lines
+					{
+						"item_code": item,
+						"qty": qty,
+						"s_warehouse": source,
+						"t_warehouse": target,
+						"dms_job_card_row": line,  # the job card's part line it moves for
+					}
+					for item, qty, line in lines
 				],
 			}
 		)
@@ -179,13 +252,14 @@ class PartsRequest(Document):
 		return se
 
 	def raise_shortage(self, shortages):
+		"""shortages: (request row, qty) pairs. One purchase line per part."""
 		for row in self.items:
 			row.shortage_qty = 0
+		for row, qty in shortages:
+			row.shortage_qty = qty
+		shortages = per_item((row.item_code, qty) for row, qty in shortages)
 		if not shortages:
 			return
-		shortage = dict(shortages)
-		for row in self.items:
-			row.shortage_qty = shortage.get(row.item_code, 0)
 		open_mr = self.material_request and frappe.db.get_value(
 			"Material Request", self.material_request, "status"
 		) in ("Draft", "Pending", "Partially Ordered")
@@ -225,23 +299,9 @@ class PartsRequest(Document):
 		)
 
 	def update_quantities(self):
-		"""Issued and returned quantities, from this request's submitted Stock Entries."""
-		moved = frappe.db.sql(
-			"""select d.item_code, d.s_warehouse, d.t_warehouse, sum(d.transfer_qty) qty
-			from `tabStock Entry Detail` d join `tabStock Entry` se on se.name = d.parent
-			where se.dms_parts_request = %s and se.docstatus = 1
-			group by d.item_code, d.s_warehouse, d.t_warehouse""",
-			self.name,
-			as_dict=True,
-		)
-		for row in self.items:
-			row.issued_qty = sum(
-				m.qty for m in moved if m.item_code == row.item_code and m.t_warehouse == self.wip_warehouse
-			)
-			row.returned_qty = sum(
-				m.qty for m in moved if m.item_code == row.item_code and m.s_warehouse == self.wip_warehouse
-			)
-			row.db_update()
+		"""Issued and returned quantities per row, from this request's submitted Stock Entries
+		(each of their rows names the job card line it moved parts for)."""
+		self.set_row_quantities()
 		net = [flt(r.issued_qty) - flt(r.returned_qty) for r in self.items]
 		if self.docstatus == 1:
 			if all(n >= flt(r.qty) for n, r in zip(net, self.items, strict=True)):
@@ -254,6 +314,21 @@ class PartsRequest(Document):
 				status = "Requested"
 			self.db_set("status", status)
 		update_job_card_issued_qty(self.service_job_card)
+
+	def set_row_quantities(self):
+		moved = frappe.db.sql(
+			"""select d.dms_job_card_row, d.s_warehouse, d.t_warehouse, sum(d.transfer_qty) qty
+			from `tabStock Entry Detail` d join `tabStock Entry` se on se.name = d.parent
+			where se.dms_parts_request = %s and se.docstatus = 1
+			group by d.dms_job_card_row, d.s_warehouse, d.t_warehouse""",
+			self.name,
+			as_dict=True,
+		)
+		for row in self.items:
+			mine = [m for m in moved if m.dms_job_card_row and m.dms_job_card_row == row.job_card_part]
+			row.issued_qty = sum(m.qty for m in mine if m.t_warehouse == self.wip_warehouse)
+			row.returned_qty = sum(m.qty for m in mine if m.s_warehouse == self.wip_warehouse)
+			row.db_update()
 
 
 def bin_figures(items: list[str], warehouse: str, for_update: bool = False) -> dict[str, dict]:
@@ -289,31 +364,98 @@ def parts_managers(company: str) -> list[str]:
 	return dealer_users(PARTS_MANAGER, company)
 
 
-def update_job_card_issued_qty(job_card: str):
-	"""Net issued quantity per part on the job card, from all its submitted parts stock entries."""
+def per_item(pairs) -> list[tuple[str, float]]:
+	"""(item, qty) pairs summed per item, in first-seen order."""
+	out = {}
+	for item, qty in pairs:
+		out[item] = out.get(item, 0) + qty
+	return list(out.items())
+
+
+def job_card_lines(job_card: str) -> dict:
+	"""The job card's part lines by row name."""
+	return {
+		r.name: r
+		for r in frappe.get_all(
+			"Service Job Card Part",
+			filters={"parent": job_card, "parenttype": "Service Job Card"},
+			fields=["name", "idx", "item_code", "qty", "issued_qty", "customer_decision"],
+			order_by="idx",
+		)
+	}
+
+
+def issued_per_line(job_card: str) -> dict[str, float]:
+	"""Net quantity issued (issued less returned) to each part line of the job card, from all
+	its submitted parts Stock Entries."""
 	rows = frappe.db.sql(
-		"""select d.item_code,
+		"""select d.dms_job_card_row,
 			sum(case when d.t_warehouse = pr.wip_warehouse then d.transfer_qty else 0 end)
 			- sum(case when d.s_warehouse = pr.wip_warehouse then d.transfer_qty else 0 end) qty
 		from `tabStock Entry Detail` d
 		join `tabStock Entry` se on se.name = d.parent
 		join `tabParts Request` pr on pr.name = se.dms_parts_request
-		where se.dms_service_job_card = %s and se.docstatus = 1
-		group by d.item_code""",
+		where se.dms_service_job_card = %s and se.docstatus = 1 and ifnull(d.dms_job_card_row, '') != ''
+		group by d.dms_job_card_row""",
 		job_card,
 		as_dict=True,
 	)
-	net = {r.item_code: flt(r.qty) for r in rows}
-	for part in frappe.get_all(
-		"Service Job Card Part", filters={"parent": job_card}, fields=["name", "item_code"]
+	return {r.dms_job_card_row: flt(r.qty) for r in rows}
+
+
+def line_needs(job_card: str, exclude_request: str | None = None) -> dict[str, float]:
+	"""What each part line the customer did not decline still lacks: its quantity less what is
+	issued to it (net of returns) and less what submitted requests still have to issue for it."""
+	issued = issued_per_line(job_card)
+	pending = {}
+	for r in frappe.db.sql(
+		"""select i.job_card_part, i.qty, i.issued_qty, i.returned_qty
+		from `tabParts Request Item` i join `tabParts Request` pr on pr.name = i.parent
+		where pr.service_job_card = %s and pr.docstatus = 1 and pr.name != %s""",
+		(job_card, exclude_request or ""),
+		as_dict=True,
 	):
-		frappe.db.set_value(
-			"Service Job Card Part",
-			part.name,
-			"issued_qty",
-			net.get(part.item_code, 0),
-			update_modified=False,
+		left = flt(r.qty) - (flt(r.issued_qty) - flt(r.returned_qty))
+		if left > 0:
+			pending[r.job_card_part] = pending.get(r.job_card_part, 0) + left
+	return {
+		name: max(flt(line.qty) - issued.get(name, 0) - pending.get(name, 0), 0)
+		for name, line in job_card_lines(job_card).items()
+		if line.customer_decision != "Declined"
+	}
+
+
+def pick_line(row, lines: dict, used: set, needs: dict, job_card: str) -> str:
+	"""The job card line a request row without one is for: of its item, not yet in the request,
+	the first that still needs parts (else the first)."""
+	free = [n for n, line in lines.items() if line.item_code == row.item_code and n not in used]
+	if not free:
+		if any(line.item_code == row.item_code for line in lines.values()):
+			frappe.throw(
+				_("Row {0}: {1} is listed twice (the job card has no other line of it).").format(
+					row.idx, row.item_code
+				)
+			)
+		frappe.throw(
+			_("Row {0}: job card {1} has no line for {2}; add it to the job card first.").format(
+				row.idx, job_card, row.item_code
+			)
 		)
+	return next((n for n in free if needs.get(n, 0) > 0), free[0])
+
+
+def set_line_issued_qty(job_card: str):
+	"""Each part line's issued quantity (net of returns), from the stock entries for that line."""
+	net = issued_per_line(job_card)
+	for name in job_card_lines(job_card):
+		frappe.db.set_value(
+			"Service Job Card Part", name, "issued_qty", net.get(name, 0), update_modified=False
+		)
+
+
+def update_job_card_issued_qty(job_card: str):
+	"""Net issued quantity per part line of the job card, from all its submitted parts stock entries."""
+	set_line_issued_qty(job_card)
 	on_parts_issued(job_card)  # the parts-arrived ToDo closes once nothing is left to issue
 
 
@@ -323,27 +465,25 @@ def on_stock_entry_change(doc, method=None):
 		frappe.get_doc("Parts Request", doc.dms_parts_request).update_quantities()
 
 
-def declined_parts(job_card: str) -> set[str]:
-	"""The parts the customer declined on the job card (every line of the item declined): not
-	issued, whatever a parts request asks for."""
-	lines = frappe.get_all(
-		"Service Job Card Part",
-		filters={"parent": job_card, "parenttype": "Service Job Card"},
-		fields=["item_code", "customer_decision"],
-	)
-	items = {r.item_code for r in lines}
-	wanted = {r.item_code for r in lines if r.customer_decision != "Declined"}
-	return items - wanted
-
-
 @frappe.whitelist()
 def make_parts_request(source_name: str, target_doc=None):
-	"""Parts request from a job card's part lines (unsaved draft, with the dealer's warehouses)."""
+	"""Parts request from a job card's part lines (unsaved draft, with the dealer's warehouses):
+	one row per line that still needs parts, for what it still needs (its quantity less what is
+	issued to it and what submitted requests still have to issue). What the customer declined is
+	not fitted, so not requested."""
 	from frappe.model.mapper import get_mapped_doc
+
+	needs = line_needs(source_name)
+	if not any(needs.values()):
+		frappe.throw(
+			_("Every part line of job card {0} is issued or requested already.").format(source_name)
+		)
 
 	def postprocess(source, target):
 		settings = get_workshop_settings(source.company)
 		target.store_warehouse, target.wip_warehouse = settings.parts_warehouse, settings.wip_warehouse
+		for row in target.items:
+			row.qty = needs[row.job_card_part]
 
 	return get_mapped_doc(
 		"Service Job Card",
@@ -358,9 +498,7 @@ def make_parts_request(source_name: str, target_doc=None):
 				"doctype": "Parts Request Item",
 				"field_map": {"name": "job_card_part"},
 				"field_no_map": ["issued_qty"],
-				# what the customer declined is not fitted, so not requested
-				"condition": lambda row: flt(row.qty) > flt(row.issued_qty)
-				and row.customer_decision != "Declined",
+				"condition": lambda row: needs.get(row.name, 0) > 0,
 			},
 		},
 		target_doc,

@@ -16,6 +16,7 @@ from aftersales_dms.workshop.doctype.service_job_card.test_service_job_card impo
 test_ignore = outside_links("Parts Request")
 
 STORE, WIP = "Parts Store - OMP", "Work In Progress - OMP"
+PARTS = "parts@omp.example"
 
 
 def bin_qty(item, warehouse):
@@ -227,10 +228,245 @@ class TestPartsRequestFromJobCard(FrappeTestCase):
 		frappe.db.set_value("Service Job Card Part", declined.name, "customer_decision", "Declined")
 		mapped = make_parts_request(jc.name)
 		self.assertEqual([r.item_code for r in mapped.items], ["PRT-OIL-5W30-1L"])
-		# a request that lists it anyway (REST, an old draft) does not issue it
+		# a request that lists it anyway (REST) is refused
+		with self.assertRaisesRegex(frappe.ValidationError, "the customer declined PRT-AIR-FILTER-C"):
+			make_request([("PRT-OIL-5W30-1L", 4), ("PRT-AIR-FILTER-C", 1)], job_card=jc.name)
+		# one submitted before the customer declined does not issue it
+		frappe.db.set_value("Service Job Card Part", declined.name, "customer_decision", None)
 		before = bin_qty("PRT-AIR-FILTER-C", STORE)
 		pr = make_request([("PRT-OIL-5W30-1L", 4), ("PRT-AIR-FILTER-C", 1)], job_card=jc.name)
+		frappe.db.set_value("Service Job Card Part", declined.name, "customer_decision", "Declined")
 		frappe.set_user("parts@omp.example")
 		result = pr.issue_parts()
 		self.assertEqual(result["issued"], [("PRT-OIL-5W30-1L", 4)])
 		self.assertEqual(bin_qty("PRT-AIR-FILTER-C", STORE), before)
+
+
+PER_LINE_ITEM = "PRT-PER-LINE-TEST"
+DEALERS = {
+	# dealer: (vehicle, advisor, parts manager, store, WIP)
+	"Orion Motors Pune": (
+		"MA1TA2XX6GH123456",
+		"advisor@omp.example",
+		"parts@omp.example",
+		STORE,
+		WIP,
+	),
+	"Orion Motors Nashik": (
+		"MD2A11XX8JWA98765",
+		"advisor@omn.example",
+		"parts@omn.example",
+		"Parts Store - OMN",
+		"Work In Progress - OMN",
+	),
+}
+
+
+def as_user(user, fn, *args, **kwargs):
+	frappe.set_user(user)
+	try:
+		return fn(*args, **kwargs)
+	finally:
+		frappe.set_user("Administrator")
+
+
+def per_line_item():
+	"""A part of its own (its stock is this test's alone), priced at both dealers."""
+	if not frappe.db.exists("Item", PER_LINE_ITEM):
+		frappe.get_doc(
+			{
+				"doctype": "Item",
+				"item_code": PER_LINE_ITEM,
+				"item_name": "Per-line test part",
+				"item_group": "DMS Parts",
+				"stock_uom": "Nos",
+				"is_stock_item": 1,
+				"valuation_rate": 100,
+				"dms_item_kind": "Part",
+			}
+		).insert()
+	for company in DEALERS:
+		price_list = dealer_price_list(company)
+		if not frappe.db.exists("Item Price", {"item_code": PER_LINE_ITEM, "price_list": price_list}):
+			frappe.get_doc(
+				{
+					"doctype": "Item Price",
+					"item_code": PER_LINE_ITEM,
+					"price_list": price_list,
+					"price_list_rate": 150,
+				}
+			).insert()
+	return PER_LINE_ITEM
+
+
+def set_store(item, company, warehouse, qty, user):
+	"""The dealer's parts manager brings the store to exactly qty units."""
+	have = bin_qty(item, warehouse)
+	if have == qty:
+		return
+	receipt = have < qty
+	se = frappe.get_doc(
+		{
+			"doctype": "Stock Entry",
+			"stock_entry_type": "Material Receipt" if receipt else "Material Issue",
+			"company": company,
+			"items": [
+				{
+					"item_code": item,
+					"qty": abs(qty - have),
+					"basic_rate": 100,
+					"t_warehouse" if receipt else "s_warehouse": warehouse,
+				}
+			],
+		}
+	)
+	as_user(user, lambda: se.insert().submit())
+
+
+def line_issued(job_card):
+	return [
+		flt(q)
+		for q in frappe.get_all(
+			"Service Job Card Part",
+			filters={"parent": job_card},
+			pluck="issued_qty",
+			order_by="idx",
+		)
+	]
+
+
+def job_ledger(job_card, warehouse):
+	"""Net quantity the job's parts Stock Entries moved into the WIP warehouse (stock ledger)."""
+	return flt(
+		frappe.db.sql(
+			"""select sum(sle.actual_qty) from `tabStock Ledger Entry` sle
+			join `tabStock Entry` se on se.name = sle.voucher_no
+			where se.dms_service_job_card = %s and sle.warehouse = %s and sle.is_cancelled = 0""",
+			(job_card, warehouse),
+		)[0][0]
+	)
+
+
+class TestPartsPerLine(FrappeTestCase):
+	"""Issued = billed, per line (#19): the same part on two lines of a job card."""
+
+	def tearDown(self):
+		frappe.set_user("Administrator")
+
+	def test_two_lines_of_one_part_requested_issued_returned_raised_and_requested_again(self):
+		from aftersales_dms.parts.doctype.parts_request.parts_request import make_parts_request
+
+		item = per_line_item()
+		for company, (vehicle, advisor, parts, store, wip) in DEALERS.items():
+			with self.subTest(company=company):
+				set_store(item, company, store, 2, parts)
+				jc = as_user(
+					advisor,
+					make_job_card,
+					company=company,
+					vehicle=vehicle,
+					parts=[{"item_code": item, "qty": 2}, {"item_code": item, "qty": 1}],
+				)
+				a, b = (r.name for r in jc.parts)
+				# the advisor asks for both lines: one row each, pointing at its line
+				first = as_user(advisor, make_parts_request, jc.name)
+				self.assertEqual([(r.job_card_part, r.qty) for r in first.items], [(a, 2), (b, 1)])
+				as_user(advisor, lambda doc=first: doc.insert().submit())
+				# two in the store: line A gets both, line B is short
+				result = as_user(parts, frappe.get_doc("Parts Request", first.name).issue_parts)
+				self.assertEqual((result["issued"], result["shortages"]), ([(item, 2)], [(item, 1)]))
+				self.assertEqual(line_issued(jc.name), [2, 0])
+				# one unit of line A comes back
+				first.reload()
+				as_user(parts, first.return_parts, row=first.items[0].name, qty=1)
+				self.assertEqual(line_issued(jc.name), [1, 0])
+				first.reload()
+				self.assertEqual([(r.issued_qty, r.returned_qty) for r in first.items], [(2, 1), (0, 0)])
+				# the advisor raises line A to 3 (every save used to fail: "2.0 are issued")
+				jc = frappe.get_doc("Service Job Card", jc.name)
+				jc.parts[0].qty = 3
+				as_user(advisor, jc.save)
+				# a new request asks only for what is missing: line A lacks 3 - 1 issued - 1 still
+				# requested by the first request; line B's unit is still requested
+				second = as_user(advisor, make_parts_request, jc.name)
+				self.assertEqual([(r.job_card_part, r.qty) for r in second.items], [(a, 1)])
+				as_user(advisor, lambda doc=second: doc.insert().submit())
+				# nothing is left to ask for, and asking more than a line lacks is refused
+				with self.assertRaisesRegex(frappe.ValidationError, "issued or requested already"):
+					as_user(advisor, make_parts_request, jc.name)
+				third = frappe.get_doc(
+					{
+						"doctype": "Parts Request",
+						"service_job_card": jc.name,
+						"items": [{"item_code": item, "qty": 1, "job_card_part": b}],
+					}
+				)
+				with self.assertRaisesRegex(frappe.ValidationError, "needs 0 more"):
+					as_user(advisor, lambda doc=third: doc.insert().submit())
+				# stock arrives; both requests issue what their lines lack, never more
+				set_store(item, company, store, 10, parts)
+				result = as_user(parts, frappe.get_doc("Parts Request", first.name).issue_parts)
+				self.assertEqual(result["issued"], [(item, 2)])
+				result = as_user(parts, frappe.get_doc("Parts Request", second.name).issue_parts)
+				self.assertEqual(result["issued"], [(item, 1)])
+				self.assertEqual(line_issued(jc.name), [3, 1])
+				with self.assertRaisesRegex(frappe.ValidationError, "already issued"):
+					as_user(parts, frappe.get_doc("Parts Request", second.name).issue_parts)
+				# the stock ledger of the job equals what its lines hold: issued less returned
+				self.assertEqual(job_ledger(jc.name, wip), 4)
+				self.assertEqual(bin_qty(item, store), 10 - 3)
+				# the job card saves as before (workflow actions and the clock save it too)
+				jc = frappe.get_doc("Service Job Card", jc.name)
+				jc.concerns = "per-line test"
+				as_user(advisor, jc.save)
+				# a line's issued part is its own: it cannot turn into another part
+				jc.parts[1].item_code = "PRT-OIL-FILTER-C"
+				with self.assertRaisesRegex(frappe.ValidationError, "its part cannot change"):
+					as_user(advisor, jc.save)
+
+	def test_a_request_row_is_for_a_line_of_its_job_card(self):
+		item = per_line_item()
+		jc = make_job_card(parts=[{"item_code": item, "qty": 1}])
+		other = make_job_card(parts=[{"item_code": item, "qty": 1}])
+		pr = frappe.get_doc(
+			{
+				"doctype": "Parts Request",
+				"service_job_card": jc.name,
+				"items": [{"item_code": item, "qty": 1, "job_card_part": other.parts[0].name}],
+			}
+		)
+		with self.assertRaisesRegex(frappe.ValidationError, "is not a part line of job card"):
+			as_user("advisor@omp.example", pr.insert)
+		pr.items[0].job_card_part = None  # without a line (REST): the job card's line of the part
+		as_user("advisor@omp.example", pr.insert)
+		self.assertEqual(pr.items[0].job_card_part, jc.parts[0].name)
+		pr = frappe.get_doc(
+			{
+				"doctype": "Parts Request",
+				"service_job_card": jc.name,
+				"items": [{"item_code": "PRT-OIL-FILTER-C", "qty": 1}],
+			}
+		)
+		with self.assertRaisesRegex(frappe.ValidationError, "has no line for PRT-OIL-FILTER-C"):
+			as_user("advisor@omp.example", pr.insert)
+
+	def test_patch_links_existing_rows_and_recomputes_per_line(self):
+		from aftersales_dms.patches.v1_0.parts_per_line import fill
+
+		item = per_line_item()
+		set_store(item, "Orion Motors Pune", STORE, 5, "parts@omp.example")
+		jc = make_job_card(parts=[{"item_code": item, "qty": 2}, {"item_code": "PRT-OIL-FILTER-C", "qty": 1}])
+		pr = make_request([(item, 2)], job_card=jc.name)
+		as_user("parts@omp.example", pr.issue_parts)
+		# as the data was before: no links, the item's total on every line of it
+		row = pr.items[0]
+		frappe.db.set_value("Parts Request Item", row.name, {"job_card_part": None, "issued_qty": 0})
+		for d in frappe.get_all("Stock Entry", filters={"dms_parts_request": pr.name}, pluck="name"):
+			frappe.db.sql("update `tabStock Entry Detail` set dms_job_card_row = null where parent = %s", d)
+		frappe.db.set_value("Service Job Card Part", jc.parts[1].name, "issued_qty", 2)
+		fill([pr.name])
+		self.assertEqual(
+			frappe.db.get_value("Parts Request Item", row.name, ["job_card_part", "issued_qty"]),
+			(jc.parts[0].name, 2),
+		)
+		self.assertEqual(line_issued(jc.name), [2, 0])

@@ -205,6 +205,7 @@ class ServiceJobCard(Document):
 	def validate_parts(self):
 		before = self.get_doc_before_save()
 		issued = {r.name: flt(r.issued_qty) for r in before.parts} if before else {}
+		issued_item = {r.name: r.item_code for r in before.parts} if before else {}
 		kept = {r.name for r in self.parts}
 		for name, qty in issued.items():
 			if qty > 0 and name not in kept:
@@ -220,6 +221,13 @@ class ServiceJobCard(Document):
 				frappe.throw(
 					_("Parts row {0}: {1} are issued; the quantity cannot be lower.").format(
 						row.idx, flt(row.issued_qty)
+					)
+				)
+			if flt(row.issued_qty) > 0 and row.item_code != issued_item.get(row.name):
+				# issued and billed per line: the line's stock is of its item
+				frappe.throw(
+					_("Parts row {0}: {1} of {2} are issued; its part cannot change.").format(
+						row.idx, flt(row.issued_qty), issued_item.get(row.name)
 					)
 				)
 			item = items.get(row.item_code, {})
