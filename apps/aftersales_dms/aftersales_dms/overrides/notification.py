@@ -5,11 +5,15 @@ import frappe
 from frappe import _
 from frappe.email.doctype.notification.notification import Notification
 
+from aftersales_dms.controllers import template_safety
 from aftersales_dms.delivery.sms_outbox import queue_sms
 
 
 class DMSNotification(Notification):
 	def validate(self):
+		# before Frappe's own validate evaluates the condition: no server powers unless a System
+		# Manager saves it (controllers/template_safety.py; its doc_event checks again after)
+		template_safety.validate(self)
 		super().validate()
 		self.validate_property_update()
 
