@@ -10,6 +10,19 @@ from frappe.tests.utils import FrappeTestCase
 from aftersales_dms.tests import permission_matrix as pm
 
 
+def demo_part():
+	"""A part with a selling price (other tests may leave unpriced parts of their own behind)."""
+	parts = frappe.get_all("Item", filters={"dms_item_kind": "Part", "disabled": 0}, pluck="name")
+	priced = frappe.get_all(
+		"Item Price",
+		filters={"item_code": ("in", parts), "selling": 1},
+		pluck="item_code",
+		order_by="item_code",
+		limit=1,
+	)
+	return priced[0]
+
+
 def journey(company):
 	"""A dealer's documents of the journey, made through the journey's own functions: an
 	appointment checked in (submitted check-in, its completed inspection, a job card with a part
@@ -63,8 +76,7 @@ def journey(company):
 	inspection.submit()
 	check_in(appointments[3], submit=True)  # its inspection stays Draft: the one probed
 	job_card = make_job_card(submitted.name)
-	part = frappe.get_all("Item", filters={"dms_item_kind": "Part"}, pluck="name", limit=1)[0]
-	job_card.append("parts", {"item_code": part, "qty": 1})
+	job_card.append("parts", {"item_code": demo_part(), "qty": 1})
 	job_card.insert()
 	parts_request = make_parts_request(job_card.name)
 	parts_request.insert()
@@ -78,7 +90,7 @@ def erpnext_drafts(company):
 		frappe.db.get_value("Customer Vehicle", {"company": company}, "customer")
 		or frappe.get_all("Customer", pluck="name", limit=1)[0]
 	)
-	part = frappe.get_all("Item", filters={"dms_item_kind": "Part"}, pluck="name", limit=1)[0]
+	part = demo_part()
 	store, wip = frappe.db.get_value(
 		"Dealer Workshop Settings", {"company": company}, ["parts_warehouse", "wip_warehouse"]
 	)

@@ -124,52 +124,67 @@ class TestReadOnlyFields(FrappeTestCase):
 	def setUpClass(cls):
 		super().setUpClass()
 		frappe.set_user("Administrator")
-		journey(pm.OWN)
+		for attempt in range(5):  # the shared test site: another test may hold the naming series
+			try:
+				journey(pm.OWN)
+				break
+			except (frappe.QueryTimeoutError, frappe.QueryDeadlockError):
+				frappe.db.rollback()
+				if attempt == 4:
+					raise
 		cls.docs, cls.missing = probe_documents()
+		cls.app_doctypes = set(pm.app_doctypes()[0])
 		cls.users = pm.demo_users()
 
 	def tearDown(self):
 		frappe.set_user("Administrator")
 
 	def test_every_read_only_field_keeps_the_servers_value(self):
-		"""Existing documents: set_value, client.save and REST PUT, as every role that may write."""
-		docs = [d for (dt, side), d in self.docs.items() if side == "own" and d.docstatus == 0]
-		cells, saved, fields, leaks = 0, 0, set(), []
+		"""Existing documents: each field alone, over set_value, client.save and REST PUT, as every
+		role that may write the document at its permlevel. The fields Administrator (who skips the
+		rule, like every permission) can change are the ones only this rule protects."""
+		docs = [
+			d
+			for (dt, side), d in self.docs.items()
+			if side == "own" and d.docstatus == 0 and dt in self.app_doctypes
+		]
+		cells, saved, fields, only_the_rule, leaks = 0, 0, set(), set(), []
 		for doc in docs:
-			probes = [p for p in read_only_probes(doc) if p.value is not None]
-			if not probes:
-				continue
-			before = {p.key: pm.norm(p.df, p.stored()) for p in probes}
-			by_writers = {}
-			for p in probes:
+			for p in read_only_probes(doc):
+				if p.value is None:
+					continue
+				fields.add(p.key)
+				before = pm.norm(p.df, p.stored())
+				client = pm.norm(p.df, p.value)
+				_exc, admin = attempt_write(pm.ADMIN, "client_save", doc, [p])
+				if admin[p.key] == client != before:
+					only_the_rule.add(p.key)
 				for label, user in writers(self.users, doc, p.df).items():
-					by_writers.setdefault((label, user), []).append(p)
-			for (label, user), ps in by_writers.items():
-				for channel in CHANNELS:
-					exc, after = attempt_write(user, channel, doc, ps)
-					cells += len(ps)
-					saved += exc is None
-					for p in ps:
-						fields.add(p.key)
-						client = pm.norm(p.df, p.value)
-						if after[p.key] != before[p.key] or (
-							after[p.key] == client and client != before[p.key]
-						):
-							leaks.append((*p.key, label, channel, doc.name, before[p.key], after[p.key]))
+					for channel in CHANNELS:
+						exc, after = attempt_write(user, channel, doc, [p])
+						cells += 1
+						saved += exc is None
+						if after[p.key] != before:
+							leaks.append((*p.key, label, channel, doc.name, before, after[p.key]))
 		print(
-			f"\nread-only fields: {len(fields)} fields of {len(docs)} documents x their writing roles x "
-			f"{len(CHANNELS)} channels = {cells} cells ({saved} saves went through, the rest refused)"
+			f"\nread-only fields: {len(fields)} fields of {len(docs)} documents, each alone x its "
+			f"writing roles x {len(CHANNELS)} channels = {cells} cells ({saved} saved with the "
+			f"server's value, the rest refused); {len(only_the_rule)} of the fields Administrator "
+			f"changes: {sorted(f'{dt}.{f}' for dt, f in only_the_rule)}"
 		)
 		for row in leaks:
 			print("LEAK", " | ".join(str(x) for x in row))
 		self.assertGreater(len(fields), 20)
+		self.assertTrue(only_the_rule, "some read-only field is protected by the rule alone")
 		self.assertFalse(leaks, f"{len(leaks)} read-only cells took the client's value")
 
 	def test_a_new_document_gets_the_servers_values(self):
 		"""Insert (REST POST): the read-only fields a client sends are the server's defaults or
 		derived values, the same as when the client sends none."""
 		docs = [
-			d for (dt, side), d in self.docs.items() if side == "own" and not frappe.get_meta(dt).issingle
+			d
+			for (dt, side), d in self.docs.items()
+			if side == "own" and dt in self.app_doctypes and not frappe.get_meta(dt).issingle
 		]
 		cells, leaks, not_probed = 0, [], []
 		for doc in docs:
