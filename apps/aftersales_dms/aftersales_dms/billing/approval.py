@@ -284,14 +284,14 @@ def estimate_outdated(jc) -> bool:
 	for row in customer_figures.job_lines(jc):
 		item, qty, rate, _payer = pricing_facts(row)
 		now[row.name] = (item, qty, rate if is_customer_paid(row) else 0.0)
-	discount = flt(jc.discount_percentage) if jc.discount_status == "Approved" else 0.0
+	discount = customer_figures.effective_discount(jc)
 	return shown != now or flt(quotation.additional_discount_percentage) != discount
 
 
 def review_changes(jc):
 	"""Called from the job card's validate, after its lines are priced. Once the estimate has gone
 	to the customer, a change to what the customer pays (a line of theirs added, removed, or its
-	item, hours or quantity, rate or payer changed; the discount lowered or removed) puts the
+	item, hours or quantity, rate or payer changed; the discount that applies changed) puts the
 	changed lines back to awaiting the customer: their decision is cleared, the job card is
 	Awaiting Re-approval and any live link stops working. The earlier evidence stays in the
 	approval log. A recall line stays the OEM's unless the OEM rejected the warranty claim; an
@@ -327,13 +327,30 @@ def review_changes(jc):
 	affected = [r for r in changed if is_customer_paid(r) or is_customer_paid(old.get(r.name))]
 	# a line the customer declined and the advisor removes changes nothing they pay
 	affected_removed = [r for r in removed if is_customer_paid(r) and r.customer_decision != "Declined"]
-	discount_lowered = flt(jc.discount_percentage) < flt(before.discount_percentage)
-	if not before.approval_status or not (affected or affected_removed or discount_lowered):
+	discount_changed = customer_figures.effective_discount(jc) != customer_figures.effective_discount(before)
+	if not before.approval_status or not (affected or affected_removed or discount_changed):
 		return
-	for row in now if discount_lowered else affected:
+	for row in now if discount_changed else affected:
 		row.customer_decision = None
 	jc.approval_status = AWAITING_REAPPROVAL
 	jc.approval_nonce = jc.approval_link_expires = None
+
+
+def ask_again_after_discount(job_card: str):
+	"""A discount approved (billing.discount.approve_discount, which writes without a save) once
+	the estimate has gone to the customer changes what they pay: every line of theirs waits for
+	a new decision, as review_changes does on a save."""
+	if not frappe.db.get_value("Service Job Card", job_card, "approval_status"):
+		return
+	for doctype in ("Service Job Card Labour", "Service Job Card Part"):
+		for row in frappe.get_all(doctype, filters={"parent": job_card}, fields=["name", "bill_to"]):
+			if (row.bill_to or "Customer") == "Customer":
+				frappe.db.set_value(doctype, row.name, "customer_decision", None, update_modified=False)
+	frappe.db.set_value(
+		"Service Job Card",
+		job_card,
+		{"approval_status": AWAITING_REAPPROVAL, "approval_nonce": None, "approval_link_expires": None},
+	)
 
 
 def undecided_lines(jc) -> list:

@@ -37,6 +37,11 @@ def currency_of(jc) -> str:
 	return frappe.get_cached_value("Company", jc.company, "default_currency")
 
 
+def effective_discount(jc) -> float:
+	"""The job card's discount % that applies: an approved one (a pending one does not)."""
+	return flt(jc.discount_percentage) if jc.discount_status == "Approved" else 0.0
+
+
 def apply_discount(doc, jc):
 	"""The job card's approved discount, as the customer's invoice gets it."""
 	if jc.discount_status == "Approved" and flt(jc.discount_percentage):
@@ -49,8 +54,9 @@ def apply_discount(doc, jc):
 
 def customer_estimate(jc, with_decisions: bool = True):
 	"""An unsaved copy of the job card's estimate holding only what the customer pays (covered
-	lines, and with_decisions the declined ones, dropped), totalled by ERPNext; None when the
-	customer pays nothing."""
+	lines, and with_decisions the declined ones, dropped), at the estimate's own discount (what
+	the customer was shown: a later discount changes the estimate, see billing.approval), totalled
+	by ERPNext; None when the customer pays nothing."""
 	if not jc.estimate:
 		return None
 	rows = {r.name: r for r in job_lines(jc)}
@@ -66,7 +72,6 @@ def customer_estimate(jc, with_decisions: bool = True):
 	copy.set("items", kept)
 	for idx, item in enumerate(copy.items, 1):
 		item.idx = idx
-	apply_discount(copy, jc)
 	copy.calculate_taxes_and_totals()
 	return copy
 

@@ -10,6 +10,8 @@ import frappe
 from frappe import _
 from frappe.utils import flt, now_datetime
 
+from aftersales_dms.billing.approval import ask_again_after_discount
+
 DEFAULT_LIMITS = {
 	"Service Advisor": 5,
 	"Service Accountant": 10,
@@ -98,6 +100,7 @@ def approve_discount(job_card: str, discount_percentage: float | None = None):
 	approved = frappe._dict()
 	set_approved(approved)
 	frappe.db.set_value("Service Job Card", jc.name, approved)
+	ask_again_after_discount(jc.name)  # what the customer pays changed: their decision again
 	jc.add_comment("Info", _("Discount of {0} % approved").format(pct))
 
 

@@ -170,7 +170,6 @@ def make_invoices(job_card: str) -> dict[str, str]:
 				jc.name, _(locked.status)
 			)
 		)
-	check_customer_decided(jc)  # what the customer approved is what is billed (billing/approval.py)
 	lines = invoice_lines(jc)
 	if not lines:
 		frappe.throw(_("Nothing on job card {0} is billable.").format(jc.name))
@@ -180,6 +179,7 @@ def make_invoices(job_card: str) -> dict[str, str]:
 				flt(jc.discount_percentage), jc.name
 			)
 		)
+	check_customer_decided(jc)  # what the customer approved is what is billed (billing/approval.py)
 	result = {}
 	for bill_to, items in lines.items():
 		field = BILL_TO_FIELD[bill_to]

@@ -328,6 +328,13 @@ class TestDiscounts(FrappeTestCase):
 		jc.reload()
 		self.assertEqual((jc.discount_status, jc.discount_approved_by), ("Approved", MANAGER))
 		self.assertTrue(jc.discount_approved_on)
+		# the customer decided without the discount: billed once they decide on the new estimate
+		self.assertEqual(jc.approval_status, "Awaiting Re-approval")
+		with self.assertRaisesRegex(frappe.ValidationError, "not decided"):
+			make_invoices(jc.name)
+		as_user(ADVISOR, make_estimate, jc.name)
+		token = token_of(as_user(ADVISOR, make_approval_link, jc.name))
+		as_user("Guest", decide, token, {r.name: "Approved" for r in jc.labour})
 		inv = frappe.get_doc("Sales Invoice", make_invoices(jc.name)["Customer"])
 		self.assertEqual((inv.apply_discount_on, flt(inv.additional_discount_percentage)), ("Net Total", 12))
 		self.assertEqual(flt(inv.net_total), flt(2.5 * 900 * 0.88, 2))
