@@ -239,7 +239,13 @@ doc_events = {
 	# templates and conditions without server powers unless saved by a System Manager (#20)
 	**{
 		doctype: {"validate": "aftersales_dms.controllers.template_safety.validate"}
-		for doctype in ("Print Format", "Letter Head", "Notification")
+		for doctype in (
+			"Print Format",
+			"Letter Head",
+			"Notification",
+			"Workflow State",
+			"Workflow Action Master",
+		)
 	},
 	# Customize Form's records, also through REST: the app's DocTypes, no code, nothing loosened
 	"Custom Field": {

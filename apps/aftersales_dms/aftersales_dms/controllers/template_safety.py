@@ -38,7 +38,14 @@ from frappe import _
 from jinja2 import nodes
 
 # DocTypes checked on save (with their child tables, found from the metadata)
-CHECKED_DOCTYPES = ("Print Format", "Letter Head", "Notification", "Workflow")
+CHECKED_DOCTYPES = (
+	"Print Format",
+	"Letter Head",
+	"Notification",
+	"Workflow",
+	"Workflow State",  # their names are shown in every form of a workflow's DocType
+	"Workflow Action Master",
+)
 TEXT_FIELDTYPES = (
 	"Data",
 	"Small Text",

@@ -139,6 +139,11 @@ def unsaved(doctype):
 			"message": "<p>{{ doc.customer_name }}</p>",
 			"recipients": [{"receiver_by_document_field": "contact_email", "condition": "doc.contact_email"}],
 		},
+		"Workflow State": {"doctype": "Workflow State", "workflow_state_name": "Safety Test State"},
+		"Workflow Action Master": {
+			"doctype": "Workflow Action Master",
+			"workflow_action_name": "Safety Test",
+		},
 		"Workflow": {
 			"doctype": "Workflow",
 			"workflow_name": "Safety Test Workflow",
