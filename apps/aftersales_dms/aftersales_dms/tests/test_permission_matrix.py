@@ -20,7 +20,7 @@ def demo_part():
 		order_by="item_code",
 		limit=1,
 	)
-	return priced[0]
+	return priced[0] if priced else parts[0]
 
 
 def journey(company):
