@@ -1,14 +1,15 @@
 """The money and stock invariants every dealer relies on (issue #19), as checks on one job card.
 
 Each check reads the server's own records (the job card, its estimate, Sales Invoices and credit
-notes, the Stock Ledger Entries of its Stock Entries) and returns what is wrong as `Violation`s,
-each tagged with its invariant:
+notes, their GL Entries, the Stock Ledger Entries of its Stock Entries) and returns what is wrong
+as `Violation`s, each tagged with its invariant:
 
 1. approved = billed (`decision`): a customer-paid line keeps a decision only while it is what
    the customer decided (item, quantity or hours, rate), and (`discount`) at the discount the
-   customer saw; no
-   Ready for Pickup, delivery or customer invoice while a customer-paid line is undecided
-   (`undecided`); per payer the job's invoices add up to its decided lines (`billed`).
+   customer saw; no Ready for Pickup, delivery or customer invoice while a customer-paid line is
+   undecided (`undecided`); per payer the job's invoices add up to its decided lines (`billed`).
+   The general ledger (`ledger`): each invoice and credit note balances, the income booked per
+   payer is what the invoices bill, and on delivery what the decided lines come to.
 2. billed once per payer (`billed`): no line is billed beyond what is billable (net of credit
    notes), nor to another payer, nor at another rate, nor when declined.
 3. issued = billed per line (`stock`): the stock ledger of the job's Stock Entries (its WIP
@@ -60,6 +61,7 @@ class Observed:
 	# job card row → (item, qty or hours, rate) the customer saw when deciding it
 	decided: dict = dataclasses.field(default_factory=dict)
 	decided_discount: float | None = None
+	decided_estimate: str | None = None  # the estimate the customer decided on
 	decide_figure: float | None = None  # what the decision's answer said the customer pays
 	sms_figure: float | None = None  # the amount in the Ready for Pickup SMS
 	setter: dict = dataclasses.field(default_factory=dict)  # row → user who last set its price
@@ -104,7 +106,8 @@ def check_decisions(jc, seen: Observed) -> list[Violation]:
 		elif (then[0], flt(then[1]), flt(then[2])) != now:
 			out.append(
 				Violation(
-					"decision",
+					# the decision left on a line by a new estimate (not yet sent) is its own finding
+					"new-estimate" if jc.estimate != seen.decided_estimate else "decision",
 					f"{row.doctype} row {row.idx} is still {row.customer_decision} although it changed "
 					f"after the customer's decision: decided {then}, now {now}",
 				)
@@ -267,6 +270,70 @@ def credited(job_card: str) -> bool:
 	return bool(
 		invoices and frappe.db.exists("Sales Invoice", {"return_against": ("in", invoices), "docstatus": 1})
 	)
+
+
+def check_ledger(jc, complete: bool = False) -> list[Violation]:
+	"""The general ledger of the job's submitted invoices and credit notes: each voucher balances,
+	and the income booked per payer is what its invoices bill (net of discount and credit notes);
+	with `complete`, what its decided lines come to."""
+	out = []
+	invoices = frappe.get_all(
+		"Sales Invoice",
+		filters={"dms_service_job_card": jc.name, "docstatus": 1, "is_return": 0},
+		fields=["name", "dms_bill_to", "base_net_total"],
+	)
+	if not invoices:
+		return out
+	credit = frappe.get_all(
+		"Sales Invoice",
+		filters={"return_against": ("in", [i.name for i in invoices]), "is_return": 1, "docstatus": 1},
+		fields=["name", "return_against", "base_net_total"],
+	)
+	payer = {i.name: i.dms_bill_to for i in invoices}
+	payer.update({c.name: payer[c.return_against] for c in credit})
+	billed_net, income = {}, {}
+	for doc in [*invoices, *credit]:
+		billed_net[payer[doc.name]] = billed_net.get(payer[doc.name], 0) + flt(doc.base_net_total)
+	for entry in frappe.db.sql(
+		"""select gle.voucher_no, gle.debit, gle.credit, acc.root_type
+		from `tabGL Entry` gle join `tabAccount` acc on acc.name = gle.account
+		where gle.voucher_type = 'Sales Invoice' and gle.voucher_no in %s and gle.is_cancelled = 0""",
+		(tuple(payer),),
+		as_dict=True,
+	):
+		balance = income.setdefault(("balance", entry.voucher_no), 0.0)
+		income[("balance", entry.voucher_no)] = balance + flt(entry.debit) - flt(entry.credit)
+		if entry.root_type == "Income":
+			key = payer[entry.voucher_no]
+			income[key] = income.get(key, 0) + flt(entry.credit) - flt(entry.debit)
+	for voucher in payer:
+		if abs(income.get(("balance", voucher), 0)) > EPS:
+			out.append(Violation("ledger", f"the GL of {voucher} does not balance"))
+	want = {}
+	if complete:
+		discount = effective_discount(jc)
+		for line in billable(jc).values():
+			amount = line["qty"] * line["rate"]
+			if line["payer"] == "Customer":
+				amount *= 1 - discount / 100
+			want[line["payer"]] = want.get(line["payer"], 0) + amount
+	for key in sorted(set(billed_net) | set(want)):
+		booked = income.get(key, 0)
+		if abs(booked - billed_net.get(key, 0)) > 0.05:
+			out.append(
+				Violation(
+					"ledger",
+					f"{key}: the GL books {booked:.2f} income, its invoices bill {billed_net.get(key, 0):.2f}",
+				)
+			)
+		if complete and abs(booked - want.get(key, 0)) > 0.05:
+			out.append(
+				Violation(
+					"ledger",
+					f"{key}: the GL books {booked:.2f} income, its decided lines come to {want.get(key, 0):.2f}",
+				)
+			)
+	return out
 
 
 # ---- 3. issued = billed = stock ledger
@@ -457,6 +524,7 @@ def check_all(job_card: str, seen: Observed, staff: list[str]) -> list[Violation
 		*check_decisions(jc, seen),
 		*check_undecided(jc),
 		*check_billed(jc, complete=jc.status == "Delivered" and seen.final is None and not credited(jc.name)),
+		*check_ledger(jc, complete=jc.status == "Delivered" and seen.final is None and not credited(jc.name)),
 		*check_stock(jc),
 		*check_figures(jc, seen),
 		*check_limits(jc, seen),

@@ -77,11 +77,6 @@ def test_a_quantity_raised_after_the_decision_goes_back_to_the_customer():
 	assert broken(journey, "decision") == []
 
 
-@pytest.mark.xfail(
-	strict=True,
-	reason="issue #19: a discount raised after the customer's decision keeps the decision (only a "
-	"lowered one is re-asked); the fix also removes 'discount' from KNOWN_BROKEN",
-)
 def test_a_discount_given_after_the_decision_goes_back_to_the_customer():
 	"""[discount] open, decide, then the workshop manager gives a discount within their limit."""
 	journey = Journey(PUNE)
@@ -141,18 +136,14 @@ def test_two_lines_of_one_part_are_requested_issued_and_billed_per_line():
 	assert broken(journey, "billed", journey.make_invoices()) == []
 
 
-@pytest.mark.xfail(
-	strict=True,
-	reason="issue #19: a discount raised after the estimate went out leaves the estimate and its "
-	"link live: the page says less than the estimate; the fix also removes 'discount' from KNOWN_BROKEN",
-)
 def test_the_approval_page_says_what_the_estimate_says():
 	"""[discount] the estimate and its link made, then a discount; the customer opens the page."""
 	journey = Journey(PUNE)
 	journey.open(parts=(("PRT-OIL-FILTER-C", 1, "Customer"),))
 	advance_until(journey, lambda jc: journey.token is not None and jc.status == "Awaiting Approval", "asked")
 	journey.discount(3, journey.users["advisor"])
-	assert broken(journey, "discount", journey.decide([True])) == []
+	# the page of a link the discount made stale says so; a live one says what the estimate says
+	assert broken(journey, "discount", journey.decide([True]) or []) == []
 
 
 @waiting_for("per-line parts", "a part returned after invoicing stays billed")
@@ -169,3 +160,19 @@ def test_a_part_returned_after_invoicing_is_not_left_billed():
 	journey.return_part(0, 1)
 	assert broken(journey, "billed") == []
 	assert broken(journey, "stock") == []
+
+
+@pytest.mark.xfail(
+	strict=True,
+	reason="issue #19: a new estimate after the customer's decision leaves the decision on the lines, "
+	"which stay Approved when changed afterwards; the fix also removes 'new-estimate' from KNOWN_BROKEN",
+)
+def test_a_line_changed_after_a_new_estimate_does_not_keep_the_old_decision():
+	"""[new-estimate] found by the stateful test (shrunk): decide, make a new estimate, then the
+	advisor lowers the approved labour's hours."""
+	journey = Journey(PUNE)
+	journey.open(parts=())
+	advance_until(journey, decided, "decided")
+	journey.estimate()
+	journey.set_hours(0, 1.5, journey.users["advisor"])
+	assert broken(journey, "new-estimate") == []
