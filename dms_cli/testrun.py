@@ -104,6 +104,17 @@ def production_session_argv(ctx: Context, args: list[str]) -> list[str]:
 	]
 
 
+def main_session_env(ctx: Context, site: str, environ=None) -> dict:
+	"""The test session's settings: the site and bench, and the stateful test's DMS_STATEFUL_*
+	(as root the session runs through runuser, which passes no other variable of the caller)."""
+	environ = os.environ if environ is None else environ
+	return {
+		**{k: v for k, v in environ.items() if k.startswith("DMS_STATEFUL_")},
+		"DMS_TEST_SITE": site,
+		"DMS_BENCH": str(ctx.bench),
+	}
+
+
 def production_session_env(ctx: Context, environ=None) -> dict:
 	env = {k: v for k, v in (os.environ if environ is None else environ).items() if k != "CI"}
 	env.update(
@@ -149,9 +160,7 @@ def cmd_test(ctx: Context, args: list[str]) -> int:
 	ctx.say("running every test (app Frappe tests, system tests, browser smoke test)")
 	shutil.rmtree(ctx.bench / "artifacts", ignore_errors=True)
 	ctx.as_bench(["mkdir", "-p", "artifacts"])
-	main = ctx.as_bench(
-		main_session_argv(ctx, args), check=False, env={"DMS_TEST_SITE": site, "DMS_BENCH": str(ctx.bench)}
-	).returncode
+	main = ctx.as_bench(main_session_argv(ctx, args), check=False, env=main_session_env(ctx, site)).returncode
 	if ctx.is_root:
 		shutil.rmtree(ctx.repo / "artifacts", ignore_errors=True)
 		shutil.copytree(ctx.bench / "artifacts", ctx.repo / "artifacts")

@@ -109,3 +109,18 @@ def test_production_session_not_as_root_counts_as_one_skipped(user_context, chec
 	assert "tests/production: skipped" in capsys.readouterr().err
 	junit = checkout / "artifacts" / "junit-production.xml"
 	assert testrun.summary_line([junit]) == "0 passed, 0 failed, 1 skipped"
+
+
+def test_main_session_gets_the_stateful_settings(user_context):
+	"""DMS_STATEFUL_* reach the test session (as root it runs through runuser, which passes only
+	what it is given), and nothing else of the caller's environment does."""
+	ctx = user_context()
+	env = testrun.main_session_env(
+		ctx, "t.localhost", {"DMS_STATEFUL_EXAMPLES": "500", "DMS_STATEFUL_STRICT": "1", "SECRET": "x"}
+	)
+	assert env == {
+		"DMS_STATEFUL_EXAMPLES": "500",
+		"DMS_STATEFUL_STRICT": "1",
+		"DMS_TEST_SITE": "t.localhost",
+		"DMS_BENCH": str(ctx.bench),
+	}
