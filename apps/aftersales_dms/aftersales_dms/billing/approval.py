@@ -328,12 +328,14 @@ def review_changes(jc):
 	# a line the customer declined and the advisor removes changes nothing they pay
 	affected_removed = [r for r in removed if is_customer_paid(r) and r.customer_decision != "Declined"]
 	discount_changed = customer_figures.effective_discount(jc) != customer_figures.effective_discount(before)
-	if not before.approval_status or not (affected or affected_removed or discount_changed):
+	if not (affected or affected_removed or discount_changed):
 		return
+	# a decision stays on no changed line, also between a new estimate and the new decision
 	for row in now if discount_changed else affected:
 		row.customer_decision = None
-	jc.approval_status = AWAITING_REAPPROVAL
-	jc.approval_nonce = jc.approval_link_expires = None
+	if before.approval_status:
+		jc.approval_status = AWAITING_REAPPROVAL
+		jc.approval_nonce = jc.approval_link_expires = None
 
 
 def ask_again_after_discount(job_card: str):

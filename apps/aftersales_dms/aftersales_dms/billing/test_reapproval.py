@@ -143,7 +143,6 @@ class TestApprovedIsBilled(FrappeTestCase):
 		self.assertEqual(jc.labour[0].customer_decision, "Approved")
 
 	def test_a_discount_changed_after_the_estimate_waits_for_the_customer(self):
-
 		def discount(pct):
 			def change(d):
 				d.discount_percentage, d.discount_reason = pct, "loyal customer"
@@ -175,6 +174,15 @@ class TestApprovedIsBilled(FrappeTestCase):
 		jc = frappe.get_doc("Service Job Card", jc.name)
 		self.assertEqual(jc.approval_status, "Awaiting Re-approval")
 		self.assertEqual({r.customer_decision for r in customer_rows(jc)}, {None})
+
+	def test_a_line_changed_after_a_new_estimate_keeps_no_decision(self):
+		jc, token = estimated_job_card()
+		approve_all(jc, token)
+		as_user(ADVISOR, make_estimate, jc.name)  # the approval waits for a new decision
+		jc = edit(jc.name, ADVISOR, lambda d: setattr(d.labour[0], "standard_hours", 1.5))
+		self.assertIsNone(jc.labour[0].customer_decision)
+		self.assertEqual(jc.parts[0].customer_decision, "Approved")  # unchanged: kept
+		self.assertFalse(jc.approval_status)
 
 	def test_recall_work_stays_the_oems(self):
 		jc = make_job_card(labour=("LAB-PMS-CAR",))

@@ -107,12 +107,6 @@ KNOWN_BROKEN = {
 	"limit": ("re-approval", "a payer switch skips the discount limit (H6)"),
 	"stuck": ("who can act", "a dealer without a Quality Supervisor cannot leave Quality Check (H7)"),
 	# open findings (test_stateful_regressions.py, xfail): whoever fixes one removes its entry
-	"new-estimate": (
-		"new-estimate decisions",
-		"a new estimate made after the customer's decision leaves that decision on the lines: "
-		"changed afterwards, they still say Approved (the job's approval is reset, so Ready for "
-		"Pickup still waits for a new decision)",
-	),
 }
 
 

@@ -162,11 +162,6 @@ def test_a_part_returned_after_invoicing_is_not_left_billed():
 	assert broken(journey, "stock") == []
 
 
-@pytest.mark.xfail(
-	strict=True,
-	reason="issue #19: a new estimate after the customer's decision leaves the decision on the lines, "
-	"which stay Approved when changed afterwards; the fix also removes 'new-estimate' from KNOWN_BROKEN",
-)
 def test_a_line_changed_after_a_new_estimate_does_not_keep_the_old_decision():
 	"""[new-estimate] found by the stateful test (shrunk): decide, make a new estimate, then the
 	advisor lowers the approved labour's hours."""
