@@ -34,6 +34,7 @@ from aftersales_dms.roles import CREDIT_RELEASE_ROLES, INVOICE_ROLES, has_any_ro
 from aftersales_dms.workshop.doctype.dealer_workshop_settings.dealer_workshop_settings import (
 	get_workshop_settings,
 )
+from aftersales_dms.workshop.status import can_invoice
 
 BILL_TO_FIELD = {
 	"Customer": "customer_invoice",
@@ -42,7 +43,6 @@ BILL_TO_FIELD = {
 }
 INVOICEABLE = ("Ready for Pickup",)
 
-from aftersales_dms.workshop.status import can_invoice
 
 def bill_to_party(jc, bill_to: str) -> str:
 	if bill_to == "Customer":
@@ -234,7 +234,18 @@ def validate_sales_invoice(doc, method=None):
 	"""doc_events: a service invoice stays the job card's (same dealer, one per party) and keeps
 	its labour and parts net amounts for the revenue report."""
 	set_service_amounts(doc)
-	if not doc.get("dms_service_job_card") or doc.is_return:
+	if doc.is_return:
+		return
+	if not doc.get("dms_service_job_card"):
+		foreign = next((d for d in doc.items if d.get("dms_job_card_row")), None)
+		if foreign:
+			# a copy of a job card's invoice without its job card would bill the job again unseen
+			frappe.throw(
+				_(
+					"Row {0} bills a line of a service job card: invoice job cards with Make Invoices on the job card."
+				).format(foreign.idx),
+				frappe.DuplicateEntryError,
+			)
 		return
 	company, status = frappe.db.get_value(
 		"Service Job Card", doc.dms_service_job_card, ["company", "status"]
@@ -260,7 +271,50 @@ def validate_sales_invoice(doc, method=None):
 			),
 			frappe.DuplicateEntryError,
 		)
+	jc = frappe.get_doc("Service Job Card", doc.dms_service_job_card)
+	validate_agrees_with_job_card(doc, jc)
 	validate_billed_once(doc)
+
+
+def validate_agrees_with_job_card(doc, jc):
+	"""A job card's invoice bills what the job card says, on every save and on submit, whoever
+	edits the draft: its party, only the job card's own lines of that party, each at the line's
+	rate (the one the customer decided on), and the job card's approved discount and no other.
+	(Quantities: validate_billed_once.)"""
+	party = bill_to_party(jc, doc.dms_bill_to)
+	if doc.customer != party:
+		frappe.throw(
+			_("Job card {0}'s {1} invoice is billed to {2}, not to {3}.").format(
+				jc.name, _(doc.dms_bill_to), party, doc.customer
+			)
+		)
+	billable = {i["dms_job_card_row"]: i for i in invoice_lines(jc).get(doc.dms_bill_to, [])}
+	for d in doc.items:
+		line = billable.get(d.get("dms_job_card_row"))
+		if not line:
+			frappe.throw(
+				_(
+					"Row {0}: {1} is not a billable {2} line of job card {3}; a job card's invoice bills only its lines (a line the customer declined is not billable)."
+				).format(d.idx, d.item_code, _(doc.dms_bill_to), jc.name)
+			)
+		if abs(flt(d.rate) - flt(line["rate"])) >= 0.005:
+			frappe.throw(
+				_(
+					"Row {0}: {1} is billed at {2}; job card {3} (what the customer decided on) says {4}."
+				).format(d.idx, d.item_code, flt(d.rate), jc.name, flt(line["rate"]))
+			)
+	discount = (
+		flt(jc.discount_percentage)
+		if doc.dms_bill_to == "Customer" and jc.discount_status == "Approved"
+		else 0.0
+	)
+	given = flt(doc.additional_discount_percentage)
+	if abs(given - discount) >= 0.005 or (not given and flt(doc.discount_amount)):
+		frappe.throw(
+			_("Job card {0}'s {1} invoice may carry only the job card's approved discount ({2} %), not {3}.").format(
+				jc.name, _(doc.dms_bill_to), discount, f"{given} %" if given else flt(doc.discount_amount)
+			)
+		)
 
 
 def validate_billed_once(doc):

@@ -457,3 +457,81 @@ class TestBilledOncePerLine(FrappeTestCase):
 		jc.reload()
 		self.assertEqual(flt(jc.outstanding_amount), 0)
 		act(jc.name, "Deliver", ADVISOR)
+
+
+class TestInvoiceAgreesWithTheJobCard(FrappeTestCase):
+	"""The accountant's draft is no way round the customer's decision: on every save and on
+	submit a job card's invoice bills its party, only the job card's lines, each at the rate the
+	customer decided on, with the job card's approved discount and no other."""
+
+	def tearDown(self):
+		frappe.set_user("Administrator")
+
+	def edited(self, name, change):
+		inv = frappe.get_doc("Sales Invoice", name)
+		change(inv)
+		return inv
+
+	def test_a_draft_edited_past_the_decision_is_refused_on_save_and_submit(self):
+		jc = ready_job_card(
+			labour=(("LAB-PMS-CAR", "Customer"),),
+			parts=(("PRT-OIL-FILTER-C", 1, "Customer"), ("PRT-SPARK-PLUG", 1, "Customer")),
+			decline=("PRT-SPARK-PLUG",),
+		)
+		name = as_user(ACCOUNTANT, make_invoices, jc.name)["Customer"]
+		declined = next(r for r in jc.parts if r.item_code == "PRT-SPARK-PLUG")
+
+		def raise_rate(inv):
+			inv.items[0].rate = flt(inv.items[0].rate) + 100
+
+		def add_declined_part(inv):
+			inv.append("items", {"item_code": "PRT-SPARK-PLUG", "qty": 1, "dms_job_card_row": declined.name})
+
+		def add_other_work(inv):
+			inv.append("items", {"item_code": "LAB-DIAG", "qty": 1, "rate": 900})
+
+		def other_customer(inv):
+			inv.customer = frappe.db.get_value("Customer", {"name": ("!=", jc.customer)}, "name")
+			for field in ("contact_person", "contact_email", "contact_mobile", "customer_address"):
+				inv.set(field, None)
+
+		def a_discount(inv):
+			inv.apply_discount_on, inv.additional_discount_percentage = "Net Total", 5
+
+		for change, message in (
+			(raise_rate, "customer decided on"),
+			(add_declined_part, "not a billable"),
+			(add_other_work, "not a billable"),
+			(other_customer, "is billed to"),
+			(a_discount, "approved discount"),
+		):
+			with self.subTest(change=change.__name__):
+				inv = self.edited(name, change)
+				with self.assertRaisesRegex(frappe.ValidationError, message):
+					as_user(ACCOUNTANT, inv.save)
+				inv = self.edited(name, change)
+				with self.assertRaisesRegex(frappe.ValidationError, message):
+					as_user(ACCOUNTANT, inv.submit)
+		self.assertEqual(frappe.db.get_value("Sales Invoice", name, "docstatus"), 0)
+		submit_as_accountant(name)  # as made, it submits
+
+	def test_the_approved_discount_stays_on_the_invoice(self):
+		jc = ready_job_card(parts=())
+		jc = TestDiscounts.discount(self, jc, 3)
+		as_user(ADVISOR, make_estimate, jc.name)
+		token = token_of(as_user(ADVISOR, make_approval_link, jc.name))
+		as_user("Guest", decide, token, {r.name: "Approved" for r in jc.labour})
+		name = as_user(ACCOUNTANT, make_invoices, jc.name)["Customer"]
+		inv = self.edited(
+			name, lambda inv: inv.update({"additional_discount_percentage": 0, "discount_amount": 0})
+		)
+		with self.assertRaisesRegex(frappe.ValidationError, "approved discount"):
+			as_user(ACCOUNTANT, inv.submit)
+
+	def test_a_copy_without_its_job_card_is_refused(self):
+		jc = ready_job_card(parts=())
+		name = as_user(ACCOUNTANT, make_invoices, jc.name)["Customer"]
+		copy = frappe.copy_doc(frappe.get_doc("Sales Invoice", name))
+		copy.dms_service_job_card = None
+		with self.assertRaises(frappe.DuplicateEntryError):
+			as_user(ACCOUNTANT, copy.insert)
