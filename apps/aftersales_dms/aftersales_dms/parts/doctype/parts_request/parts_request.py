@@ -475,9 +475,7 @@ def make_parts_request(source_name: str, target_doc=None):
 
 	needs = line_needs(source_name)
 	if not any(needs.values()):
-		frappe.throw(
-			_("Every part line of job card {0} is issued or requested already.").format(source_name)
-		)
+		frappe.throw(_("Every part line of job card {0} is issued or requested already.").format(source_name))
 
 	def postprocess(source, target):
 		settings = get_workshop_settings(source.company)
