@@ -311,7 +311,9 @@ def validate_agrees_with_job_card(doc, jc):
 	given = flt(doc.additional_discount_percentage)
 	if abs(given - discount) >= 0.005 or (not given and flt(doc.discount_amount)):
 		frappe.throw(
-			_("Job card {0}'s {1} invoice may carry only the job card's approved discount ({2} %), not {3}.").format(
+			_(
+				"Job card {0}'s {1} invoice may carry only the job card's approved discount ({2} %), not {3}."
+			).format(
 				jc.name, _(doc.dms_bill_to), discount, f"{given} %" if given else flt(doc.discount_amount)
 			)
 		)
