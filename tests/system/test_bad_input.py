@@ -124,3 +124,26 @@ def test_forged_tokens_show_nothing(server, page, token):
 	)
 	r = requests.post(f"{server}/api/method/{decide}", data=args, timeout=30)
 	assert r.status_code in (417, 429), (r.status_code, r.text[:200])
+
+
+@pytest.mark.parametrize(
+	"endpoint,data",
+	[
+		("aftersales_dms.billing.approval.decide", {}),
+		("aftersales_dms.billing.approval.decide", {"token": "x.y", "decisions": "notjson"}),
+		("aftersales_dms.billing.approval.decide", {"token": "x.y", "decisions": '{"row": ["Approved"]}'}),
+		("aftersales_dms.billing.approval.decide", {"token": "x.y", "decisions": "[1, 2]"}),
+		("aftersales_dms.delivery.feedback.submit_feedback", {}),
+		("aftersales_dms.delivery.feedback.submit_feedback", {"token": "x.y", "stars": "many"}),
+	],
+)
+def test_guest_endpoints_answer_bad_input_with_a_clear_error_never_a_500(server, endpoint, data):
+	"""Missing arguments, text that is no JSON, values of the wrong type: a 4xx with a message."""
+	s = requests.Session()
+	s.headers["X-Forwarded-For"] = f"10.9.{len(data)}.{len(str(data)) % 250}"  # its own rate limit
+	r = s.post(f"{server}/api/method/{endpoint}", data=data, timeout=30)
+	assert 400 <= r.status_code < 500, (r.status_code, r.text[:300])
+	body = r.json()
+	assert body.get("exc_type") not in ("TypeError", "JSONDecodeError", "AttributeError", "KeyError"), body
+	# a message for the person (or Frappe's own argument type check naming the argument)
+	assert body.get("_server_messages") or body.get("exc_type") == "FrappeTypeError", body

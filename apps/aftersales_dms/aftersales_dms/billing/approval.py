@@ -104,8 +104,14 @@ def open_token(
 
 
 def read_token(token: str | None, for_update: bool = False) -> "frappe.model.document.Document":
-	"""The job card of a valid estimate-approval token."""
-	return open_token(token, "approval_nonce", lambda jc: jc.estimate, for_update=for_update)
+	"""The job card of a valid estimate-approval token; a job that is over (delivered, released,
+	cancelled) has nothing left to decide, and its link is no link any more."""
+	from aftersales_dms.workshop.status import FINAL
+
+	jc = open_token(token, "approval_nonce", lambda jc: jc.estimate, for_update=for_update)
+	if jc.status in FINAL:
+		raise InvalidApprovalLink(_(INVALID))
+	return jc
 
 
 def estimate_lines(jc) -> tuple[list[dict], "frappe.model.document.Document"]:
@@ -134,13 +140,23 @@ def estimate_lines(jc) -> tuple[list[dict], "frappe.model.document.Document"]:
 
 @frappe.whitelist(allow_guest=True, methods=["POST"])
 @rate_limit(limit=10, seconds=60)
-def decide(token: str, decisions: str | dict):
+def decide(token: str | None = None, decisions: str | dict | None = None):
 	"""Record the customer's decision on each line they pay for, with time, IP and user agent;
 	the link is then spent. Covered lines take no decision: they count as approved. Only the
 	customer decides: a signed-in staff session is refused (a Website User, a customer with a
 	portal login, may decide). A deadlock is retried, never a server error."""
 	check_customer_session()
-	decisions = frappe.parse_json(decisions) if isinstance(decisions, str) else decisions
+	if isinstance(decisions, str):
+		try:
+			decisions = frappe.parse_json(decisions)
+		except ValueError:
+			decisions = None
+	if (
+		not isinstance(token, str)
+		or not isinstance(decisions, dict)
+		or not all(isinstance(k, str) and isinstance(v, str) for k, v in decisions.items())
+	):
+		frappe.throw(_("Approve or decline every line of the estimate you pay for."))
 	return call_with_deadlock_retry(_decide, token, decisions)
 
 

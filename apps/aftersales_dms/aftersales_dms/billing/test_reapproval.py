@@ -284,6 +284,19 @@ class TestTheCustomersAnswer(FrappeTestCase):
 		evidence = frappe.parse_json(frappe.get_doc("Service Job Card", jc.name).approval_log[-1].evidence)
 		self.assertEqual(evidence["decided_by"], "Guest")
 
+	def test_a_cancelled_jobs_link_is_no_link(self):
+		"""Found by the attack on the demo: a cancelled job's approval link still showed the
+		estimate and its form, and deciding answered with the closed job's error."""
+		from aftersales_dms.billing.approval import InvalidApprovalLink, read_token
+
+		jc, token = estimated_job_card()
+		act(jc.name, "Cancel", ADVISOR)
+		with self.assertRaises(InvalidApprovalLink):
+			read_token(token)
+		rows = customer_rows(frappe.get_doc("Service Job Card", jc.name))
+		with self.assertRaises(InvalidApprovalLink):
+			decide_as_customer(token, {r.name: "Approved" for r in rows})
+
 	def test_a_new_link_after_a_decision_tells_the_customer_what_it_replaces(self):
 		from aftersales_dms.www.estimate_approval import get_context
 

@@ -60,9 +60,11 @@ def read_feedback_token(token: str | None, for_update: bool = False):
 
 @frappe.whitelist(allow_guest=True, methods=["POST"])
 @rate_limit(limit=10, seconds=60)
-def submit_feedback(token: str, stars: int, comment: str | None = None):
+def submit_feedback(token: str | None = None, stars: int | None = None, comment: str | None = None):
 	"""The customer's rating (1-5 stars) and comment on a delivered job, from the emailed
 	feedback link; the link works once. A deadlock is retried, never a server error."""
+	if not isinstance(token, str) or not isinstance(comment, str | None):
+		frappe.throw(_("This feedback link is invalid, has expired or has already been used."))
 	return call_with_deadlock_retry(_submit_feedback, token, stars, comment)
 
 
