@@ -171,13 +171,17 @@ class OnlineBookingRequest(Document):
 		appointment.needs_review = needs_review
 		appointment.flags.ignore_permissions = True
 		appointment.insert()
-		self.db_set(
+		# stored, not set on this document: the web form answers the guest with the document, and
+		# whether a plate and mobile matched, and whose they are, is nothing to tell a guest
+		frappe.db.set_value(
+			self.doctype,
+			self.name,
 			{
 				"service_appointment": appointment.name,
 				"customer": customer,
 				"vehicle": vehicle,
 				"status": "Needs Review" if needs_review else "Matched",
-			}
+			},
 		)
 
 	def email_not_on_customer(self, customer: str | None) -> str | None:
