@@ -155,9 +155,11 @@ class Model:
 			parent, df.permlevel, doc
 		):
 			return False
-		if df.read_only:
+		if df.read_only and is_app_field(df):
 			# read-only in the form: written by the system; the API must not take it either, at
-			# any permlevel (controllers/guards.keep_read_only_fields)
+			# any permlevel (controllers/guards.keep_read_only_fields on the app's DocTypes,
+			# controllers/erpnext_links.keep_app_fields for its dms_ fields on ERPNext's; an
+			# ERPNext field keeps ERPNext's model)
 			return False
 		if doc.docstatus == 2:
 			return False
@@ -178,6 +180,15 @@ class Model:
 		return any(
 			p.role in self.roles and p.role not in AUTOMATIC_ROLES and p.get(ptype) for p in docperms("ToDo")
 		)
+
+
+def is_app_field(df) -> bool:
+	"""A field of the app's DocTypes, or one of its dms_ custom fields on an ERPNext DocType."""
+	from aftersales_dms.roles import APP_MODULES
+
+	if (df.fieldname or "").startswith("dms_"):
+		return True
+	return bool(df.parent) and frappe.get_meta(df.parent).module in APP_MODULES
 
 
 # ------------------------------------------------------------------ values
