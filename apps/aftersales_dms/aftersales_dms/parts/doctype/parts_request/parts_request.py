@@ -221,8 +221,38 @@ class PartsRequest(Document):
 				want -= back
 		if not returns:
 			frappe.throw(_("Nothing to return."))
+		self.check_not_billed(returns)
 		self.make_transfer(list(reversed(returns)), self.wip_warehouse, self.store_warehouse)
 		self.update_quantities()
+
+	def check_not_billed(self, returns):
+		"""Issued = billed, per line: a part an invoice of the job card bills stays issued; the
+		invoice is credited (or its draft removed) before the part goes back to the store."""
+		from aftersales_dms.billing.invoice import billed_per_row
+
+		lines = {
+			r.name: r
+			for r in frappe.get_all(
+				"Service Job Card Part",
+				filters={"parent": self.service_job_card, "name": ("in", [line for _i, _q, line in returns])},
+				fields=["name", "idx", "item_code", "issued_qty", "bill_to"],
+			)
+		}
+		billed = {}
+		for item_code, back, line in returns:
+			row = lines.get(line)
+			if not row:
+				continue
+			bill_to = row.bill_to or "Customer"
+			if bill_to not in billed:
+				billed[bill_to] = billed_per_row(self.service_job_card, bill_to)
+			if flt(flt(row.issued_qty) - flt(back), 4) < flt(billed[bill_to].get(line), 4):
+				frappe.throw(
+					_(
+						"{0} of part line {1} of job card {2} is billed on its invoice: credit the invoice (or delete its draft) before returning it."
+					).format(item_code, row.idx, self.service_job_card),
+					title=_("Billed parts"),
+				)
 
 	def make_transfer(self, lines, source, target):
 		se = frappe.get_doc(
