@@ -397,6 +397,30 @@ class TestBilledOncePerLine(FrappeTestCase):
 			[(item, 2, jc.parts[0].name), (item, 1, jc.parts[1].name)],
 		)
 
+	def test_a_billed_part_stays_issued_until_its_invoice_is_credited(self):
+		"""The fresh-clone run's stateful regression: a part returned after its invoice was
+		submitted left the invoice billing what was no longer issued (ERPNext's negative stock
+		check stopped it only while the WIP store had no other unit to give back)."""
+		from aftersales_dms.parts.doctype.parts_request.test_parts_request import (
+			PARTS,
+			per_line_item,
+			set_store,
+		)
+
+		item = per_line_item()
+		set_store(item, COMPANY, "Parts Store - OMP", 1, PARTS)
+		jc = ready_job_card(parts=((item, 1, "Customer"),))
+		submit_as_accountant(as_user(ACCOUNTANT, make_invoices, jc.name)["Customer"])
+		wip = frappe.db.get_value("Dealer Workshop Settings", {"company": COMPANY}, "wip_warehouse")
+		set_store(item, COMPANY, wip, 5, PARTS)  # other units in WIP: stock alone would not refuse
+		pr = frappe.get_doc(
+			"Parts Request",
+			frappe.db.get_value("Parts Request", {"service_job_card": jc.name, "docstatus": 1}),
+		)
+		with self.assertRaisesRegex(frappe.ValidationError, "credit the invoice"):
+			as_user(PARTS, pr.return_parts)
+		self.assertEqual(flt(frappe.db.get_value("Service Job Card Part", jc.parts[0].name, "issued_qty")), 1)
+
 	def test_invoicing_again_bills_nothing_twice_and_after_a_credit_note_exactly_once(self):
 		from erpnext.accounts.doctype.sales_invoice.sales_invoice import make_sales_return
 
