@@ -297,6 +297,32 @@ class TestTheCustomersAnswer(FrappeTestCase):
 		with self.assertRaises(InvalidApprovalLink):
 			decide_as_customer(token, {r.name: "Approved" for r in rows})
 
+	def test_the_page_adds_up_with_a_discount(self):
+		"""Found by the attack on the demo: lines before tax, less the discount, plus taxes, is
+		what the customer pays (the page took the lines after the discount, then took it again)."""
+		from aftersales_dms.www.estimate_approval import get_context
+
+		jc, _token = estimated_job_card()
+		jc = edit(
+			jc.name, ADVISOR, lambda d: d.update({"discount_percentage": 4, "discount_reason": "loyal"})
+		)
+		as_user(ADVISOR, make_estimate, jc.name)
+		token = token_of(as_user(ADVISOR, make_approval_link, jc.name))
+		frappe.set_user("Guest")
+		frappe.form_dict.token = token
+		try:
+			page = get_context(frappe._dict())
+		finally:
+			frappe.form_dict.pop("token", None)
+			frappe.set_user("Administrator")
+		self.assertFalse(page.get("error"), page.get("error"))
+		self.assertTrue(flt(page.discount) > 0)
+		lines = sum(flt(line["amount"]) for line in page.lines)
+		self.assertEqual(flt(page.net_total, 2), flt(lines, 2))
+		self.assertLess(
+			abs(flt(page.net_total) - flt(page.discount) + flt(page.taxes) - flt(page.customer_pays)), 1
+		)
+
 	def test_a_new_link_after_a_decision_tells_the_customer_what_it_replaces(self):
 		from aftersales_dms.www.estimate_approval import get_context
 

@@ -66,7 +66,8 @@ def _get_context(context):
 	context.quotation = quotation
 	context.currency = quotation.currency
 	estimate = customer_figures.customer_estimate(jc, with_decisions=False)
-	context.net_total = estimate.net_total if estimate else 0
+	# before the discount (ERPNext's net_total is after it: the page showed the discount twice)
+	context.net_total = estimate.total if estimate else 0
 	context.discount = estimate.discount_amount if estimate else 0
 	context.taxes = estimate.total_taxes_and_charges if estimate else 0
 	context.customer_pays = customer_figures.payable(estimate) if estimate else 0
