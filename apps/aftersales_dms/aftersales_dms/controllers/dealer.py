@@ -82,15 +82,9 @@ def check_stored_document(doc, method=None):
 	the client's values and then check write on the result, so a user of one dealer could set
 	another dealer's document's company to their own and pass. The stored document must be
 	writable by the user too (submit permission for a submit), whatever the client sent."""
-	if (
-		doc.flags.ignore_permissions
-		or frappe.session.user == "Administrator"
-		or frappe.flags.in_install
-		or frappe.flags.in_migrate
-		or frappe.flags.in_patch
-		or doc.meta.istable
-		or doc.is_new()
-	):
+	from aftersales_dms.controllers.guards import users_save
+
+	if not users_save(doc) or doc.is_new():
 		return
 	stored = doc.get_doc_before_save()
 	if not stored:

@@ -98,6 +98,19 @@ def read_only_fields(meta) -> list:
 	]
 
 
+def users_save(doc) -> bool:
+	"""A save of a whole document by a user, checked against what they may do: not the system's
+	own (flags.ignore_permissions, install, migrate, patches), not Administrator's, not a row's."""
+	return not (
+		doc.flags.ignore_permissions
+		or frappe.session.user == "Administrator"
+		or frappe.flags.in_install
+		or frappe.flags.in_migrate
+		or frappe.flags.in_patch
+		or doc.meta.istable
+	)
+
+
 def keep_read_only_fields(doc, method=None):
 	"""doc_events before_validate of the app's DocTypes: a field the form shows read-only is
 	read-only on the server too (REST, set_value, Data Import get what the desk gets). On a save by
@@ -108,15 +121,7 @@ def keep_read_only_fields(doc, method=None):
 	workflow's state field (only the workflow's transitions move it, which Frappe checks) and, on a
 	new document, a read-only field that is also set_only_once: the document it is made from
 	(the job card's check-in), which its validate checks and derives the rest from."""
-	if (
-		doc.flags.ignore_permissions
-		or frappe.session.user == "Administrator"
-		or frappe.flags.in_install
-		or frappe.flags.in_migrate
-		or frappe.flags.in_patch
-		or doc.meta.istable
-		or not is_app_doctype(doc.doctype)
-	):
+	if not users_save(doc) or not is_app_doctype(doc.doctype):
 		return
 	from frappe.model.workflow import get_workflow_name
 
