@@ -52,6 +52,19 @@ def edit(job_card, user, change):
 	return frappe.get_doc("Service Job Card", job_card)
 
 
+def page_as_guest(token):
+	"""The approval page's context as the customer (no session) opens the link."""
+	from aftersales_dms.www.estimate_approval import get_context
+
+	frappe.set_user("Guest")
+	frappe.form_dict.token = token
+	try:
+		return get_context(frappe._dict())
+	finally:
+		frappe.form_dict.pop("token", None)
+		frappe.set_user("Administrator")
+
+
 def work_to_qc(job_card):
 	"""Amit clocks every line the customer did not decline; the job goes to QC, every item is
 	verified."""
@@ -300,21 +313,13 @@ class TestTheCustomersAnswer(FrappeTestCase):
 	def test_the_page_adds_up_with_a_discount(self):
 		"""Found by the attack on the demo: lines before tax, less the discount, plus taxes, is
 		what the customer pays (the page took the lines after the discount, then took it again)."""
-		from aftersales_dms.www.estimate_approval import get_context
-
 		jc, _token = estimated_job_card()
 		jc = edit(
 			jc.name, ADVISOR, lambda d: d.update({"discount_percentage": 4, "discount_reason": "loyal"})
 		)
 		as_user(ADVISOR, make_estimate, jc.name)
 		token = token_of(as_user(ADVISOR, make_approval_link, jc.name))
-		frappe.set_user("Guest")
-		frappe.form_dict.token = token
-		try:
-			page = get_context(frappe._dict())
-		finally:
-			frappe.form_dict.pop("token", None)
-			frappe.set_user("Administrator")
+		page = page_as_guest(token)
 		self.assertFalse(page.get("error"), page.get("error"))
 		self.assertTrue(flt(page.discount) > 0)
 		lines = sum(flt(line["amount"]) for line in page.lines)
@@ -324,19 +329,11 @@ class TestTheCustomersAnswer(FrappeTestCase):
 		)
 
 	def test_a_new_link_after_a_decision_tells_the_customer_what_it_replaces(self):
-		from aftersales_dms.www.estimate_approval import get_context
-
 		jc, token = estimated_job_card()
 		rows = customer_rows(frappe.get_doc("Service Job Card", jc.name))
 		decide_as_customer(token, {rows[0].name: "Declined", rows[1].name: "Approved"})
 		fresh = token_of(as_user(ADVISOR, make_approval_link, jc.name))
-		frappe.set_user("Guest")
-		frappe.form_dict.token = fresh
-		try:
-			context = get_context(frappe._dict())
-		finally:
-			frappe.form_dict.pop("token", None)
-			frappe.set_user("Administrator")
+		context = page_as_guest(fresh)
 		self.assertFalse(context.get("error"), context.get("error"))
 		self.assertEqual(context.previous["result"], "Partly Approved")
 		self.assertEqual(
