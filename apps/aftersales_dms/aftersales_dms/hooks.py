@@ -258,4 +258,6 @@ doc_events = {
 	},
 	# the desk a user of our roles lands on (roles.ROLE_DESK, controllers/desk.py)
 	"User": {"before_validate": "aftersales_dms.controllers.desk.set_landing"},
+	# no upload a browser would run as a page or script, except by a System Manager (controllers/uploads.py)
+	"File": {"validate": "aftersales_dms.controllers.uploads.validate_file"},
 }
