@@ -256,6 +256,27 @@ def test_nginx_serves_https_assets_and_socketio_like_bench():
 	assert "@" not in conf.replace("@webserver", "")
 
 
+def test_nginx_serves_uploads_a_browser_would_run_as_sandboxed_downloads():
+	"""Public (/files) and private (/protected, after Frappe's X-Accel-Redirect) HTML, SVG, XML and
+	script files: an attachment in a CSP sandbox, with nosniff (#20). A location with its own
+	add_header loses the server's, so each such location repeats them."""
+	for conf in (nginx(deployment()), nginx(deployment(self_signed=False))):
+		blocks = re.findall(r"location ~\* (\S+) \{(.*?)\n\t\t\}", conf, re.S)
+		assert [b[0].split("/")[1] for b in blocks] == ["protected", "files"], blocks
+		for (pattern, block), prefix in zip(blocks, ("/protected/private/files", "/files"), strict=False):
+			rx = re.compile(pattern, re.I)
+			for path in ("x.html", "x.HTM", "x.svg", "x.xhtml", "x.xml", "x.js", "x.mjs", "x.shtml"):
+				assert rx.search(f"{prefix}/{path}"), (pattern, path)
+			for path in ("x.pdf", "x.jpg", "x.png", "x.html.pdf", "x.json", "x.csv"):
+				assert not rx.search(f"{prefix}/{path}"), (pattern, path)
+			assert 'add_header Content-Disposition "attachment";' in block
+			assert "add_header Content-Security-Policy \"sandbox; default-src 'none'\";" in block
+			assert "add_header X-Content-Type-Options nosniff;" in block
+			assert 'add_header X-Frame-Options "SAMEORIGIN";' in block
+			assert ("Strict-Transport-Security" in block) == ("Strict-Transport-Security" in conf)
+		assert conf.count("add_header X-Content-Type-Options nosniff;") == 3  # the server's too
+
+
 def test_nginx_on_other_ports_and_with_the_dealers_certificate():
 	conf = nginx(deployment(https_port=8443, http_port=8080, self_signed=False))
 	assert "listen 8443 ssl;" in conf and "listen 8080;" in conf
