@@ -84,7 +84,7 @@ class Role:
 
 
 def valid_vin():
-	from aftersales_dms.reception.vin import check_digit
+	from aftersales_dms.utils.vin import check_digit
 
 	alphabet = "ABCDEFGHJKLMNPRSTUVWXYZ0123456789"
 	vin = "MA1TA2XX0" + "".join(random.choice(alphabet) for _ in range(8))

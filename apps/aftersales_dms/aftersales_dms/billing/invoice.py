@@ -31,9 +31,7 @@ from aftersales_dms.billing.estimate import dealer_tax_template
 from aftersales_dms.controllers.guards import lock_document
 from aftersales_dms.controllers.pricing import dealer_price_list
 from aftersales_dms.roles import CREDIT_RELEASE_ROLES, INVOICE_ROLES, has_any_role
-from aftersales_dms.workshop.doctype.dealer_workshop_settings.dealer_workshop_settings import (
-	get_workshop_settings,
-)
+from aftersales_dms.controllers.dealer import get_workshop_settings
 from aftersales_dms.workshop.status import can_invoice
 
 BILL_TO_FIELD = {

@@ -12,10 +12,8 @@ import frappe
 from frappe import _
 from frappe.utils import add_days, flt, get_datetime, getdate, to_timedelta
 
+from aftersales_dms.controllers.dealer import get_workshop_settings
 from aftersales_dms.utils import replica
-from aftersales_dms.workshop.doctype.dealer_workshop_settings.dealer_workshop_settings import (
-	get_workshop_settings,
-)
 
 ACTIVE_STATUSES = ("Requested", "Confirmed", "Checked In")
 MAX_SLOTS = 200

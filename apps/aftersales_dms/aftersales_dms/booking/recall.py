@@ -11,9 +11,9 @@ import frappe
 from frappe import _
 from frappe.utils import cint, flt, fmt_money, format_date, getdate, nowdate
 
-from aftersales_dms.reception.vin import clean_vin, normalize_plate
+from aftersales_dms.job_states import CANCELLED, FINAL, RELEASED
 from aftersales_dms.utils import replica
-from aftersales_dms.workshop.status import CANCELLED, FINAL, RELEASED
+from aftersales_dms.utils.vin import clean_vin, normalize_plate
 
 
 def campaign_matches(campaign, vehicle) -> bool:

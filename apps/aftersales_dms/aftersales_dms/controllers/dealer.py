@@ -1,6 +1,41 @@
-"""Who works for a dealer: users restricted to its Company by a User Permission."""
+"""A dealer: who works for it (users restricted to its Company by a User Permission) and its
+settings (Dealer Workshop Settings, one per Company, read by every stage)."""
 
 import frappe
+from frappe import _
+
+# the settings every stage reads (booking hours and slots, warehouses, payers, prices, stand-in)
+FIELDS = (
+	"workshop_opens",
+	"workshop_closes",
+	"slot_minutes",
+	"parts_warehouse",
+	"wip_warehouse",
+	"oem_customer",
+	"internal_customer",
+	"labour_billing",
+	"selling_price_list",
+	"managers_stand_in",
+)
+
+
+class MissingWorkshopSettingsError(frappe.ValidationError):
+	pass
+
+
+def get_workshop_settings(company: str) -> frappe._dict:
+	"""The dealer's settings; a clear error when the dealer has none yet. (The selling price list
+	is read through controllers.pricing.dealer_price_list, which falls back to Selling Settings.)"""
+	settings = company and frappe.db.get_value(
+		"Dealer Workshop Settings", {"company": company}, FIELDS, as_dict=True
+	)
+	if not settings:
+		frappe.throw(
+			_("Set up Dealer Workshop Settings for company {0}.").format(company),
+			MissingWorkshopSettingsError,
+			title=_("Dealer Workshop Settings missing"),
+		)
+	return settings
 
 
 def dealer_users(role: str, company: str) -> list[str]:

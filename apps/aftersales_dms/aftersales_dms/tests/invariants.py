@@ -34,9 +34,7 @@ from frappe.utils import flt
 from aftersales_dms.billing import customer_figures
 from aftersales_dms.billing.discount import user_limit
 from aftersales_dms.controllers.pricing import price_item
-from aftersales_dms.workshop.doctype.dealer_workshop_settings.dealer_workshop_settings import (
-	get_workshop_settings,
-)
+from aftersales_dms.controllers.dealer import get_workshop_settings
 
 EPS = 0.005
 DECIDED = ("Approved", "Declined")

@@ -64,7 +64,7 @@ def attempt_write(user, channel, doc, probes):
 
 
 def unique_vin():
-	from aftersales_dms.reception.vin import check_digit
+	from aftersales_dms.utils.vin import check_digit
 
 	chars = "ABCDEFGHJKLMNPRSTUVWXYZ0123456789"
 	vin = "MA1" + "".join(random.choices(chars, k=14))

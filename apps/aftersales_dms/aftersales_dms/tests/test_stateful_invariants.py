@@ -43,9 +43,7 @@ from hypothesis.stateful import (
 from aftersales_dms.billing import customer_figures
 from aftersales_dms.tests import invariants
 from aftersales_dms.tests.invariants import Observed, Violation
-from aftersales_dms.workshop.doctype.dealer_workshop_settings.dealer_workshop_settings import (
-	get_workshop_settings,
-)
+from aftersales_dms.controllers.dealer import get_workshop_settings
 
 DEALERS = {
 	"Orion Motors Pune": {

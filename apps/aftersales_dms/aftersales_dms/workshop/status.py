@@ -18,26 +18,24 @@ from frappe.utils import flt, now_datetime, time_diff_in_hours
 
 from aftersales_dms.billing import approval
 from aftersales_dms.controllers.guards import lock_document
+from aftersales_dms.job_states import (  # noqa: F401 (the states, named once)
+	ACTIVE,
+	AT_WORK,
+	AWAITING_APPROVAL,
+	CANCELLED,
+	CLOSED,
+	DELIVERED,
+	FINAL,
+	HOLDS,
+	INITIAL,
+	NOT_STARTED,
+	QUALITY_CHECK,
+	READY,
+	RELEASED,
+	WORKFLOW,
+	WORKING,
+)
 
-WORKFLOW = "Service Job Card"
-INITIAL = "Open"
-AWAITING_APPROVAL = "Awaiting Approval"
-QUALITY_CHECK = "Quality Check"
-READY = "Ready for Pickup"
-DELIVERED = "Delivered"
-RELEASED = "Released"  # handed back without the work: the customer declined it
-CANCELLED = "Cancelled"
-# The statuses the code knows: the one definition of open and closed, used everywhere (lists,
-# reports, board, tasks, booking). A status an OEM adds to the workflow (say Road Test between
-# Quality Check and Ready for Pickup) is none of these: a checkpoint the workflow moves through,
-# where no work is added and no clock runs; the guards below check facts, not the path taken.
-ACTIVE = ("Open", "In Progress", AWAITING_APPROVAL, "Repairing")  # work is prepared or done
-FINAL = (DELIVERED, RELEASED, CANCELLED)  # the job is over: read-only, off the board, no tasks
-CLOSED = (READY, *FINAL)  # no more work: the vehicle waits for its owner, or the job is over
-HOLDS = ("On Hold", "Waiting for Parts")
-AT_WORK = ("In Progress", "Repairing")  # technicians work on the vehicle (the Technician Desk's)
-WORKING = (*ACTIVE, QUALITY_CHECK, *HOLDS)  # labour may still be assigned and clocked
-NOT_STARTED = (INITIAL, *HOLDS, CANCELLED)  # entering any other status starts the work
 SYSTEM_MOVES = {
 	"Waiting for Parts": ACTIVE,  # a shortage, from any working status
 	"*": ("Waiting for Parts",),  # parts arrived: back to held_from

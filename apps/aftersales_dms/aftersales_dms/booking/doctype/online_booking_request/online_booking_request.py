@@ -20,7 +20,7 @@ from frappe import _
 from frappe.model.document import Document
 from frappe.utils import add_days, add_to_date, cint, escape_html, getdate, now_datetime
 
-from aftersales_dms.reception.vin import InvalidVIN, normalize_plate, validate_vin
+from aftersales_dms.utils.vin import InvalidVIN, normalize_plate, validate_vin
 
 MAX_PER_IP_PER_HOUR = 5
 MAX_PER_MOBILE_PER_DAY = 3

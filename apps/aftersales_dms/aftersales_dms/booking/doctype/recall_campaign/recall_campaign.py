@@ -6,7 +6,7 @@ from frappe import _
 from frappe.model.document import Document
 from frappe.utils import getdate
 
-from aftersales_dms.reception.vin import InvalidVIN, validate_vin
+from aftersales_dms.utils.vin import InvalidVIN, validate_vin
 
 
 class RecallCampaign(Document):

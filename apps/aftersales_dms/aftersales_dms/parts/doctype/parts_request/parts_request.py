@@ -16,12 +16,9 @@ from frappe import _
 from frappe.model.document import Document
 from frappe.utils import add_days, flt, today
 
-from aftersales_dms.controllers.dealer import dealer_users
+from aftersales_dms.controllers.dealer import dealer_users, get_workshop_settings
 from aftersales_dms.controllers.guards import lock_document, retry_on_deadlock
 from aftersales_dms.roles import PARTS_MANAGER, PARTS_ROLES, has_any_role
-from aftersales_dms.workshop.doctype.dealer_workshop_settings.dealer_workshop_settings import (
-	get_workshop_settings,
-)
 from aftersales_dms.workshop.status import on_parts_short
 from aftersales_dms.workshop.tasks import SHORTAGE, on_parts_issued, open_task
 

@@ -6,8 +6,8 @@ from frappe import _
 from frappe.model.document import Document
 from frappe.utils import cint, getdate, now_datetime
 
-from aftersales_dms.reception.vin import InvalidVIN, normalize_plate, validate_vin
 from aftersales_dms.reception.wmi import decode_wmi
+from aftersales_dms.utils.vin import InvalidVIN, normalize_plate, validate_vin
 
 
 class CustomerVehicle(Document):

@@ -4,8 +4,8 @@
 import frappe
 from frappe.tests.utils import FrappeTestCase
 
-from aftersales_dms.reception.vin import InvalidVIN, check_digit, normalize_plate, validate_vin
 from aftersales_dms.tests.runner_deps import outside_links
+from aftersales_dms.utils.vin import InvalidVIN, check_digit, normalize_plate, validate_vin
 
 # Frappe's test runner stops here when it comes from an ERPNext DocType (tests/runner_deps.py)
 test_ignore = outside_links("Customer Vehicle")

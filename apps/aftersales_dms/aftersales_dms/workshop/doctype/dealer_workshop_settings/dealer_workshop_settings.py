@@ -6,6 +6,7 @@
 Kept in a DocType of our own rather than as custom fields on Company: a Link custom field on
 Company (to Warehouse, Customer) makes ERPNext's test runner build Warehouse and Customer test
 records before `_Test Company`, which they need (see README, "ERPNext's own tests beside ours").
+Every stage reads them through controllers/dealer.py `get_workshop_settings`.
 """
 
 import frappe
@@ -13,23 +14,7 @@ from frappe import _
 from frappe.model.document import Document
 from frappe.utils import cint, to_timedelta
 
-FIELDS = (
-	"workshop_opens",
-	"workshop_closes",
-	"slot_minutes",
-	"parts_warehouse",
-	"wip_warehouse",
-	"oem_customer",
-	"internal_customer",
-	"labour_billing",
-	"selling_price_list",
-	"managers_stand_in",
-)
 MIN_SLOT, MAX_SLOT = 5, 240
-
-
-class MissingWorkshopSettingsError(frappe.ValidationError):
-	pass
 
 
 class DealerWorkshopSettings(Document):
@@ -68,18 +53,3 @@ class DealerWorkshopSettings(Document):
 			frappe.throw(
 				_("Price list {0} is not an enabled selling price list.").format(self.selling_price_list)
 			)
-
-
-def get_workshop_settings(company: str) -> frappe._dict:
-	"""The dealer's settings; a clear error when the dealer has none yet. (The selling price list
-	is read through controllers.pricing.dealer_price_list, which falls back to Selling Settings.)"""
-	settings = company and frappe.db.get_value(
-		"Dealer Workshop Settings", {"company": company}, FIELDS, as_dict=True
-	)
-	if not settings:
-		frappe.throw(
-			_("Set up Dealer Workshop Settings for company {0}.").format(company),
-			MissingWorkshopSettingsError,
-			title=_("Dealer Workshop Settings missing"),
-		)
-	return settings

@@ -4,10 +4,7 @@
 import frappe
 from frappe.tests.utils import FrappeTestCase
 
-from aftersales_dms.workshop.doctype.dealer_workshop_settings.dealer_workshop_settings import (
-	MissingWorkshopSettingsError,
-	get_workshop_settings,
-)
+from aftersales_dms.controllers.dealer import MissingWorkshopSettingsError, get_workshop_settings
 
 PUNE, NASHIK = "Orion Motors Pune", "Orion Motors Nashik"
 

@@ -10,7 +10,7 @@ from aftersales_dms.analytics import technician_days
 from aftersales_dms.billing.approval import review_changes
 from aftersales_dms.billing.discount import user_limit, validate_discount
 from aftersales_dms.booking.recall import open_campaigns_for
-from aftersales_dms.controllers.dealer import dealer_users
+from aftersales_dms.controllers.dealer import dealer_users, get_workshop_settings
 from aftersales_dms.controllers.guards import (
 	clear_unwritable_fields_of_new_rows,
 	default_contact,
@@ -21,9 +21,6 @@ from aftersales_dms.controllers.guards import (
 from aftersales_dms.controllers.pricing import price_item, selling_rate
 from aftersales_dms.roles import JOB_EDITORS, MANAGERS, WORKSHOP_MANAGER, has_any_role
 from aftersales_dms.workshop import board, status, tasks
-from aftersales_dms.workshop.doctype.dealer_workshop_settings.dealer_workshop_settings import (
-	get_workshop_settings,
-)
 
 
 def labour_line(
