@@ -336,9 +336,13 @@ class Context:
 	# The root password never goes on a command line (other users see those in ps): the clients
 	# read it from db/root.cnf (mode 600, the bench user's), bench from common_site_config.json.
 	def db_root_password(self) -> str:
+		return self.common_site_config()["root_password"]
+
+	def common_site_config(self) -> dict:
+		"""The bench's sites/common_site_config.json (services' ports, the database's root password)."""
 		import json
 
-		return json.loads((self.bench / "sites" / "common_site_config.json").read_text())["root_password"]
+		return json.loads((self.bench / "sites" / "common_site_config.json").read_text())
 
 	def mysql_root(
 		self, sql: str, *, initial: bool = False, check: bool = True

@@ -44,7 +44,7 @@ import tomllib
 
 from . import sites
 from .context import Context, DmsError, short_hash
-from .services import ensure_mariadb, ensure_redis, redis_port, redis_up
+from .services import conf_redis_port, ensure_mariadb, ensure_redis, redis_up
 from .setup import prepare
 
 ETC = Path("/etc/aftersales-dms")
@@ -997,10 +997,8 @@ class Deployer:
 			)
 		state = self.load_state()
 		previous = Deployment.from_dict(state["deployment"]) if state.get("deployment") else None
-		redis_defaults = tuple(
-			int(redis_port((ctx.repo / "config" / f"redis_{n}.conf").read_text()) or 0)
-			for n in ("cache", "queue")
-		)
+		conf = ctx.common_site_config()
+		redis_defaults = tuple(int(conf_redis_port(conf, n) or 0) for n in ("cache", "queue"))
 		others = self.other_deployments_ports()
 		d = resolve(
 			opts,
@@ -1275,7 +1273,7 @@ def status_lines(ctx: Context) -> list[str]:
 		if d:
 			port = str(d.redis_cache_port if name == "cache" else d.redis_queue_port)
 		else:
-			port = redis_port((ctx.bench / "config" / f"redis_{name}.conf").read_text())
+			port = conf_redis_port(ctx.common_site_config(), name)
 		lines.append(f"  redis {name}: {'up' if redis_up(port) else 'down'} (127.0.0.1:{port})")
 	return lines
 

@@ -1,4 +1,9 @@
-"""This bench's own MariaDB (unix socket in db/) and the Redis servers, and the web server's ping."""
+"""This bench's own MariaDB (unix socket in db/) and Redis servers, and the web server's ping.
+
+Every bench has ports of its own, so two checkouts on one machine (a developer's bench beside a
+fresh clone's test run) never share a server: MariaDB's is chosen at its first start (db/port),
+the Redis and socket.io ports when the bench's sites/common_site_config.json is written — from
+the bench's path, the next free ones if those are taken — and read from there ever after."""
 
 from __future__ import annotations
 
@@ -21,6 +26,30 @@ def first_db_port(bench: Path) -> int:
 	"""Where this bench's MariaDB port search starts: 20000-29999, from the bench's path (so benches
 	on one machine rarely meet)."""
 	return 20000 + int(hashlib.sha1(str(bench).encode()).hexdigest()[:8], 16) % 10000
+
+
+# a new bench's Redis cache, Redis queue and socket.io ports: base + an offset from its path (the
+# first bench of this project used 13000, 11000 and 9000; new ones stay off those)
+SERVICE_PORT_BASES = {"redis_cache": 13100, "redis_queue": 11100, "socketio": 9100}
+SERVICE_PORT_SPREAD = 800
+
+
+def bench_service_ports(bench: Path, taken=None) -> dict[str, int]:
+	"""Ports for a new bench's Redis servers and socket.io: one offset from the bench's path for all
+	three, moved on while any of them is taken (by another bench's server, or by `taken`)."""
+	taken = taken or port_taken
+	first = int(hashlib.sha1(str(bench).encode()).hexdigest()[8:16], 16) % SERVICE_PORT_SPREAD
+	for step in range(SERVICE_PORT_SPREAD):
+		offset = (first + step) % SERVICE_PORT_SPREAD
+		ports = {name: base + offset for name, base in SERVICE_PORT_BASES.items()}
+		if not any(taken(p) for p in ports.values()):
+			return ports
+	raise OSError("no free ports for Redis and socket.io")
+
+
+def conf_redis_port(conf: dict, name: str) -> str:
+	"""The port of the bench's Redis `name` (cache or queue) in its common_site_config.json."""
+	return re.sub(r".*:(\d+)/?$", r"\1", conf.get(f"redis_{name}") or "")
 
 
 def port_taken(port: int) -> bool:
@@ -123,19 +152,15 @@ def start_mariadb(ctx: Context) -> None:
 	ctx.die(f"MariaDB did not start (log: {log})")
 
 
-def redis_port(conf: str) -> str:
-	m = re.search(r"^port (\S+)", conf, re.MULTILINE)
-	return m.group(1) if m else ""
-
-
 def redis_up(port: str) -> bool:
 	r = subprocess.run(["redis-cli", "-p", port, "ping"], capture_output=True, text=True)
 	return r.returncode == 0
 
 
 def ensure_redis(ctx: Context) -> None:
+	conf = ctx.common_site_config()
 	for name in ("cache", "queue"):
-		port = redis_port((ctx.bench / "config" / f"redis_{name}.conf").read_text())
+		port = conf_redis_port(conf, name)
 		if redis_up(port):
 			continue
 		ctx.say(f"starting Redis {name} on 127.0.0.1:{port}")
@@ -143,6 +168,8 @@ def ensure_redis(ctx: Context) -> None:
 			[
 				"redis-server",
 				f"config/redis_{name}.conf",
+				"--port",
+				port,
 				"--daemonize",
 				"yes",
 				"--pidfile",

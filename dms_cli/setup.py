@@ -13,7 +13,7 @@ import subprocess
 from pathlib import Path
 
 from .context import Context, short_hash
-from .services import ensure_mariadb, ensure_redis
+from .services import bench_service_ports, ensure_mariadb, ensure_redis
 
 # what `sync_repo` does not copy from the checkout into the bench (root only): upstream apps,
 # environments and the bench's own state
@@ -209,7 +209,11 @@ def keep_payments_listed(ctx: Context) -> None:
 	)
 
 
-def common_site_config(template: dict, bench: Path, user: str, root_password: str) -> dict:
+def common_site_config(
+	template: dict, bench: Path, user: str, root_password: str, ports: dict[str, int]
+) -> dict:
+	"""A new bench's common config: the template with this bench's database socket, user and
+	Redis and socket.io ports (services.bench_service_ports)."""
 	conf = dict(template)
 	conf.update(
 		{
@@ -217,6 +221,10 @@ def common_site_config(template: dict, bench: Path, user: str, root_password: st
 			"db_socket": f"{bench}/db/mysqld.sock",
 			"root_login": "root",
 			"root_password": root_password,
+			"redis_cache": f"redis://127.0.0.1:{ports['redis_cache']}",
+			"redis_queue": f"redis://127.0.0.1:{ports['redis_queue']}",
+			"redis_socketio": f"redis://127.0.0.1:{ports['redis_queue']}",
+			"socketio_port": ports["socketio"],
 		}
 	)
 	return conf
@@ -236,7 +244,9 @@ def ensure_layout(ctx: Context) -> None:
 	path = ctx.bench / "sites" / "common_site_config.json"
 	if not path.is_file():
 		template = json.loads((ctx.bench / "sites" / "common_site_config.template.json").read_text())
-		conf = common_site_config(template, ctx.bench, ctx.bench_user, new_db_password())
+		conf = common_site_config(
+			template, ctx.bench, ctx.bench_user, new_db_password(), bench_service_ports(ctx.bench)
+		)
 		ctx.write_file(path, json.dumps(conf, indent=1, sort_keys=True), private=True)
 	secure_site_configs(ctx)
 

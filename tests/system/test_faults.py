@@ -14,8 +14,9 @@ PUNE = "Orion Motors Pune"
 
 
 def redis_port(name):
-	with open(os.path.join(BENCH, "config", f"redis_{name}.conf")) as f:
-		return next(line.split()[1] for line in f if line.startswith("port "))
+	"""The bench's own Redis port (its common_site_config.json; ./dms starts Redis on it)."""
+	with open(os.path.join(BENCH, "sites", "common_site_config.json")) as f:
+		return json.load(f)[f"redis_{name}"].rsplit(":", 1)[1].strip("/")
 
 
 def restart_redis(name):
@@ -26,6 +27,8 @@ def restart_redis(name):
 		[
 			"redis-server",
 			os.path.join(BENCH, "config", f"redis_{name}.conf"),
+			"--port",
+			port,
 			"--daemonize",
 			"yes",
 			"--pidfile",

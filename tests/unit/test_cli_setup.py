@@ -11,7 +11,7 @@ import pytest
 from dms_cli import setup
 from dms_cli.commands import procfile_for_port
 from dms_cli.context import DmsError
-from dms_cli.services import first_db_port, my_cnf, redis_port, root_cnf
+from dms_cli.services import bench_service_ports, conf_redis_port, first_db_port, my_cnf, root_cnf
 from dms_cli.sites import app_schema_files, migrate_key
 
 
@@ -160,10 +160,12 @@ def test_migrate_key_is_the_bash_scripts_key(tmp_path):
 
 def test_common_site_config_from_the_template(repo_dir):
 	template = json.loads((repo_dir / "sites" / "common_site_config.template.json").read_text())
-	conf = setup.common_site_config(template, Path("/home/dms/benches/x"), "dms", "pw")
+	ports = {"redis_cache": 13111, "redis_queue": 11111, "socketio": 9111}
+	conf = setup.common_site_config(template, Path("/home/dms/benches/x"), "dms", "pw", ports)
 	assert conf["db_socket"] == "/home/dms/benches/x/db/mysqld.sock"
 	assert (conf["frappe_user"], conf["root_login"], conf["root_password"]) == ("dms", "root", "pw")
-	assert conf["redis_cache"] == template["redis_cache"]  # the rest comes from the template
+	assert conf["redis_cache"] == "redis://127.0.0.1:13111" and conf["socketio_port"] == 9111
+	assert conf["webserver_port"] == template["webserver_port"]  # the rest comes from the template
 	assert "root_password" not in template
 	pw = setup.new_db_password()
 	assert re.fullmatch(r"[A-Za-z0-9]{16,24}", pw) and pw != setup.new_db_password()
@@ -181,9 +183,29 @@ def test_mariadb_config_files(repo_dir):
 	assert root.splitlines() == ["!include /b/db/my.cnf", "[client]", "user = root", 'password = "p4ss"']
 
 
-def test_redis_ports_of_this_bench(repo_dir):
-	ports = [redis_port((repo_dir / "config" / f"redis_{n}.conf").read_text()) for n in ("cache", "queue")]
-	assert ports == ["13000", "11000"]
+def test_each_bench_has_its_own_redis_and_socketio_ports(repo_dir):
+	"""Two checkouts on one machine never share Redis (their RQ workers would run each other's
+	jobs, for sites they do not have) nor socket.io: the ports come from the bench's path, moved on
+	past taken ones, and are written into the bench's common config."""
+	a = bench_service_ports(Path("/home/dms/benches/main-1"), taken=lambda p: False)
+	b = bench_service_ports(Path("/tmp/tmp.x/bench"), taken=lambda p: False)
+	assert a != b
+	assert a == bench_service_ports(Path("/home/dms/benches/main-1"), taken=lambda p: False)
+	# never the first bench's fixed ports, and each below the ephemeral range
+	for ports in (a, b):
+		assert not {13000, 11000, 9000} & set(ports.values())
+		assert all(1024 < p < 32768 for p in ports.values())
+	# a taken port moves all three on
+	moved = bench_service_ports(Path("/home/dms/benches/main-1"), taken=lambda p: p == a["redis_queue"])
+	assert moved["redis_queue"] != a["redis_queue"] and moved["redis_cache"] != a["redis_cache"]
+	conf = setup.common_site_config({}, Path("/b"), "dms", "pw", a)
+	assert conf_redis_port(conf, "cache") == str(a["redis_cache"])
+	assert conf_redis_port(conf, "queue") == str(a["redis_queue"])
+	assert conf["redis_socketio"] == conf["redis_queue"] and conf["socketio_port"] == a["socketio"]
+	# the Redis config files carry no port of their own (./dms and supervisor pass --port)
+	for name in ("cache", "queue"):
+		text = (repo_dir / "config" / f"redis_{name}.conf").read_text()
+		assert not [line for line in text.splitlines() if line.startswith("port ")]
 
 
 def test_the_web_server_listens_on_dms_http_port(repo_dir):
