@@ -9,6 +9,9 @@ app_color = "#1f6feb"
 
 required_apps = ["erpnext"]
 
+# the list of guarded ERPNext methods is defined once, there (underscored: not a hook)
+from aftersales_dms.controllers import erpnext_methods as _erpnext_methods  # noqa: E402
+
 add_to_apps_screen = [
 	{
 		"name": "aftersales_dms",
@@ -82,6 +85,9 @@ override_whitelisted_methods = {
 	),
 	# global search shows only documents the user may read (controllers/read_access.py)
 	"frappe.utils.global_search.search": "aftersales_dms.controllers.read_access.global_search",
+	# ERPNext's whitelisted functions answer a dealer user only for their own dealer's warehouses,
+	# accounts, vouchers … (controllers/erpnext_methods.py)
+	**_erpnext_methods.override_paths(),
 	# where a read replica is configured, these read on it only when it is in step with the primary
 	# (utils/replica.py): Frappe's own read-only endpoints, number cards and dashboard charts
 	**{
