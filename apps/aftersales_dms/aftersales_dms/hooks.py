@@ -158,6 +158,8 @@ doc_events = {
 			"aftersales_dms.controllers.dealer.check_stored_document",
 			"aftersales_dms.controllers.guards.keep_read_only_fields",
 			"aftersales_dms.controllers.guards.validate_fetching_links",
+			# a link to a dealer's record names one of the document's dealer (controllers/dealer_links.py)
+			"aftersales_dms.controllers.dealer_links.validate_dealer_links",
 		]
 	},
 	"Stock Entry": {
