@@ -160,7 +160,10 @@ doc_events = {
 			"aftersales_dms.controllers.guards.validate_fetching_links",
 			# a link to a dealer's record names one of the document's dealer (controllers/dealer_links.py)
 			"aftersales_dms.controllers.dealer_links.validate_dealer_links",
-		]
+		],
+		# a "Value Change" Notification whose field did not change is not loaded again on every
+		# save (controllers/notifications.py)
+		"on_change": "aftersales_dms.controllers.notifications.skip_unchanged_value_alerts",
 	},
 	"Stock Entry": {
 		"before_validate": "aftersales_dms.controllers.erpnext_links.keep_app_fields",

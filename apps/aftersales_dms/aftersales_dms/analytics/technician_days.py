@@ -93,9 +93,39 @@ def mark_stale(days):
 				"day": getdate(day),
 			},
 		)
-	frappe.enqueue(
-		"aftersales_dms.analytics.technician_days.refresh_stale", queue="short", enqueue_after_commit=True
-	)
+	queue_refresh()
+
+
+REFRESH_QUEUED = "dms_technician_days_refresh_queued"
+
+
+def queue_refresh():
+	"""A refresh job after the commit: one per transaction, however many saves marked rows (the
+	clock, an assignment and a workflow move each did), and none while one is queued that has not
+	started yet: that one reads the stale rows after this commit (it clears the Redis key before
+	it reads; a commit after that queues a new job). The scheduler's tick stays the safety net."""
+	if frappe.flags.get(REFRESH_QUEUED):
+		return
+	frappe.flags[REFRESH_QUEUED] = True
+	frappe.db.after_commit.add(_enqueue_refresh)
+	frappe.db.after_rollback.add(_forget_refresh)
+
+
+def _forget_refresh():
+	frappe.flags[REFRESH_QUEUED] = False
+
+
+def _enqueue_refresh():
+	frappe.flags[REFRESH_QUEUED] = False
+	# set only if absent (atomic): a key left by a job that never ran expires after ten minutes
+	if frappe.cache.set(frappe.cache.make_key(REFRESH_QUEUED), 1, ex=600, nx=True):
+		frappe.enqueue("aftersales_dms.analytics.technician_days.refresh_queued", queue="short")
+
+
+def refresh_queued() -> int:
+	"""The job queue_refresh queues: clears its key, then refresh_stale."""
+	frappe.cache.delete(frappe.cache.make_key(REFRESH_QUEUED))
+	return refresh_stale()
 
 
 def figures(technician: str, day) -> dict:

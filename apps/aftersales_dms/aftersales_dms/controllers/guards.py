@@ -165,14 +165,22 @@ def validate_fetching_links(doc, method=None):
 	"""doc_events before_validate of the app's DocTypes: every link names a record that exists.
 	Frappe (v15, BaseDocument.get_invalid_links) lets a link pass unchecked when the link has
 	fields fetched from it (the vehicle's customer_name from its customer) and the record does not
-	exist; this checks those links, on the document and its rows."""
+	exist; this checks those links, on the document and its rows. A link the stored document (or
+	the stored row) already holds is not looked up again: it was checked when it was stored, and
+	Frappe refuses to delete a record a document links to (a workflow move or a clock save of a job
+	card looked up its every item again, ~10 queries a save)."""
 	if doc.flags.ignore_links or doc.meta.istable or not is_app_doctype(doc.doctype):
 		return
+	stored = stored_link_values(doc)
 	for d in [doc, *doc.get_all_children()]:
 		for df in d.meta.get_link_fields() + d.meta.get("fields", {"fieldtype": "Dynamic Link"}):
 			value = d.get(df.fieldname)
 			if not value or not d.meta.get_fields_to_fetch(df.fieldname):
 				continue
+			if (d.doctype, d.name, df.fieldname, value) in stored and (
+				df.fieldtype == "Link" or (d.doctype, d.name, df.options, d.get(df.options)) in stored
+			):
+				continue  # unchanged since it was stored (a dynamic link: its doctype too)
 			doctype = df.options if df.fieldtype == "Link" else d.get(df.options)
 			if not doctype or frappe.get_meta(doctype).issingle or frappe.get_meta(doctype).is_virtual:
 				continue
@@ -185,6 +193,22 @@ def validate_fetching_links(doc, method=None):
 					frappe.LinkValidationError,
 					title=_("Invalid link"),
 				)
+
+
+def stored_link_values(doc) -> set:
+	"""(doctype, name, fieldname, value) of every value the stored document and its stored rows
+	hold (nothing for a new document): what validate_fetching_links need not look up again."""
+	if doc.is_new():
+		return set()
+	before = doc.get_doc_before_save()
+	if not before:
+		return set()
+	return {
+		(d.doctype, d.name, fieldname, value)
+		for d in [before, *before.get_all_children()]
+		for fieldname, value in d.as_dict().items()
+		if value and isinstance(value, str)
+	}
 
 
 def default_contact(doc):

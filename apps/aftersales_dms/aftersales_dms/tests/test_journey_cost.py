@@ -1,0 +1,135 @@
+# Copyright (c) 2026, Aftersales DMS contributors
+# For license information, please see license.txt
+
+"""What a journey's saves no longer do (issue #21), each with the rule it keeps: the job card's
+saves do not look up again the links it already holds (a new or changed one is still checked),
+do not load the Notifications whose watched field did not change (one that did change still
+fires), and a request queues the technician figures' refresh once, whatever it saved."""
+
+import re
+from contextlib import contextmanager
+
+import frappe
+from frappe.tests.utils import FrappeTestCase
+
+from aftersales_dms.workshop.test_job_card_status import (
+	ADVISOR,
+	AMIT,
+	MANAGER,
+	act,
+	as_user,
+	complete_inspection,
+	walk_in_job_card,
+)
+
+ITEM_LOOKUP = re.compile(r"select `name` from `tabItem` where `name`\s*=\s*'[^']*' limit 1$", re.I)
+NOTIFICATION_LOAD = re.compile(r"from `tabNotification` where `name`\s*=", re.I)
+JOB_CARD_READ = re.compile(r"select \* from `tabService Job Card` where `name`\s*=", re.I)
+
+
+@contextmanager
+def recorded_queries():
+	"""The SQL statements run inside the block (as Frappe's own FrappeTestCase.assertQueryCount
+	records them)."""
+	queries = []
+	sql = frappe.db.__class__.sql
+
+	def recording_sql(db, *args, **kwargs):
+		out = sql(db, *args, **kwargs)
+		queries.append(db.last_query)
+		return out
+
+	frappe.db.__class__.sql = recording_sql
+	try:
+		yield queries
+	finally:
+		frappe.db.__class__.sql = sql
+
+
+class TestJourneyCost(FrappeTestCase):
+	def tearDown(self):
+		frappe.set_user("Administrator")
+
+	def add_part(self, job_card, item_code):
+		def add():
+			doc = frappe.get_doc("Service Job Card", job_card)
+			doc.append("parts", {"item_code": item_code, "qty": 1})
+			doc.save()
+			return doc
+
+		return as_user(ADVISOR, add)
+
+	def test_a_save_looks_up_only_the_links_that_are_new(self):
+		jc = walk_in_job_card()
+		complete_inspection(jc.vehicle_inspection)
+		# a part added by the advisor is a new link: looked up, and one that does not exist is refused
+		with recorded_queries() as queries:
+			self.add_part(jc.name, "PRT-OIL-FILTER-C")
+		self.assertTrue([q for q in queries if ITEM_LOOKUP.search(q) and "PRT-OIL-FILTER-C" in q])
+		with self.assertRaises(frappe.LinkValidationError):
+			self.add_part(jc.name, "No Such Part 4711")
+		self.assertFalse(
+			frappe.db.exists("Service Job Card Part", {"parent": jc.name, "item_code": "No Such Part 4711"})
+		)
+		# the technician's workflow move changes no link: none of the stored ones is looked up again
+		with recorded_queries() as queries:
+			act(jc.name, "Start Work", AMIT)
+		self.assertEqual(frappe.db.get_value("Service Job Card", jc.name, "status"), "In Progress")
+		self.assertEqual([q for q in queries if ITEM_LOOKUP.search(q)], [])
+
+	def test_a_save_that_changes_no_watched_field_loads_no_notification(self):
+		jc = walk_in_job_card()
+		complete_inspection(jc.vehicle_inspection)
+		labour = jc.labour[0].name
+		# the manager's reassignment changes no status: the job card's four "Value Change"
+		# Notifications (on status) are not loaded
+		with recorded_queries() as queries:
+			as_user(
+				MANAGER,
+				frappe.get_doc("Service Job Card", jc.name).assign_technician,
+				labour,
+				jc.labour[0].technician,
+			)
+		self.assertEqual([q for q in queries if NOTIFICATION_LOAD.search(q)], [])
+		# a move that changes the status still has Frappe evaluate them
+		with recorded_queries() as queries:
+			act(jc.name, "Start Work", AMIT)
+		self.assertTrue([q for q in queries if NOTIFICATION_LOAD.search(q)])
+
+	def test_a_workflow_move_of_ones_own_role_reads_the_job_card_once_less(self):
+		from aftersales_dms.workshop.status import apply_workflow
+
+		jc = walk_in_job_card()
+		complete_inspection(jc.vehicle_inspection)
+		doc = frappe.get_doc("Service Job Card", jc.name).as_dict()
+		frappe.set_user(AMIT)
+		with recorded_queries() as queries:
+			apply_workflow(doc, "Start Work")
+		frappe.set_user("Administrator")
+		self.assertEqual(frappe.db.get_value("Service Job Card", jc.name, "status"), "In Progress")
+		# Frappe's apply_workflow reads it, and its save reads it again under lock; the override
+		# looks only at its status to see that the technician's own role has the action
+		full_reads = [q for q in queries if JOB_CARD_READ.search(q)]
+		self.assertEqual(len(full_reads), 2, full_reads)
+		# an action none of the user's roles has is still refused
+		frappe.set_user(AMIT)
+		with self.assertRaises(frappe.ValidationError):
+			apply_workflow(frappe.get_doc("Service Job Card", jc.name).as_dict(), "Pass QC")
+
+	def test_the_technician_figures_refresh_is_queued_once_per_commit(self):
+		from aftersales_dms.analytics import technician_days as days
+
+		jc = walk_in_job_card()
+		complete_inspection(jc.vehicle_inspection)
+		frappe.flags[days.REFRESH_QUEUED] = False
+		before = list(frappe.db.after_commit._functions).count(days._enqueue_refresh)
+		line = jc.labour[0].name
+		as_user(AMIT, frappe.get_doc("Service Job Card", jc.name).start_work, line)
+		as_user(AMIT, frappe.get_doc("Service Job Card", jc.name).finish_work, line)
+		after = list(frappe.db.after_commit._functions).count(days._enqueue_refresh)
+		# two clock saves marked the technician's day stale: one refresh after the commit
+		self.assertEqual(after - before, 1)
+		self.assertTrue(
+			frappe.db.exists("Technician Work Day", {"technician": jc.labour[0].technician, "stale": 1})
+		)
+		frappe.flags[days.REFRESH_QUEUED] = False
