@@ -30,7 +30,7 @@ def job_card_with_a_recall_line(server, advisor):
 		"vehicle": "MA1TA2XX6GH123456",
 		"labour": [
 			{"item_code": "LAB-PMS-CAR", "standard_hours": 2.5, "rate": 900, "bill_to": "Customer"},
-			{"item_code": "LAB-DIAG", "standard_hours": 0.8, "rate": 900, "bill_to": "Warranty"},
+			{"item_code": "LAB-DIAG", "standard_hours": 0.8, "bill_to": "Warranty"},  # the OEM's price
 		],
 		"parts": [{"item_code": "PRT-OIL-5W30-1L", "qty": 4, "rate": 650, "bill_to": "Customer"}],
 	}

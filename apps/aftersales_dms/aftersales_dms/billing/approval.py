@@ -126,6 +126,7 @@ def estimate_lines(jc) -> tuple[list[dict], "frappe.model.document.Document"]:
 		lines.append(
 			{
 				"row": item.dms_job_card_row,
+				"item_code": item.item_code,
 				"description": item.description or item.item_name,
 				"qty": item.qty,
 				"uom": item.uom,
@@ -258,7 +259,10 @@ def send_estimate(job_card: str) -> str:
 # ---- the customer's decision binds what they pay (README: Customer approval, Approved = billed)
 def pricing_facts(row) -> tuple:
 	"""What a line bills: item, hours or quantity, rate and payer."""
-	qty = row.standard_hours if row.doctype == "Service Job Card Labour" else row.qty
+	if row.doctype == "Service Job Card Labour":
+		qty = customer_figures.hours(row.standard_hours)  # as the estimate and the invoice bill them
+	else:
+		qty = row.qty
 	return (row.item_code, flt(qty, 4), flt(row.rate, 2), row.get("bill_to") or "Customer")
 
 

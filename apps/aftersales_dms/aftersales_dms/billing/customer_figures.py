@@ -12,12 +12,27 @@ are the customer's. What the customer owes is
   taxes template and code as the invoice), rounded as the invoice rounds.
 
 Notifications call `customer_amount_due(doc)` (a Jinja method, hooks.jenv) for the text.
+
+One rounding, to the paisa: labour hours are kept, estimated and billed to the hundredth of an
+hour (`hours`); rates and amounts to the paisa; taxes, the discount and the rounding adjustment
+are ERPNext's, computed by the same code with the same template on the estimate, the customer's
+page (an unsaved copy of the estimate) and the invoice; what the customer pays is the rounded
+total when ERPNext rounds (`payable`). The page and the print formats show the figures of
+`figures`: lines - discount + taxes + rounding adjustment = what the customer pays, exactly.
 """
 
 import frappe
 from frappe.utils import flt, fmt_money
 
 COVERED_LABEL = {"Warranty": "Covered by the manufacturer's warranty", "Internal": "Covered by the dealer"}
+
+
+HOURS_PRECISION = 2
+
+
+def hours(value) -> float:
+	"""Labour hours as the job card keeps them and the estimate and the invoice bill them."""
+	return flt(value, HOURS_PRECISION)
 
 
 def is_covered(row) -> bool:
@@ -31,6 +46,18 @@ def job_lines(jc) -> list:
 def payable(doc) -> float:
 	"""What an ERPNext selling document asks the party to pay (rounded when ERPNext rounds)."""
 	return flt(doc.get("rounded_total")) or flt(doc.get("grand_total"))
+
+
+def figures(doc) -> dict:
+	"""What an ERPNext selling document (the estimate, its customer copy, an invoice) shows the
+	customer: its lines before the discount, the discount, the taxes, the rounding adjustment and
+	what the customer pays; the first four add up to the last, to the paisa."""
+	pays = payable(doc)
+	lines, discount = flt(doc.get("total"), 2), flt(doc.get("discount_amount"), 2)
+	taxes = flt(doc.get("total_taxes_and_charges"), 2)
+	# ERPNext's rounding adjustment (rounded total - grand total), nothing when it does not round
+	rounding = flt(pays - (lines - discount + taxes), 2)
+	return {"lines": lines, "discount": discount, "taxes": taxes, "rounding": rounding, "pays": pays}
 
 
 def currency_of(jc) -> str:

@@ -4,6 +4,10 @@ The limits live in Aftersales Settings (role → highest discount %). A user giv
 to the highest limit among their roles; above it the discount waits (Pending Approval) until
 someone whose roles allow that much approves it. Who approved and when are kept on the job card,
 and only an approved discount reaches the invoice.
+
+The limit is on what the customer gets off a line in all: a rate typed below the line's price
+and the job card's discount on top of it together (`given_on_line`) stay within the limit of the
+user who saves the line or gives the discount, and of the one who approves a waiting discount.
 """
 
 import frappe
@@ -11,6 +15,8 @@ from frappe import _
 from frappe.utils import flt, now_datetime
 
 from aftersales_dms.billing.approval import ask_again_after_discount
+from aftersales_dms.billing.customer_figures import job_lines
+from aftersales_dms.controllers.pricing import price_item
 
 DEFAULT_LIMITS = {
 	"Service Advisor": 5,
@@ -26,6 +32,62 @@ def user_limit(user: str | None = None) -> float:
 		for row in frappe.get_cached_doc("Aftersales Settings").discount_limits
 	}
 	return max((limits.get(role, 0) for role in frappe.get_roles(user)), default=0)
+
+
+def given_on_line(rate: float, price: float, pct: float) -> float:
+	"""The discount % a customer line gets in all: its rate below its price (a rate above the
+	price gives nothing back), then the job card's discount of `pct` % on what is left."""
+	if not flt(price):
+		return flt(pct, 2)
+	paid = min(flt(rate), flt(price)) * (1 - flt(pct) / 100)
+	return flt((1 - paid / flt(price)) * 100, 2)
+
+
+def applied_discount(jc) -> float:
+	"""The job card's discount % that applies to its lines after this save: the approved one, or
+	the one this user gives now within their limit (approved on this save); a waiting one does not
+	apply until someone whose limit allows the lines and the discount together approves it."""
+	before = jc.get_doc_before_save()
+	pct = flt(jc.discount_percentage)
+	if before and flt(before.discount_percentage) == pct:
+		return pct if jc.discount_status == "Approved" else 0.0
+	return pct if pct <= user_limit() else 0.0
+
+
+def check_line_discount(jc, row, qty, pct: float, limit: float):
+	"""A customer line's rate below its price and the job card's discount together stay within
+	`limit` % (the limit is on what the customer gets off the line, however it is split)."""
+	if (row.bill_to or "Customer") != "Customer" or not flt(row.rate):
+		return
+	price = price_item(row.item_code, jc.company, jc.customer, qty)
+	if not price.price_list_rate or not flt(price.rate):
+		return
+	given = given_on_line(row.rate, price.rate, pct)
+	if given <= flt(limit):
+		return
+	below = given_on_line(row.rate, price.rate, 0)
+	if not flt(pct) or not below:
+		message = _(
+			"Row {0}: a rate of {1} for {2} is {3} % below its price of {4}; your discount limit "
+			"is {5} %. Keep the price and give a discount on the job card instead (above your "
+			"limit it waits for approval)."
+		).format(row.idx, flt(row.rate), row.item_code, below, flt(price.rate), flt(limit))
+	else:
+		message = _(
+			"Row {0}: a rate of {1} for {2} is {3} % below its price of {4} and the job card's "
+			"discount is {5} %: together the customer gets {6} % off this line, above your limit "
+			"of {7} %. Put the line back at its price or lower the discount, or ask someone with a "
+			"higher limit."
+		).format(row.idx, flt(row.rate), row.item_code, below, flt(price.rate), flt(pct), given, flt(limit))
+	frappe.throw(message, frappe.PermissionError, title=_("Discount above your limit"))
+
+
+def check_stacked(jc, pct: float, limit: float):
+	"""Every customer line of the job card with the job card's discount of `pct` % on top stays
+	within `limit` %."""
+	for row in job_lines(jc):
+		qty = row.standard_hours if row.doctype == "Service Job Card Labour" else row.qty
+		check_line_discount(jc, row, qty, pct, limit)
 
 
 def validate_discount(jc, before):
@@ -48,6 +110,7 @@ def validate_discount(jc, before):
 	if not (jc.discount_reason or "").strip():
 		frappe.throw(_("Give a reason for the discount."))
 	if pct <= user_limit():
+		check_stacked(jc, pct, user_limit())
 		set_approved(jc)
 	else:
 		jc.discount_status = "Pending Approval"
@@ -88,6 +151,8 @@ def approve_discount(job_card: str, discount_percentage: float | None = None):
 			_("A {0} % discount is above your limit of {1} %.").format(pct, user_limit()),
 			frappe.PermissionError,
 		)
+	# the lines as stored now (the job card is locked): the approved figure is the lines' too
+	check_stacked(frappe.get_doc("Service Job Card", job_card), pct, user_limit())
 	if (
 		locked.customer_invoice
 		and frappe.db.get_value("Sales Invoice", locked.customer_invoice, "docstatus") != 2

@@ -14,7 +14,7 @@ from frappe import _
 from frappe.utils import add_days, flt, today
 
 from aftersales_dms.billing.approval import check_not_invoiced
-from aftersales_dms.billing.customer_figures import apply_discount, is_covered
+from aftersales_dms.billing.customer_figures import apply_discount, hours, is_covered, payable
 from aftersales_dms.controllers.guards import check_job_card_editor, lock_document
 from aftersales_dms.controllers.pricing import dealer_price_list
 
@@ -53,7 +53,7 @@ def make_estimate(job_card: str) -> str:
 	items = [
 		{
 			"item_code": row.item_code,
-			"qty": flt(row.standard_hours),
+			"qty": hours(row.standard_hours),
 			"uom": frappe.db.get_value("Item", row.item_code, "stock_uom"),
 			"description": row.item_name,
 			"dms_job_card_row": row.name,
@@ -102,7 +102,7 @@ def make_estimate(job_card: str) -> str:
 		# a new estimate needs a new decision: any earlier link stops working
 		{
 			"estimate": quotation.name,
-			"estimate_total": quotation.grand_total,
+			"estimate_total": payable(quotation),  # what the customer pays if they approve it all
 			"approval_nonce": None,
 			"approval_status": None,
 			"approval_link_expires": None,

@@ -26,12 +26,13 @@ import frappe
 from frappe import _
 from frappe.utils import flt, now_datetime, today
 
+from aftersales_dms.billing import customer_figures
 from aftersales_dms.billing.approval import check_customer_decided
 from aftersales_dms.billing.estimate import dealer_tax_template
+from aftersales_dms.controllers.dealer import get_workshop_settings
 from aftersales_dms.controllers.guards import lock_document
 from aftersales_dms.controllers.pricing import dealer_price_list
 from aftersales_dms.roles import CREDIT_RELEASE_ROLES, INVOICE_ROLES, has_any_role
-from aftersales_dms.controllers.dealer import get_workshop_settings
 from aftersales_dms.workshop.status import can_invoice
 
 BILL_TO_FIELD = {
@@ -65,7 +66,9 @@ def invoice_lines(jc) -> dict[str, list[dict]]:
 	for row in jc.labour:
 		if row.customer_decision == "Declined":
 			continue
-		hours = flt(row.clocked_hours if labour_by == "Clocked Hours" else row.standard_hours, 2)
+		hours = customer_figures.hours(
+			row.clocked_hours if labour_by == "Clocked Hours" else row.standard_hours
+		)
 		if hours <= 0:
 			continue
 		lines.setdefault(row.bill_to or "Customer", []).append(
@@ -393,7 +396,7 @@ def customer_billing(job_card: str) -> dict[str, float]:
 			},
 			fields=["name", "rounded_total", "grand_total", "outstanding_amount"],
 		)
-	total = sum(flt(i.rounded_total) or flt(i.grand_total) for i in invoices)
+	total = sum(customer_figures.payable(i) for i in invoices)
 	outstanding = sum(flt(i.outstanding_amount) for i in invoices)
 	return {
 		"invoiced_amount": total,

@@ -43,7 +43,9 @@ class TestEstimate(FrappeTestCase):
 		self.assertEqual(flt(q.grand_total), flt(net * 1.18, 2))
 		jc.reload()
 		self.assertEqual(flt(jc.grand_total), net)  # the job card's own pre-tax total agrees
-		self.assertEqual((jc.estimate, flt(jc.estimate_total)), (name, flt(q.grand_total)))
+		# what the customer pays if they approve it all: the rounded total (one rounding)
+		self.assertEqual((jc.estimate, flt(jc.estimate_total)), (name, flt(q.rounded_total)))
+		self.assertEqual(flt(q.rounded_total), round(net * 1.18))
 
 	def test_new_estimate_replaces_the_open_one(self):
 		jc = make_job_card()

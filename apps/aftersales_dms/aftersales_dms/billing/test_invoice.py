@@ -49,7 +49,11 @@ def estimated_job_card(labour=(("LAB-PMS-CAR", "Customer"),), parts=(("PRT-OIL-F
 	jc = make_job_card(
 		labour=[item for item, _ in labour],
 		technicians=["Amit"] * len(labour),
-		parts=[{"item_code": i, "qty": q, "rate": 450, "bill_to": b} for i, q, b in parts],
+		# a customer's part at a typed rate; a covered one at its payer's price (controllers/pricing)
+		parts=[
+			{"item_code": i, "qty": q, "bill_to": b, **({"rate": 450} if b == "Customer" else {})}
+			for i, q, b in parts
+		],
 	)
 	for row, (_, bill_to) in zip(jc.labour, labour, strict=True):
 		row.bill_to = bill_to

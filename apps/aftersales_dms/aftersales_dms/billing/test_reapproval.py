@@ -239,16 +239,14 @@ class TestLimitsOnEverySave(FrappeTestCase):
 		return flt(price_item(row.item_code, jc.company, jc.customer, row.qty).rate)
 
 	def test_a_payer_switch_is_priced_for_the_customer_and_within_the_limit(self):
-		jc = make_job_card(
-			parts=[{"item_code": "PRT-OIL-FILTER-C", "qty": 1, "rate": 1, "bill_to": "Warranty"}]
-		)
-		part = jc.parts[0]
-		self.assertEqual(flt(part.rate), 1)  # the OEM's line: no customer discount
+		jc = make_job_card(parts=[{"item_code": "PRT-OIL-FILTER-C", "qty": 1, "bill_to": "Warranty"}])
+		# the OEM's line at the OEM's price (no role types a covered line's rate: test_line_rules)
+		frappe.db.set_value("Service Job Card Part", jc.parts[0].name, "rate", 1)
 		# switched to the customer: the customer's price, not the OEM's rate
 		jc = edit(jc.name, ADVISOR, lambda d: setattr(d.parts[0], "bill_to", "Customer"))
 		self.assertEqual(flt(jc.parts[0].rate), self.price_of(jc, jc.parts[0]))
-		# back to the OEM at 1, then to the customer at 2 in one save: a discount over the limit
-		jc = edit(jc.name, ADVISOR, lambda d: d.parts[0].update({"bill_to": "Warranty", "rate": 1}))
+		# back to the OEM, then to the customer at 2 in one save: a discount over the limit
+		jc = edit(jc.name, ADVISOR, lambda d: d.parts[0].update({"bill_to": "Warranty"}))
 
 		def to_customer_at_two(d):
 			d.parts[0].update({"bill_to": "Customer", "rate": 2})

@@ -39,7 +39,7 @@ class TestFindVehicle(FrappeTestCase):
 		jc = make_job_card(
 			labour=("LAB-PMS-CAR", "LAB-DIAG"),
 			vehicle=VEHICLE,
-			parts=[{"item_code": "PRT-OIL-FILTER-C", "qty": 1, "rate": 450, "bill_to": "Warranty"}],
+			parts=[{"item_code": "PRT-OIL-FILTER-C", "qty": 1, "bill_to": "Warranty"}],
 		)
 		jc.labour[1].bill_to = "Warranty"
 		jc.save()

@@ -101,3 +101,41 @@ def selling_rate(item_code: str, company: str, customer: str | None = None, qty:
 			title=_("No selling price"),
 		)
 	return price.rate
+
+
+def check_covered_rate(row, company: str, party: str, qty: float = 1):
+	"""A covered line's rate is its payer's price, not the dealer staff's to set: a Warranty line
+	is billed to the OEM at exactly the OEM's price (its customer-specific Item Price or Pricing
+	Rule in the dealer's list, the warranty labour rate), an Internal line to the dealer's internal
+	customer at most at that customer's price (less, e.g. at cost, is the dealer's own business).
+	The job card prices a line without a typed rate (and one whose payer changes) itself; a typed
+	rate outside this is refused."""
+	payer = row.bill_to
+	price = price_item(row.item_code, company, party, qty)
+	if price.price_list_rate is None:
+		frappe.throw(
+			_("Row {0}: no {1} price for {2} in price list {3}; add an Item Price for {4}.").format(
+				row.idx, _(payer), frappe.bold(row.item_code), frappe.bold(price.price_list), party
+			),
+			NoSellingPriceError,
+			title=_("No selling price"),
+		)
+	rate, allowed = flt(row.rate, 2), flt(price.rate, 2)
+	if payer == "Warranty" and abs(rate - allowed) >= 0.005:
+		frappe.throw(
+			_(
+				"Row {0}: {1} is warranty work, billed to the manufacturer at its price of {2}; a rate"
+				" of {3} cannot be given (clear the rate to take the price)."
+			).format(row.idx, row.item_code, allowed, rate),
+			frappe.ValidationError,
+			title=_("Warranty rate"),
+		)
+	if payer == "Internal" and rate > allowed + 0.005:
+		frappe.throw(
+			_(
+				"Row {0}: {1} is internal work, billed to {2} at most at its price of {3}; a rate of"
+				" {4} is above it."
+			).format(row.idx, row.item_code, party, allowed, rate),
+			frappe.ValidationError,
+			title=_("Internal rate"),
+		)

@@ -17,8 +17,10 @@ as `Violation`s, each tagged with its invariant:
    line shows more issued than its quantity.
 4. one rounding (`figures`): the decision's answer, the SMS and the invoice agree to the paisa;
    (`discount`) the approval page says what the estimate says.
-5. limits hold on every save (`limit`): no customer-paid line below its price beyond the discount
-   limit of the user who last set it.
+5. limits hold on every save (`limit`): no customer-paid line below its price, with the job
+   card's approved discount on top, beyond the discount limit of the user who last set it or of
+   the one who approved the discount; a warranty line is at the OEM's price, an internal one at
+   most at the internal customer's (`covered`).
 6. every job has a way forward (`stuck`); delivered and cancelled job cards do not change
    (`final`).
 
@@ -32,9 +34,9 @@ import frappe
 from frappe.utils import flt
 
 from aftersales_dms.billing import customer_figures
-from aftersales_dms.billing.discount import user_limit
-from aftersales_dms.controllers.pricing import price_item
+from aftersales_dms.billing.discount import given_on_line, user_limit
 from aftersales_dms.controllers.dealer import get_workshop_settings
+from aftersales_dms.controllers.pricing import price_item
 
 EPS = 0.005
 DECIDED = ("Approved", "Declined")
@@ -422,25 +424,47 @@ def check_figures(jc, seen: Observed) -> list[Violation]:
 # ---- 5. limits
 def check_limits(jc, seen: Observed) -> list[Violation]:
 	out = []
+	discount = effective_discount(jc)
 	for row in customer_figures.job_lines(jc):
-		if not is_customer(row) or not flt(row.rate):
+		if not is_customer(row):
+			out += check_covered(jc, row)
+			continue
+		if not flt(row.rate):
 			continue
 		price = price_item(row.item_code, jc.company, jc.customer, line_qty(row) or 1)
-		if not price.price_list_rate or flt(row.rate) >= flt(price.rate):
+		if not price.price_list_rate or given_on_line(row.rate, price.rate, discount) <= 0:
 			continue
-		below = flt((flt(price.rate) - flt(row.rate)) / flt(price.rate) * 100, 2)
+		given = given_on_line(row.rate, price.rate, discount)
 		user = seen.setter.get(row.name) or jc.owner
-		limit = user_limit(user)
-		if below > limit + EPS:
+		limit = max(user_limit(user), user_limit(jc.discount_approved_by) if discount else 0)
+		if given > limit + EPS:
 			out.append(
 				Violation(
 					"limit",
 					f"{row.doctype} row {row.idx} ({row.item_code}) is billed to the customer at "
-					f"{flt(row.rate)}, {below} % below its price of {flt(price.rate)}; {user}'s limit "
-					f"is {limit} %",
+					f"{flt(row.rate)} with a {discount} % discount, {given} % below its price of "
+					f"{flt(price.rate)}; {user}'s limit is {user_limit(user)} %, the discount's "
+					f"approver {jc.discount_approved_by}'s {limit} %",
 				)
 			)
 	return out
+
+
+def check_covered(jc, row) -> list[Violation]:
+	"""A warranty line is at the OEM's price, an internal one at most at the internal customer's."""
+	settings = get_workshop_settings(jc.company)
+	party = settings.oem_customer if row.bill_to == "Warranty" else settings.internal_customer
+	price = price_item(row.item_code, jc.company, party, line_qty(row) or 1)
+	rate, allowed = flt(row.rate), flt(price.rate)
+	if (row.bill_to == "Warranty" and abs(rate - allowed) > EPS) or rate > allowed + EPS:
+		return [
+			Violation(
+				"covered",
+				f"{row.doctype} row {row.idx} ({row.item_code}) is billed to {party} ({row.bill_to}) "
+				f"at {rate}; its price for {party} is {allowed}",
+			)
+		]
+	return []
 
 
 # ---- 6. final states and a way forward

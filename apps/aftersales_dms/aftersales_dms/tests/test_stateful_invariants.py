@@ -41,9 +41,9 @@ from hypothesis.stateful import (
 )
 
 from aftersales_dms.billing import customer_figures
+from aftersales_dms.controllers.dealer import get_workshop_settings
 from aftersales_dms.tests import invariants
 from aftersales_dms.tests.invariants import Observed, Violation
-from aftersales_dms.controllers.dealer import get_workshop_settings
 
 DEALERS = {
 	"Orion Motors Pune": {
@@ -393,6 +393,17 @@ class Journey:
 					"discount",
 					f"the approval page says {page.customer_pays}, estimate {quotation.name} says "
 					f"{customer_figures.payable(quotation)}",
+				)
+			)
+		# and its lines, discount, taxes and rounding adjustment add up to it, to the paisa
+		shown = flt(page.net_total - page.discount + page.taxes + page.get("rounding", 0), 2)
+		if abs(shown - flt(page.customer_pays)) > invariants.EPS:
+			violations.append(
+				Violation(
+					"figures",
+					f"the approval page's lines {page.net_total} - discount {page.discount} + taxes "
+					f"{page.taxes} + rounding {page.get('rounding')} = {shown}, not what it says the "
+					f"customer pays ({page.customer_pays})",
 				)
 			)
 		return violations

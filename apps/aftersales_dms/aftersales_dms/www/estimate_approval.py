@@ -8,7 +8,7 @@ import json
 
 import frappe
 from frappe import _
-from frappe.utils import format_datetime
+from frappe.utils import flt, format_datetime
 
 from aftersales_dms.billing import customer_figures
 from aftersales_dms.billing.approval import (
@@ -37,15 +37,36 @@ def get_context(context):
 		return context
 
 
+def line_key(line: dict) -> tuple:
+	"""What a decision is on: the line's row, item, hours or quantity, rate and that the customer
+	pays for it (a covered line is shown at no charge)."""
+	return (
+		line.get("row"),
+		line.get("item_code"),
+		flt(line.get("qty"), 4),
+		flt(line.get("rate"), 2),
+		bool(line.get("covered")),
+	)
+
+
 def previous_decision(jc) -> dict | None:
-	"""The customer's last decision on this job card, which a new one replaces."""
+	"""The customer's last decision on this job card, which a new one replaces. Its `decisions`
+	are keyed by line_key of the line as the customer saw it: a decision applies only to that
+	very line, never to another line given its row name or to the same row changed since."""
 	if not jc.get("approval_log"):
 		return None
 	last = jc.approval_log[-1]
 	try:
-		decisions = json.loads(last.evidence or "{}").get("decisions") or {}
+		evidence = json.loads(last.evidence or "{}")
 	except ValueError:
-		decisions = {}
+		evidence = {}
+	covered = evidence.get("covered") or {}
+	decided = evidence.get("decisions") or {}
+	decisions = {}
+	for line in evidence.get("lines") or []:
+		row = line.get("row")
+		if row in decided and row not in covered:
+			decisions[line_key({**line, "covered": False})] = decided[row]
 	return {"on": format_datetime(last.decided_on), "result": _(last.result), "decisions": decisions}
 
 
@@ -56,7 +77,7 @@ def _get_context(context):
 	lines, quotation = estimate_lines(jc)
 	context.previous = previous_decision(jc)
 	for line in lines:
-		line["previous"] = (context.previous or {}).get("decisions", {}).get(line["row"])
+		line["previous"] = (context.previous or {}).get("decisions", {}).get(line_key(line))
 	context.lines = [line for line in lines if not line["covered"]]
 	context.covered_lines = [line for line in lines if line["covered"]]
 	context.dealer = jc.company
@@ -66,9 +87,12 @@ def _get_context(context):
 	context.quotation = quotation
 	context.currency = quotation.currency
 	estimate = customer_figures.customer_estimate(jc, with_decisions=False)
-	# before the discount (ERPNext's net_total is after it: the page showed the discount twice)
-	context.net_total = estimate.total if estimate else 0
-	context.discount = estimate.discount_amount if estimate else 0
-	context.taxes = estimate.total_taxes_and_charges if estimate else 0
-	context.customer_pays = customer_figures.payable(estimate) if estimate else 0
+	# lines before the discount, the discount, taxes and the rounding adjustment add up to what
+	# the customer pays, as on the estimate's print and the invoice (customer_figures.figures)
+	shown = customer_figures.figures(estimate) if estimate else {}
+	context.net_total = shown.get("lines", 0)
+	context.discount = shown.get("discount", 0)
+	context.taxes = shown.get("taxes", 0)
+	context.rounding = shown.get("rounding", 0)
+	context.customer_pays = shown.get("pays", 0)
 	return context

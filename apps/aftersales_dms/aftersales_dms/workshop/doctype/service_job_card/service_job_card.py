@@ -8,7 +8,13 @@ from frappe.utils import flt, get_datetime, now_datetime, time_diff_in_hours
 
 from aftersales_dms.analytics import technician_days
 from aftersales_dms.billing.approval import review_changes
-from aftersales_dms.billing.discount import user_limit, validate_discount
+from aftersales_dms.billing.customer_figures import hours
+from aftersales_dms.billing.discount import (
+	applied_discount,
+	check_line_discount,
+	user_limit,
+	validate_discount,
+)
 from aftersales_dms.booking.recall import open_campaigns_for
 from aftersales_dms.controllers.dealer import dealer_users, get_workshop_settings
 from aftersales_dms.controllers.guards import (
@@ -18,7 +24,7 @@ from aftersales_dms.controllers.guards import (
 	retry_on_deadlock,
 	validate_vehicle_owner,
 )
-from aftersales_dms.controllers.pricing import price_item, selling_rate
+from aftersales_dms.controllers.pricing import check_covered_rate, selling_rate
 from aftersales_dms.roles import JOB_EDITORS, MANAGERS, WORKSHOP_MANAGER, has_any_role
 from aftersales_dms.workshop import board, status, tasks
 
@@ -163,6 +169,8 @@ class ServiceJobCard(Document):
 			else []
 		)
 		for row in self.labour:
+			# to the hundredth of an hour, as the estimate and the invoice bill it
+			row.standard_hours = hours(row.standard_hours)
 			if items.get(row.item_code, {}).get("dms_item_kind") != "Labour":
 				frappe.throw(_("Labour row {0}: {1} is not a labour item.").format(row.idx, row.item_code))
 			if flt(row.standard_hours) <= 0 or flt(row.standard_hours) > 100:
@@ -256,26 +264,14 @@ class ServiceJobCard(Document):
 				self.check_typed_rate(row, qty)
 
 	def check_typed_rate(self, row, qty):
-		"""A rate typed below the customer's price is a discount, within the same limit as the
-		job card's discount (billing/discount.py): above the user's limit it is refused, and the
-		discount field (which goes for approval) is the way to give more."""
+		"""A rate typed below the customer's price is a discount: with the job card's discount on
+		top it stays within the user's discount limit (billing/discount.py), and the discount
+		field (which goes for approval) is the way to give more. A covered line is at its payer's
+		price (controllers/pricing.check_covered_rate)."""
 		if (row.bill_to or "Customer") != "Customer":
+			check_covered_rate(row, self.company, self.price_party(row.bill_to), qty)
 			return
-		price = price_item(row.item_code, self.company, self.customer, qty)
-		if not price.price_list_rate or flt(row.rate) >= flt(price.rate):
-			return
-		below = flt((flt(price.rate) - flt(row.rate)) / flt(price.rate) * 100, 2)
-		limit = user_limit()
-		if below > limit:
-			frappe.throw(
-				_(
-					"Row {0}: a rate of {1} for {2} is {3} % below its price of {4}; your discount limit "
-					"is {5} %. Keep the price and give a discount on the job card instead (above your "
-					"limit it waits for approval)."
-				).format(row.idx, flt(row.rate), row.item_code, below, flt(price.rate), limit),
-				frappe.PermissionError,
-				title=_("Rate below the price"),
-			)
+		check_line_discount(self, row, qty, applied_discount(self), user_limit())
 
 	def price_party(self, bill_to: str | None) -> str:
 		"""Whose prices a line gets: the customer's, or the OEM's / internal customer's for
