@@ -15,8 +15,9 @@ arguments name a record of another dealer:
   DocType (`RECORD_ARGS`: warehouses, accounts, cost centres, bank accounts, serial nos, serial and
   batch bundles), or by a (DocType, name) pair (`PAIR_ARGS`: a voucher, a reference, a
   `dt`/`dn`, a party — an Employee is a company's; a Customer or Supplier is the network's);
-- the same names inside a dict argument (`DICT_ARGS`: `args`, a JSON string or a dict, and the
-  dicts and lists in it, as the item and payment forms send them);
+- the same names inside a dict argument (`DICT_ARGS`: `args` as the item and payment forms send
+  it, and `filters` as link queries get them; a JSON string or a dict, the dicts and lists in it,
+  and Frappe's list filters with `=` or `in`);
 - a record of a DocType the function implies, with no DocType argument beside it (`IMPLIED`);
 - a function that, without one of its dealer arguments, would add up every dealer's ledgers
   (`REQUIRED`, e.g. a party's balance with no company or account) needs one of them.
@@ -35,8 +36,10 @@ fails the test until someone classifies it. A bare `docname`/`name`/`source_name
 the function's own DocType, which it reads with `get_doc` or maps with `get_mapped_doc`, Frappe's
 read check) is not among those parameters.
 
-ERPNext's link queries (`erpnext.controllers.queries`, called by `frappe.desk.search`) are not
-reached through `override_whitelisted_methods`: Frappe's search resolves the query itself.
+ERPNext's link queries (`erpnext.controllers.queries` …) are also run by Frappe's link search,
+which resolves the query itself, not through `override_whitelisted_methods`: `search_link` and
+`search_widget` (`SEARCH`) are overridden the same way, so their `filters` are checked whatever
+query they name (Frappe's own search of a DocType already applies User Permissions).
 """
 
 import json
@@ -79,8 +82,8 @@ PAIR_ARGS = (
 	("doctype", "docname"),
 	("party_type", "party"),
 )
-# arguments that carry a dict of such names (a JSON string or a dict)
-DICT_ARGS = ("args",)
+# arguments that carry a dict of such names (a JSON string or a dict, or Frappe's list filters)
+DICT_ARGS = ("args", "filters")
 # the parameters that make an ERPNext whitelisted function one to classify (the test's list)
 ENUMERATED_PARAMS = frozenset(RECORD_ARGS) | {name for _type, name in PAIR_ARGS} | set(DICT_ARGS)
 
@@ -97,6 +100,8 @@ REQUIRED = {
 # each at its wrapper, `wrapper_name(method)` in this module).
 GUARDED = (
 	"erpnext.accounts.custom.address.get_shipping_address",
+	"erpnext.accounts.dashboard_chart_source.account_balance_timeline.account_balance_timeline.get",
+	"erpnext.accounts.doctype.account.account.get_parent_account",
 	"erpnext.accounts.doctype.account.account.get_root_company",
 	"erpnext.accounts.doctype.account.chart_of_accounts.chart_of_accounts.validate_bank_account",
 	"erpnext.accounts.doctype.bank_account.bank_account.get_bank_account_details",
@@ -113,7 +118,9 @@ GUARDED = (
 	"erpnext.accounts.doctype.chart_of_accounts_importer.chart_of_accounts_importer.import_coa",
 	"erpnext.accounts.doctype.chart_of_accounts_importer.chart_of_accounts_importer.validate_company",
 	"erpnext.accounts.doctype.exchange_rate_revaluation.exchange_rate_revaluation.get_account_details",
+	"erpnext.accounts.doctype.invoice_discounting.invoice_discounting.get_invoices",
 	"erpnext.accounts.doctype.journal_entry.journal_entry.get_account_details_and_party_type",
+	"erpnext.accounts.doctype.journal_entry.journal_entry.get_against_jv",
 	"erpnext.accounts.doctype.journal_entry.journal_entry.get_average_exchange_rate",
 	"erpnext.accounts.doctype.journal_entry.journal_entry.get_default_bank_cash_account",
 	"erpnext.accounts.doctype.journal_entry.journal_entry.get_exchange_rate",
@@ -132,14 +139,22 @@ GUARDED = (
 	"erpnext.accounts.doctype.payment_entry.payment_entry.get_party_details",
 	"erpnext.accounts.doctype.payment_entry.payment_entry.get_payment_entry",
 	"erpnext.accounts.doctype.payment_entry.payment_entry.get_reference_details",
+	"erpnext.accounts.doctype.payment_order.payment_order.get_mop_query",
+	"erpnext.accounts.doctype.payment_order.payment_order.get_supplier_query",
 	"erpnext.accounts.doctype.payment_reconciliation.payment_reconciliation.get_queries_for_dimension_filters",
+	"erpnext.accounts.doctype.payment_request.payment_request.get_open_payment_requests_query",
 	"erpnext.accounts.doctype.payment_request.payment_request.get_subscription_details",
 	"erpnext.accounts.doctype.period_closing_voucher.period_closing_voucher.get_period_start_end_date",
+	"erpnext.accounts.doctype.pos_closing_entry.pos_closing_entry.get_cashiers",
 	"erpnext.accounts.doctype.pos_invoice.pos_invoice.get_stock_availability",
+	"erpnext.accounts.doctype.pos_invoice.pos_invoice.item_query",
+	"erpnext.accounts.doctype.pos_profile.pos_profile.pos_profile_query",
 	"erpnext.accounts.doctype.pos_profile.pos_profile.set_default_profile",
 	"erpnext.accounts.doctype.pricing_rule.pricing_rule.apply_pricing_rule",
+	"erpnext.accounts.doctype.pricing_rule.pricing_rule.get_item_uoms",
 	"erpnext.accounts.doctype.pricing_rule.pricing_rule.make_pricing_rule",
 	"erpnext.accounts.doctype.purchase_invoice.purchase_invoice.make_purchase_receipt",
+	"erpnext.accounts.doctype.repost_accounting_ledger.repost_accounting_ledger.get_repost_allowed_types",
 	"erpnext.accounts.doctype.sales_invoice.sales_invoice.get_bank_cash_account",
 	"erpnext.accounts.doctype.share_transfer.share_transfer.make_jv_entry",
 	"erpnext.accounts.doctype.tax_rule.tax_rule.get_party_details",
@@ -174,8 +189,12 @@ GUARDED = (
 	"erpnext.assets.doctype.asset_capitalization.asset_capitalization.get_target_asset_details",
 	"erpnext.assets.doctype.asset_capitalization.asset_capitalization.get_target_item_details",
 	"erpnext.assets.doctype.asset_capitalization.asset_capitalization.get_warehouse_details",
+	"erpnext.assets.doctype.asset_maintenance.asset_maintenance.get_team_members",
+	"erpnext.assets.doctype.asset_maintenance_log.asset_maintenance_log.get_maintenance_tasks",
 	"erpnext.buying.doctype.purchase_order.purchase_order.make_purchase_invoice",
 	"erpnext.buying.doctype.purchase_order.purchase_order.make_purchase_receipt",
+	"erpnext.buying.doctype.request_for_quotation.request_for_quotation.get_rfq_containing_supplier",
+	"erpnext.buying.doctype.supplier.supplier.get_supplier_primary",
 	"erpnext.buying.doctype.supplier_quotation.supplier_quotation.make_purchase_order",
 	"erpnext.buying.report.supplier_quotation_comparison.supplier_quotation_comparison.set_default_supplier",
 	"erpnext.controllers.accounts_controller.get_default_taxes_and_charges",
@@ -183,34 +202,79 @@ GUARDED = (
 	"erpnext.controllers.item_variant.create_variant_doc_for_quick_entry",
 	"erpnext.controllers.item_variant.enqueue_multiple_variant_creation",
 	"erpnext.controllers.item_variant.get_variant",
+	"erpnext.controllers.queries.bom",
+	"erpnext.controllers.queries.employee_query",
+	"erpnext.controllers.queries.get_account_list",
+	"erpnext.controllers.queries.get_batch_no",
+	"erpnext.controllers.queries.get_batch_numbers",
+	"erpnext.controllers.queries.get_blanket_orders",
+	"erpnext.controllers.queries.get_delivery_notes_to_be_billed",
+	"erpnext.controllers.queries.get_doctypes_for_closing",
+	"erpnext.controllers.queries.get_expense_account",
+	"erpnext.controllers.queries.get_filtered_child_rows",
+	"erpnext.controllers.queries.get_filtered_dimensions",
+	"erpnext.controllers.queries.get_income_account",
+	"erpnext.controllers.queries.get_item_uom_query",
+	"erpnext.controllers.queries.get_payment_terms_for_references",
+	"erpnext.controllers.queries.get_project_name",
+	"erpnext.controllers.queries.get_purchase_invoices",
+	"erpnext.controllers.queries.get_purchase_receipts",
+	"erpnext.controllers.queries.get_tax_template",
+	"erpnext.controllers.queries.item_manufacturer_query",
+	"erpnext.controllers.queries.item_query",
+	"erpnext.controllers.queries.lead_query",
+	"erpnext.controllers.queries.tax_account_query",
+	"erpnext.controllers.queries.warehouse_query",
 	"erpnext.controllers.stock_controller.make_quality_inspections",
 	"erpnext.controllers.stock_controller.show_accounting_ledger_preview",
 	"erpnext.controllers.stock_controller.show_stock_ledger_preview",
 	"erpnext.controllers.taxes_and_totals.get_round_off_applicable_accounts",
 	"erpnext.crm.doctype.lead.lead.get_lead_details",
 	"erpnext.crm.doctype.opportunity.opportunity.make_opportunity_from_communication",
+	"erpnext.edi.doctype.code_list.code_list_import.process_genericode_import",
 	"erpnext.erpnext_integrations.doctype.plaid_settings.plaid_settings.add_bank_accounts",
 	"erpnext.manufacturing.doctype.bom.bom.get_bom_items",
+	"erpnext.manufacturing.doctype.bom.bom.item_query",
 	"erpnext.manufacturing.doctype.bom_creator.bom_creator.edit_qty",
 	"erpnext.manufacturing.doctype.bom_update_tool.bom_update_tool.enqueue_replace_bom",
+	"erpnext.manufacturing.doctype.job_card.job_card.get_job_details",
+	"erpnext.manufacturing.doctype.job_card.job_card.get_operations",
 	"erpnext.manufacturing.doctype.job_card.job_card.make_time_log",
 	"erpnext.manufacturing.doctype.plant_floor.plant_floor.get_stock_summary",
 	"erpnext.manufacturing.doctype.production_plan.production_plan.get_bin_details",
+	"erpnext.manufacturing.doctype.production_plan.production_plan.sales_order_query",
+	"erpnext.manufacturing.doctype.work_order.work_order.get_bom_operations",
 	"erpnext.manufacturing.doctype.work_order.work_order.make_stock_entry",
+	"erpnext.manufacturing.doctype.work_order.work_order.query_sales_order",
+	"erpnext.manufacturing.report.bom_variance_report.bom_variance_report.get_work_orders",
+	"erpnext.projects.doctype.project.project.get_users_for_project",
+	"erpnext.projects.doctype.task.task.get_project",
+	"erpnext.projects.doctype.timesheet.timesheet.get_events",
+	"erpnext.projects.doctype.timesheet.timesheet.get_timesheet",
+	"erpnext.projects.utils.query_task",
+	"erpnext.regional.italy.utils.export_invoices",
+	"erpnext.regional.report.irs_1099.irs_1099.irs_1099_print",
+	"erpnext.selling.doctype.customer.customer.get_customer_primary",
 	"erpnext.selling.doctype.customer.customer.send_emails",
+	"erpnext.selling.doctype.product_bundle.product_bundle.get_new_item_code",
 	"erpnext.selling.doctype.quotation.quotation.make_sales_invoice",
 	"erpnext.selling.doctype.quotation.quotation.make_sales_order",
+	"erpnext.selling.doctype.sales_order.sales_order.get_events",
 	"erpnext.selling.doctype.sales_order.sales_order.make_raw_material_request",
 	"erpnext.selling.doctype.sales_order.sales_order.make_sales_invoice",
 	"erpnext.selling.doctype.sales_order.sales_order.make_work_orders",
 	"erpnext.selling.page.point_of_sale.point_of_sale.create_opening_voucher",
+	"erpnext.selling.page.point_of_sale.point_of_sale.item_group_query",
 	"erpnext.selling.page.sales_funnel.sales_funnel.get_funnel_data",
 	"erpnext.selling.page.sales_funnel.sales_funnel.get_opp_by_lead_source",
 	"erpnext.selling.page.sales_funnel.sales_funnel.get_pipeline_data",
+	"erpnext.selling.report.payment_terms_status_for_sales_order.payment_terms_status_for_sales_order.get_customers_or_items",
 	"erpnext.setup.doctype.company.company.create_transaction_deletion_request",
 	"erpnext.setup.doctype.company.company.get_children",
 	"erpnext.setup.doctype.department.department.get_children",
 	"erpnext.setup.doctype.employee.employee.get_children",
+	"erpnext.setup.doctype.holiday_list.holiday_list.get_events",
+	"erpnext.setup.doctype.party_type.party_type.get_party_type",
 	"erpnext.setup.doctype.transaction_deletion_record.transaction_deletion_record.is_deletion_doc_running",
 	"erpnext.setup.utils.get_exchange_rate",
 	"erpnext.startup.leaderboard.get_all_customers",
@@ -220,25 +284,38 @@ GUARDED = (
 	"erpnext.startup.leaderboard.get_all_suppliers",
 	"erpnext.stock.dashboard.item_dashboard.get_data",
 	"erpnext.stock.dashboard.warehouse_capacity_dashboard.get_data",
+	"erpnext.stock.dashboard_chart_source.warehouse_wise_stock_value.warehouse_wise_stock_value.get",
 	"erpnext.stock.doctype.batch.batch.get_batch_qty",
 	"erpnext.stock.doctype.batch.batch.get_batches_by_oldest",
+	"erpnext.stock.doctype.batch.batch.get_pos_reserved_batch_qty",
 	"erpnext.stock.doctype.batch.batch.split_batch",
 	"erpnext.stock.doctype.delivery_note.delivery_note.make_sales_invoice",
+	"erpnext.stock.doctype.inventory_dimension.inventory_dimension.get_inventory_documents",
 	"erpnext.stock.doctype.item.item.get_item_details",
+	"erpnext.stock.doctype.item_alternative.item_alternative.get_alternative_items",
+	"erpnext.stock.doctype.material_request.material_request.get_default_supplier_query",
+	"erpnext.stock.doctype.material_request.material_request.get_material_requests_based_on_supplier",
 	"erpnext.stock.doctype.material_request.material_request.make_purchase_order",
 	"erpnext.stock.doctype.material_request.material_request.make_purchase_order_based_on_supplier",
+	"erpnext.stock.doctype.packing_slip.packing_slip.item_details",
 	"erpnext.stock.doctype.pick_list.pick_list.get_item_details",
+	"erpnext.stock.doctype.pick_list.pick_list.get_pending_work_orders",
+	"erpnext.stock.doctype.pick_list.pick_list.get_pick_list_query",
 	"erpnext.stock.doctype.purchase_receipt.purchase_receipt.make_lcv",
 	"erpnext.stock.doctype.purchase_receipt.purchase_receipt.make_purchase_invoice",
 	"erpnext.stock.doctype.putaway_rule.putaway_rule.apply_putaway_rule",
+	"erpnext.stock.doctype.quality_inspection.quality_inspection.item_query",
+	"erpnext.stock.doctype.quality_inspection.quality_inspection.quality_inspection_query",
 	"erpnext.stock.doctype.quick_stock_balance.quick_stock_balance.get_stock_item_details",
 	"erpnext.stock.doctype.serial_and_batch_bundle.serial_and_batch_bundle.add_serial_batch_ledgers",
 	"erpnext.stock.doctype.serial_and_batch_bundle.serial_and_batch_bundle.get_batch_no_from_serial_no",
 	"erpnext.stock.doctype.serial_and_batch_bundle.serial_and_batch_bundle.get_serial_batch_ledgers",
 	"erpnext.stock.doctype.serial_and_batch_bundle.serial_and_batch_bundle.is_duplicate_serial_no",
 	"erpnext.stock.doctype.serial_and_batch_bundle.serial_and_batch_bundle.is_serial_batch_no_exists",
+	"erpnext.stock.doctype.serial_and_batch_bundle.serial_and_batch_bundle.item_query",
 	"erpnext.stock.doctype.serial_and_batch_bundle.serial_and_batch_bundle.update_serial_or_batch",
 	"erpnext.stock.doctype.serial_no.serial_no.auto_fetch_serial_number",
+	"erpnext.stock.doctype.serial_no.serial_no.get_pos_reserved_serial_nos",
 	"erpnext.stock.doctype.stock_entry.stock_entry.get_warehouse_details",
 	"erpnext.stock.doctype.stock_entry.stock_entry.get_work_order_details",
 	"erpnext.stock.doctype.stock_entry.stock_entry.move_sample_to_retention_warehouse",
@@ -260,6 +337,9 @@ GUARDED = (
 	"erpnext.stock.get_item_details.get_projected_qty",
 	"erpnext.stock.get_item_details.get_serial_no",
 	"erpnext.stock.get_item_details.get_valuation_rate",
+	"erpnext.stock.report.serial_and_batch_summary.serial_and_batch_summary.get_batch_nos",
+	"erpnext.stock.report.serial_and_batch_summary.serial_and_batch_summary.get_serial_nos",
+	"erpnext.stock.report.serial_and_batch_summary.serial_and_batch_summary.get_voucher_type",
 	"erpnext.stock.report.stock_and_account_value_comparison.stock_and_account_value_comparison.create_reposting_entries",
 	"erpnext.stock.report.stock_ledger_invariant_check.stock_ledger_invariant_check.create_reposting_entries",
 	"erpnext.stock.utils.get_incoming_rate",
@@ -292,6 +372,11 @@ REVIEWED = {
 }
 
 
+# Frappe's link search runs a DocType's query function itself (resolved from the request, not
+# through override_whitelisted_methods): its filters are checked in the same way.
+SEARCH = ("frappe.desk.search.search_link", "frappe.desk.search.search_widget")
+
+
 def wrapper_name(method: str) -> str:
 	"""The name of a guarded method's wrapper in this module."""
 	return "guarded__" + method.replace(".", "__")
@@ -299,10 +384,10 @@ def wrapper_name(method: str) -> str:
 
 def override_paths() -> dict[str, str]:
 	"""hooks.override_whitelisted_methods entries: each guarded method -> its wrapper."""
-	return {method: f"{__name__}.{wrapper_name(method)}" for method in GUARDED}
+	return {method: f"{__name__}.{wrapper_name(method)}" for method in GUARDED + SEARCH}
 
 
-_WRAPPERS = {wrapper_name(method): method for method in GUARDED}
+_WRAPPERS = {wrapper_name(method): method for method in GUARDED + SEARCH}
 _built = {}
 
 
@@ -390,23 +475,47 @@ def named_records(values: dict, depth: int = 0):
 		return
 	nested = [values.get(arg) for arg in DICT_ARGS] if depth == 0 else list(values.values())
 	for value in nested:
-		for item in value if isinstance(value, list | tuple) else [value]:
-			if isinstance(item, str) and item.lstrip().startswith(("{", "[")):
-				try:
-					item = json.loads(item)
-				except ValueError:
-					continue
-			for inner in item if isinstance(item, list) else [item]:
-				if isinstance(inner, dict):
-					yield from named_records(inner, depth + 1)
+		for inner in as_dicts(value):
+			yield from named_records(inner, depth + 1)
+
+
+def as_dicts(value) -> list[dict]:
+	"""The dicts in a dict argument: a dict or a JSON string of one, a list of them, or Frappe's
+	list filters (`[field, op, value]` or `[doctype, field, op, value]`) as {field: value} for
+	the operators that name records (`=`, `in`)."""
+	if isinstance(value, str) and value.lstrip().startswith(("{", "[")):
+		try:
+			value = json.loads(value)
+		except ValueError:
+			return []
+	if isinstance(value, dict):
+		return [value]
+	if not isinstance(value, list | tuple):
+		return []
+	out = []
+	for item in value:
+		if isinstance(item, dict):
+			out.append(item)
+		elif isinstance(item, list | tuple) and len(item) in (3, 4) and isinstance(item[-3], str):
+			field, op, operand = item[-3:]
+			if str(op).strip().lower() in ("=", "in"):
+				out.append({field: operand})
+		elif isinstance(item, list | tuple):
+			out.extend(as_dicts(list(item)))
+	return out
 
 
 def names(value):
 	"""The record names in an argument: a name, a list of them, or serial nos one a line."""
 	if isinstance(value, str):
 		return [line.strip() for line in value.splitlines() if line.strip()]
-	if isinstance(value, list | tuple):
-		return [v for v in value if isinstance(v, str) and v]
+	if isinstance(value, list | tuple):  # names, or a filter's [operator, names]
+		return [
+			n
+			for v in value
+			for n in ([v] if isinstance(v, str) else v if isinstance(v, list | tuple) else [])
+			if isinstance(n, str) and n
+		]
 	return []
 
 

@@ -425,6 +425,47 @@ class TestDealerArguments(FrappeTestCase):
 		# each function answered someone (not only refusals compared)
 		self.assertEqual(answered, {method for method, _kwargs in calls})
 
+	def test_link_search_filters_name_the_users_dealer_only(self):
+		"""Frappe's link search runs ERPNext's queries with the form's filters (a warehouse query shows
+		each warehouse's stock, a batch query a warehouse's batches): another dealer's company or
+		warehouse in them is refused; the own dealer's search is Frappe's."""
+		n, p = self.nashik, self.pune
+		searches = (
+			("Warehouse", "erpnext.controllers.queries.warehouse_query", "company"),
+			("Batch", "erpnext.controllers.queries.get_batch_no", "warehouse"),
+		)
+		for method in em.SEARCH:
+			for doctype, query, field in searches:
+				value = {"company": NASHIK, "warehouse": n["Warehouse"]}[field]
+				for filters in (
+					{field: value, "item_code": n["item_code"]},
+					json.dumps({field: value, "item_code": n["item_code"]}),
+					[[doctype, field, "=", value]],
+				):
+					with self.assertRaisesRegex(
+						frappe.PermissionError, REFUSAL, msg=f"{method} {query} {filters}"
+					):
+						call_as(PARTS_PUNE, method, doctype=doctype, txt="", query=query, filters=filters)
+				own = {"company": PUNE, "warehouse": p["Warehouse"]}[field]
+				kwargs = {
+					"doctype": doctype,
+					"txt": "",
+					"query": query,
+					"filters": {field: own, "item_code": p["item_code"]},
+				}
+				self.assertEqual(
+					outcome(call_as, PARTS_PUNE, method, **kwargs),
+					outcome(call_original, PARTS_PUNE, method, **kwargs),
+				)
+		# a plain search of a DocType (Frappe applies the User Permissions) is unchanged
+		kwargs = {"doctype": "Warehouse", "txt": "Parts"}
+		found = outcome(call_as, PARTS_PUNE, "frappe.desk.search.search_link", **kwargs)
+		self.assertEqual(
+			found, outcome(call_original, PARTS_PUNE, "frappe.desk.search.search_link", **kwargs)
+		)
+		self.assertEqual(found[0], "answer")
+		self.assertIn(p["Warehouse"], [r["value"] for r in found[1]])
+
 	def test_guest_gets_nothing_from_the_wrappers(self):
 		"""A wrapper is whitelisted as its original: Guest may call none of these."""
 		frappe.set_user("Guest")
