@@ -482,7 +482,7 @@ def named_records(values: dict, depth: int = 0):
 def as_dicts(value) -> list[dict]:
 	"""The dicts in a dict argument: a dict or a JSON string of one, a list of them, or Frappe's
 	list filters (`[field, op, value]` or `[doctype, field, op, value]`) as {field: value} for
-	the operators that name records (`=`, `in`)."""
+	the operators that name records (NAMING_OPERATORS)."""
 	if isinstance(value, str) and value.lstrip().startswith(("{", "[")):
 		try:
 			value = json.loads(value)
@@ -498,32 +498,41 @@ def as_dicts(value) -> list[dict]:
 			out.append(item)
 		elif isinstance(item, list | tuple) and len(item) in (3, 4) and isinstance(item[-3], str):
 			field, op, operand = item[-3:]
-			if str(op).strip().lower() in ("=", "in"):
+			if str(op).strip().lower() in NAMING_OPERATORS:
 				out.append({field: operand})
 		elif isinstance(item, list | tuple):
 			out.extend(as_dicts(list(item)))
 	return out
 
 
+# filter operators whose operand names the records read (not `!=`, `not in` …, which exclude them)
+NAMING_OPERATORS = ("=", "in", "descendants of", "descendants of (inclusive)")
+
+
 def names(value):
-	"""The record names in an argument: a name, a list of them, or serial nos one a line."""
+	"""The record names in an argument: a name, a list of them, serial nos one a line, or a dict
+	filter's [operator, operand] where the operator names records."""
 	if isinstance(value, str):
 		return [line.strip() for line in value.splitlines() if line.strip()]
-	if isinstance(value, list | tuple):  # names, or a filter's [operator, names]
-		return [
-			n
-			for v in value
-			for n in ([v] if isinstance(v, str) else v if isinstance(v, list | tuple) else [])
-			if isinstance(n, str) and n
-		]
-	return []
+	if not isinstance(value, list | tuple):
+		return []
+	if len(value) == 2 and isinstance(value[0], str) and is_operator(value[0]):
+		return names(value[1]) if value[0].strip().lower() in NAMING_OPERATORS else []
+	return [v for v in value if isinstance(v, str) and v]
+
+
+def is_operator(text: str) -> bool:
+	from frappe.database.operator_map import OPERATOR_MAP
+	from frappe.database.utils import NestedSetHierarchy
+
+	return text.strip().lower() in (*OPERATOR_MAP, *NestedSetHierarchy)
 
 
 def record_company(doctype: str, name: str) -> str | None:
 	"""The Company a record is of: the name of a Company, the `company` of a record of a DocType
 	that has one; None for the network's records (Customer, Item …) and names that exist nowhere."""
 	if doctype == "Company":
-		return name
+		return name if frappe.db.exists("Company", name) else None
 	if not frappe.db.exists("DocType", doctype):
 		return None
 	meta = frappe.get_meta(doctype)

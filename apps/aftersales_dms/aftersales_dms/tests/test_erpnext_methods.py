@@ -457,6 +457,14 @@ class TestDealerArguments(FrappeTestCase):
 					outcome(call_as, PARTS_PUNE, method, **kwargs),
 					outcome(call_original, PARTS_PUNE, method, **kwargs),
 				)
+		# a filter that leaves another dealer's records out names none: Frappe's answer
+		for filters in ({"company": ["!=", NASHIK]}, [["Warehouse", "company", "not in", [NASHIK]]]):
+			kwargs = {"doctype": "Warehouse", "txt": "", "query": searches[0][1], "filters": filters}
+			self.assertEqual(
+				outcome(call_as, PARTS_PUNE, "frappe.desk.search.search_link", **kwargs),
+				outcome(call_original, PARTS_PUNE, "frappe.desk.search.search_link", **kwargs),
+				filters,
+			)
 		# a plain search of a DocType (Frappe applies the User Permissions) is unchanged
 		kwargs = {"doctype": "Warehouse", "txt": "Parts"}
 		found = outcome(call_as, PARTS_PUNE, "frappe.desk.search.search_link", **kwargs)
