@@ -369,6 +369,17 @@ class TestDealerArguments(FrappeTestCase):
 					"erpnext.accounts.party.get_party_account",
 					{"party_type": "Customer", "party": first("Customer"), "company": company},
 				),
+				# what the Sales Invoice form asks when the customer is set
+				(
+					"erpnext.accounts.party.get_party_details",
+					{
+						"party": first("Customer"),
+						"party_type": "Customer",
+						"company": company,
+						"doctype": "Sales Invoice",
+						"posting_date": "2026-12-07",
+					},
+				),
 				# what the Payment Entry form asks
 				(
 					"erpnext.accounts.doctype.payment_entry.payment_entry.get_party_details",
