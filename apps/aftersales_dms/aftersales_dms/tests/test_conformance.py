@@ -66,6 +66,9 @@ def random_journey(rng: random.Random):
 		}
 		for p in rng.sample(PARTS, rng.randint(0, 3))
 	]
+	for part in parts:  # a warranty part is at the OEM's price (controllers/pricing.check_covered_rate)
+		if part["bill_to"] != "Customer":
+			del part["rate"]
 	jc = make_job_card(labour=labour, technicians=["Amit"] * len(labour), parts=parts)
 	for row in jc.labour:
 		row.bill_to = rng.choice(["Customer", "Customer", "Warranty", "Internal"])
