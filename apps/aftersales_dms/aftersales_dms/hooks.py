@@ -139,10 +139,18 @@ has_permission = {
 	"Bin": "aftersales_dms.controllers.read_access.stock_permission",
 	"Prepared Report": "aftersales_dms.controllers.report_access.prepared_report_permission",
 }
+# a child table's rows and a private file attached to a document are listed only with a parent
+# document the user may list (controllers/child_rows.py)
 permission_query_conditions = {
+	"*": "aftersales_dms.controllers.child_rows.child_rows_query",
 	"Bin": "aftersales_dms.controllers.read_access.stock_query",
 	"Prepared Report": "aftersales_dms.controllers.report_access.prepared_report_query",
+	"File": "aftersales_dms.controllers.child_rows.file_query",
 }
+
+# a request naming a child table's row needs read on the row's parent document: Frappe checks only the
+# parent DocType for a row loaded on its own (controllers/child_rows.py); run once the user is known
+auth_hooks = ["aftersales_dms.controllers.child_rows.check_child_row_request"]
 
 STOCK_RECEIVED = [
 	"aftersales_dms.workshop.status.on_stock_received",
