@@ -9,9 +9,9 @@ with Nashik's warehouses.
 On every save by a user (REST, `set_value`, Data Import, the desk; not the system's own saves) of
 an app DocType, each Link — on the document and on its rows — to a dealer-scoped DocType (one with
 a Link to Company named `company`) that the save sets or changes must name a record of the
-document's own Company and of one the user's User Permissions allow (a field fetched from the
-link may have set the document's Company). A record with no Company (a vehicle without a home
-dealer) stays linkable.
+document's own Company (unless that is read-only: the DocType derives it from these links) and
+of one the user's User Permissions allow (a field fetched from the link may have set the document's
+Company). A record with no Company (a vehicle without a home dealer) stays linkable.
 """
 
 import frappe
@@ -35,7 +35,10 @@ def validate_dealer_links(doc, method=None):
 	"""doc_events "*" before_validate (after keep_read_only_fields): see the module's docstring."""
 	if not users_save(doc) or not is_app_doctype(doc.doctype):
 		return
-	company = doc.get("company") if doc.meta.has_field("company") else None
+	field = doc.meta.get_field("company")
+	# a read-only Company is derived by the DocType's validate from these very links (a parts
+	# request's from its job card): only the user's own dealers decide then
+	company = doc.get("company") if field and not field.read_only else None
 	restricted = user_companies()
 	if not company and not restricted:
 		return  # a user of no dealer and a document of none: nothing to compare with
