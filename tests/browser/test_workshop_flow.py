@@ -174,6 +174,11 @@ def _walk(server, browser, desk):
 	page.wait_for_selector("#estimate-decision")
 	assert page.locator("tr[data-row]").count() == 2
 	page.screenshot(path=os.path.join(ARTIFACTS, "workshop-2-customer-approval.png"), full_page=True)
+	# nothing is preselected: the customer answers each line (the form will not send without)
+	page.click("#estimate-decision button[type=submit]")
+	assert not page.locator("text=Your decision has been recorded").count()
+	for radio in page.locator("#estimate-decision input[type=radio][value=Approved]").all():
+		radio.check()
 	page.click("#estimate-decision button[type=submit]")
 	page.wait_for_selector("text=Your decision has been recorded")
 	guest.close()
