@@ -190,6 +190,18 @@ class TestOnlineBookingRequest(FrappeTestCase):
 				mobile_no="+919833334444", full_name="Busy Caller", registration_plate="MH02AA0001"
 			)
 
+	def test_rate_limited_per_mobile_however_it_is_written(self):
+		"""The attack on the demo: the 4th request from +919811100222 was refused, but 9811100222,
+		09811100222 and 0091 9811100222 were each taken as another number (and stored so)."""
+		spellings = ("+91 98111 00333", "9811100333", "09811100333")
+		for k, mobile in enumerate(spellings):
+			req = submit_request(mobile_no=mobile, full_name="Many Ways", registration_plate=f"MH02AB{k:04d}")
+			self.assertEqual(req.mobile_no, "+919811100333")
+		with self.assertRaises(frappe.RateLimitExceededError):
+			submit_request(
+				mobile_no="0091 9811100333", full_name="Many Ways", registration_plate="MH02AB0009"
+			)
+
 	def test_guest_email_never_attached_to_an_existing_customer(self):
 		"""A plate and a mobile number are no proof of who asks: the matched appointment keeps the
 		customer's own contact, and the guest's email waits for the advisor's review."""

@@ -38,8 +38,21 @@ LIMITS = {
 }
 
 
-def normalize_mobile(number: str | None) -> str:
-	return re.sub(r"[\s\-().]", "", number or "")
+def normalize_mobile(number: str | None, country: str | None = None) -> str:
+	"""One way of writing each number, so that a limit per mobile number counts every way of typing
+	it: separators dropped, the international prefix 00 written +, and a national number (with its
+	trunk 0 or without) given the dealer country's calling code — for India +91 98220 00101,
+	0091 9822000101, 09822000101 and 9822000101 are all +919822000101."""
+	number = re.sub(r"[\s\-().]", "", number or "")
+	if number.startswith("00"):
+		number = "+" + number[2:]
+	if number and not number.startswith("+") and country:
+		from frappe.geo.country_info import get_country_info
+
+		calling_code = (get_country_info(country) or {}).get("isd")
+		if calling_code:
+			number = calling_code + number.lstrip("0")
+	return number
 
 
 def same_mobile(a: str | None, b: str | None) -> bool:
@@ -72,7 +85,8 @@ class OnlineBookingRequest(Document):
 			frappe.throw(_("Tell us your name and what we should look at."))
 
 	def validate_contact(self):
-		self.mobile_no = normalize_mobile(self.mobile_no)
+		country = frappe.get_cached_value("Company", self.company, "country") if self.company else None
+		self.mobile_no = normalize_mobile(self.mobile_no, country)
 		if not re.match(r"^\+?[0-9]{7,15}$", self.mobile_no):
 			frappe.throw(_("Mobile number {0} is not valid.").format(escape_html(self.mobile_no)))
 		if self.email:
