@@ -85,6 +85,8 @@ override_whitelisted_methods = {
 	),
 	# global search shows only documents the user may read (controllers/read_access.py)
 	"frappe.utils.global_search.search": "aftersales_dms.controllers.read_access.global_search",
+	# a link check answers for another dealer's record as for a missing one (controllers/read_access.py)
+	"frappe.client.validate_link": "aftersales_dms.controllers.read_access.validate_link",
 	# ERPNext's whitelisted functions answer a dealer user only for their own dealer's warehouses,
 	# accounts, vouchers … (controllers/erpnext_methods.py)
 	**_erpnext_methods.override_paths(),

@@ -18,6 +18,11 @@ Price).
 the doctypes a user's roles may read, with its indexed text (Sales Invoice, Payment Entry, Stock
 Entry, Warehouse … of every dealer), checking no User Permission. Its override
 (hooks.override_whitelisted_methods) keeps only the results the user may read.
+
+**Link check.** Frappe's `frappe.client.validate_link` (the desk calls it as a link field is
+typed) checks the DocType only and answers with the record's name when it exists: another dealer's
+invoice, warehouse or job card names could be told apart from made-up ones. Its override answers
+for a record the user may neither select nor read as for one that does not exist.
 """
 
 import frappe
@@ -71,3 +76,25 @@ def global_search(text, start=0, limit=20, doctype=""):
 	if frappe.session.user == "Administrator":
 		return results
 	return [r for r in results if frappe.has_permission(r.doctype, "read", doc=r.name)]
+
+
+@frappe.whitelist()
+def validate_link(doctype: str, docname: str, fields=None):
+	"""Frappe's link check (hooks.override_whitelisted_methods): a record the user may not select
+	or read (another dealer's) is answered as one that does not exist."""
+	from frappe.client import validate_link as frappe_validate_link
+
+	values = frappe_validate_link(doctype, docname, fields)
+	name = values.get("name") if isinstance(values, dict) else None
+	if (
+		name
+		and doctype != "DocType"
+		and frappe.session.user != "Administrator"
+		and not frappe.get_meta(doctype).istable
+		and not (
+			frappe.has_permission(doctype, "select", doc=name)
+			or frappe.has_permission(doctype, "read", doc=name)
+		)
+	):
+		return frappe._dict(name=None)  # what Frappe answers for a name that does not exist
+	return values

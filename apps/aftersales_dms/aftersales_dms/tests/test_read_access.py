@@ -227,3 +227,30 @@ def test_global_search_shows_only_documents_the_user_may_read():
 		else:
 			frappe.db.delete("__global_search", {"doctype": "Warehouse", "name": warehouse})
 		frappe.db.commit()
+
+
+class TestLinkCheck(FrappeTestCase):
+	"""Found by the attack on the demo: frappe.client.validate_link told another dealer's record
+	names (invoices, warehouses, job cards) apart from made-up ones."""
+
+	def test_another_dealers_record_is_answered_as_a_missing_one(self):
+		from aftersales_dms.controllers.dealer import get_workshop_settings
+		from aftersales_dms.controllers.read_access import validate_link
+
+		own = get_workshop_settings(PUNE).parts_warehouse
+		other = get_workshop_settings(NASHIK).parts_warehouse
+		try:
+			frappe.set_user(PARTS_PUNE)
+			self.assertEqual(validate_link("Warehouse", own).get("name"), own)
+			self.assertIsNone(validate_link("Warehouse", other).get("name"))
+			self.assertEqual(
+				dict(validate_link("Warehouse", other)), dict(validate_link("Warehouse", "No Such Store"))
+			)
+			frappe.set_user(OEM)  # no dealer restriction: every dealer's
+			self.assertEqual(validate_link("Warehouse", other).get("name"), other)
+		finally:
+			frappe.set_user("Administrator")
+
+	def test_the_override_is_what_the_desk_calls(self):
+		hooked = frappe.get_hooks("override_whitelisted_methods").get("frappe.client.validate_link")
+		self.assertEqual(hooked, ["aftersales_dms.controllers.read_access.validate_link"])
