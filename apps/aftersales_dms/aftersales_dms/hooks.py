@@ -154,6 +154,10 @@ permission_query_conditions = {
 # parent DocType for a row loaded on its own (controllers/child_rows.py); run once the user is known
 auth_hooks = ["aftersales_dms.controllers.child_rows.check_child_row_request"]
 
+# a document method that changes anything is refused a GET (CSRF: Frappe checks the token only when
+# not a GET), and malformed get_count / run_doc_method calls get a 4xx (controllers/http_methods.py)
+before_request = ["aftersales_dms.controllers.http_methods.before_request"]
+
 STOCK_RECEIVED = [
 	"aftersales_dms.workshop.status.on_stock_received",
 	"aftersales_dms.workshop.tasks.on_stock_received",

@@ -197,7 +197,7 @@ class DMSCustomizeForm(CustomizeForm):
 			check_app_doctype(self.doc_type)
 		return super().fetch_to_customize()
 
-	@frappe.whitelist()
+	@frappe.whitelist(methods=["POST"])
 	def save_customization(self):
 		if self.doc_type and not may_save_anything():
 			check_app_doctype(self.doc_type)
@@ -205,19 +205,19 @@ class DMSCustomizeForm(CustomizeForm):
 		return super().save_customization()
 
 	# a reset removes every customization, the System Manager's and the workflow's among them
-	@frappe.whitelist()
+	@frappe.whitelist(methods=["POST"])
 	def reset_to_defaults(self):
 		if not may_save_anything():
 			refuse(_("Only a System Manager resets a form's customizations."))
 		return super().reset_to_defaults()
 
-	@frappe.whitelist()
+	@frappe.whitelist(methods=["POST"])
 	def reset_layout(self):
 		if not may_save_anything():
 			refuse(_("Only a System Manager resets a form's customizations."))
 		return super().reset_layout()
 
-	@frappe.whitelist()
+	@frappe.whitelist(methods=["POST"])
 	def trim_table(self):
 		if not may_save_anything():
 			refuse(_("Only a System Manager removes columns from a table."))

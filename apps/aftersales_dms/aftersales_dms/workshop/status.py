@@ -744,7 +744,7 @@ def apply_stand_in(doc: str, action: str):
 	return doc
 
 
-@frappe.whitelist()
+@frappe.whitelist(methods=["POST"])
 def apply_workflow(doc, action):
 	"""hooks.override_whitelisted_methods: Frappe's apply_workflow, retried when the database picks
 	it as a deadlock victim (parallel workshops showed it), then a clear error instead of a 500.
