@@ -254,3 +254,36 @@ class TestLinkCheck(FrappeTestCase):
 	def test_the_override_is_what_the_desk_calls(self):
 		hooked = frappe.get_hooks("override_whitelisted_methods").get("frappe.client.validate_link")
 		self.assertEqual(hooked, ["aftersales_dms.controllers.read_access.validate_link"])
+
+
+class TestMakersCheckTheSourceFirst(FrappeTestCase):
+	"""Found by the attack on the demo: make_check_in on another dealer's appointment answered
+	"Appointment … is No Show" (its status) before any permission check."""
+
+	def test_another_dealers_source_is_refused_before_anything_is_said_of_it(self):
+		from aftersales_dms.parts.doctype.parts_request.parts_request import line_needs, make_parts_request
+		from aftersales_dms.reception.doctype.vehicle_check_in.vehicle_check_in import make_check_in
+
+		# one that cannot be checked in (its status would be the answer) and a job card whose
+		# parts need nothing more (that would be the answer)
+		appointment = frappe.get_all(
+			"Service Appointment",
+			filters={"company": PUNE, "status": ("not in", ("Requested", "Confirmed"))},
+			pluck="name",
+			limit=1,
+		)[0]
+		job_card = [
+			name
+			for name in frappe.get_all("Service Job Card", filters={"company": PUNE}, pluck="name")
+			if not any(line_needs(name).values())
+		][:1]
+		try:
+			frappe.set_user(ADVISOR_NASHIK)
+			with self.assertRaises(frappe.PermissionError):
+				make_check_in(appointment)
+			if job_card:
+				frappe.set_user(PARTS_NASHIK)
+				with self.assertRaises(frappe.PermissionError):
+					make_parts_request(job_card[0])
+		finally:
+			frappe.set_user("Administrator")

@@ -500,6 +500,8 @@ def make_parts_request(source_name: str, target_doc=None):
 	not fitted, so not requested."""
 	from frappe.model.mapper import get_mapped_doc
 
+	# the right to read it first: what another dealer's job still needs is not for this user
+	frappe.get_doc("Service Job Card", source_name).check_permission("read")
 	needs = line_needs(source_name)
 	if not any(needs.values()):
 		frappe.throw(_("Every part line of job card {0} is issued or requested already.").format(source_name))

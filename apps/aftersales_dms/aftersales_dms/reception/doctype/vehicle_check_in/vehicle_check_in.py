@@ -120,6 +120,8 @@ class VehicleCheckIn(Document):
 @frappe.whitelist()
 def make_check_in(source_name: str, target_doc=None):
 	"""Check-in from an appointment: an unsaved draft carrying customer, vehicle, concerns and services."""
+	# the right to read it first: another dealer's appointment's status is not for this user
+	frappe.get_doc("Service Appointment", source_name).check_permission("read")
 	status = frappe.db.get_value("Service Appointment", source_name, "status")
 	if status not in ("Requested", "Confirmed"):
 		frappe.throw(_("Appointment {0} is {1} and cannot be checked in.").format(source_name, status))
