@@ -228,7 +228,8 @@ def test_malformed_calls_get_a_clear_4xx(server, dealer):
 			timeout=60,
 		)
 		assert r.status_code == 200, r.text[:300]
-	document = json.dumps({"doctype": "Parts Request", "name": dealer["parts_request"]})
+	# the stored document as the client has it (Frappe checks its timestamp before the kwargs)
+	document = json.dumps(stored(parts, server, "Parts Request", dealer["parts_request"]))
 	for kwargs in ("row=x&qty=1", "[1, 2]"):
 		r = parts.post(
 			f"{server}/api/v2/method/run_doc_method",
@@ -238,3 +239,13 @@ def test_malformed_calls_get_a_clear_4xx(server, dealer):
 		)
 		assert r.status_code == 417, (kwargs, r.status_code, r.text[:500])
 		assert "must be a JSON object" in r.text and "TypeError" not in r.text, r.text[:500]
+	for data, status in (
+		({"method": "return_parts"}, 417),
+		({"document": document}, 417),
+		({"method": "return_parts", "document": "not json"}, 417),
+		({"method": "return_parts", "document": "[1]"}, 417),
+		({"method": "return_parts", "document": json.dumps({"name": "x"})}, 417),
+		({"method": "no_such_method", "document": document}, 403),
+	):
+		r = parts.post(f"{server}/api/v2/method/run_doc_method", data=data, headers=headers, timeout=60)
+		assert r.status_code == status, (data, r.status_code, r.text[:500])

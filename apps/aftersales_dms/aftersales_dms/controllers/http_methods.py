@@ -12,7 +12,9 @@ narrows: a request it lets through is answered by Frappe as before.
 It also refuses, with a clear 417 instead of Frappe's 500 TypeError:
 - `get_count` (`frappe.client.get_count`, `frappe.desk.reportview.get_count`) with an argument the
   count's query does not take (`parent=`: Frappe passes every form field on to its query);
-- `/api/v2/method/run_doc_method` whose `document` or `kwargs` is not a JSON object (form-encoded).
+- `/api/v2/method/run_doc_method` without `method` or `document`, with a `document` or `kwargs` that
+  is not a JSON object (a form-encoded `kwargs` ran the method with no arguments), or a `method`
+  the document's DocType does not whitelist.
 """
 
 import inspect
@@ -106,20 +108,27 @@ def check_count_arguments(form):
 
 
 def check_run_doc_method_arguments(form):
+	"""v2's run_doc_method: `method` a whitelisted method of the `document`'s DocType, `document` and
+	`kwargs` JSON objects (Frappe answered a missing or malformed one with a 500, and ran a
+	form-encoded `kwargs` as no arguments at all)."""
+	from aftersales_dms.controllers.doc_methods import check_doc_method
+
+	for key in ("method", "document"):
+		if not form.get(key):
+			frappe.throw(_("{0} is required.").format(frappe.bold(key)), title=_("Invalid Argument"))
 	for key in ("document", "kwargs"):
 		value = form.get(key)
 		if isinstance(value, str):
 			try:
 				value = json.loads(value)
 			except ValueError:
-				value = None
-			if not isinstance(value, dict):
-				frappe.throw(
-					_("{0} must be a JSON object.").format(frappe.bold(key)),
-					title=_("Invalid Argument"),
-				)
+				value = ""  # not JSON: refused below
 			form[key] = value
-		elif value is not None and not isinstance(value, dict):
+		if value is not None and not isinstance(value, dict):
 			frappe.throw(
 				_("{0} must be a JSON object.").format(frappe.bold(key)), title=_("Invalid Argument")
 			)
+	doctype = form["document"].get("doctype")
+	if not isinstance(doctype, str) or not frappe.db.exists("DocType", doctype):
+		frappe.throw(_("The document must name its DocType."), title=_("Invalid Argument"))
+	check_doc_method(doctype, form.get("method"))
