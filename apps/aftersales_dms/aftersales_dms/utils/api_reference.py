@@ -248,7 +248,9 @@ def generate() -> str:
 		"Call a function with `GET` or `POST /api/method/<dotted path>` (arguments as form fields "
 		"or JSON); a document method with `POST /api/resource/<DocType>/<name>` and "
 		"`run_method=<method>` (Frappe checks write permission on the document first; `GET` "
-		"checks read) or, from the desk, `frm.call(<method>)`.",
+		"checks read) or, from the desk, `frm.call(<method>)`. A method that changes anything "
+		"takes POST only (*HTTP* below; Frappe checks the CSRF token of a desk session only when "
+		"not a GET): a GET of it, on any path, is refused (controllers/http_methods.py).",
 		"",
 		"## Functions",
 		"",
