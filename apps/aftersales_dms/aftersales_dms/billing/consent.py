@@ -163,7 +163,8 @@ def _compare_lines_and_invoices(jc, last: dict) -> list[str]:
 	"""What the job card and its invoices say now against what the customer decided: every line
 	the customer pays for was shown to them at its hours or quantity and rate and approved (or
 	declined, and then not billed); no line shown to the customer to pay is covered now; the customer's
-	invoice bills only approved lines, at the rate shown and never more parts than shown, and
+	invoice bills only approved lines, at the rate shown and never more parts than shown, in the
+	currency shown; every invoice keeps the dealer's terms (billing.invoice.terms_problems); and
 	the OEM's and internal invoices no line the customer was asked to pay for."""
 	problems = []
 	shown = {line["row"]: line for line in last.get("lines") or []}
@@ -188,7 +189,18 @@ def _compare_lines_and_invoices(jc, last: dict) -> list[str]:
 		filters={"dms_service_job_card": jc.name, "docstatus": ("<", 2), "is_return": 0},
 		fields=["name", "dms_bill_to"],
 	)
+	from aftersales_dms.billing.invoice import terms_problems  # invoice imports this module's callers
+
 	for inv in invoices:
+		if inv.dms_bill_to in ("Customer", "Warranty", "Internal"):
+			doc = frappe.get_doc("Sales Invoice", inv.name)
+			terms = terms_problems(doc, jc.company)
+			if inv.dms_bill_to == "Customer" and last.get("currency") and doc.currency != last["currency"]:
+				terms.insert(
+					0,
+					_("it is in {0}; the customer decided on {1}.").format(doc.currency, last["currency"]),
+				)
+			problems += [_("Invoice {0}: {1}").format(inv.name, p) for p in terms]
 		items = frappe.get_all(
 			"Sales Invoice Item",
 			filters={"parent": inv.name},

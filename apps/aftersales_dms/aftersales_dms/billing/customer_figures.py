@@ -7,6 +7,9 @@ are the customer's. What the customer owes is
 
 - once the customer's Sales Invoice exists: what it says (outstanding once submitted, else its
   rounded or grand total);
+- once the work is done (the job card can be invoiced, e.g. Ready for Pickup) and before that
+  invoice exists: what it will bill, i.e. the unsaved invoice make_invoices would make
+  (`billing.invoice.customer_bill`: parts as issued net of returns), totalled by ERPNext;
 - before that: the estimate without covered and declined lines, with the approved discount,
   totalled by ERPNext on an unsaved copy of the Quotation (`calculate_taxes_and_totals`, the same
   taxes template and code as the invoice), rounded as the invoice rounds.
@@ -121,6 +124,15 @@ def amount_due(jc) -> float:
 			return flt(inv.outstanding_amount)
 		if inv and inv.docstatus == 0:
 			return payable(inv)
+	from aftersales_dms.workshop.status import can_invoice  # the workshop imports billing
+
+	if can_invoice(jc):
+		# the work is done: what the customer's invoice will bill (parts as issued, net of
+		# returns), the very invoice make_invoices makes, not the estimate
+		from aftersales_dms.billing.invoice import customer_bill
+
+		bill = customer_bill(jc)
+		return payable(bill) if bill else 0.0
 	if jc.estimate and frappe.db.get_value("Quotation", jc.estimate, "docstatus") == 1:
 		return customer_total(jc)
 	return 0.0

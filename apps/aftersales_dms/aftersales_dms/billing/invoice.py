@@ -4,7 +4,8 @@ One invoice per bill-to party: Customer lines to the job card's customer, Warran
 dealer's OEM customer, Internal lines to the dealer's internal customer. Labour is billed at the
 line's hourly rate for the sold (standard) or clocked hours, as the dealer chooses (Company →
 Bill Labour By); parts for the quantity actually issued (net of returns), never the estimate.
-Lines the customer declined are not billed. Taxes come from the dealer's default template.
+Lines the customer declined are not billed. Taxes come from the dealer's default template, in the
+dealer's currency at rate 1: an invoice of a job card keeps exactly these terms (validate_terms).
 
 Accounting: the parts were moved at cost into the workshop WIP warehouse when issued; the
 invoice takes them out of WIP (update_stock), so submitting it books revenue and cost of goods
@@ -24,7 +25,7 @@ double clicks and concurrent requests create each party's invoice once and retur
 
 import frappe
 from frappe import _
-from frappe.utils import flt, now_datetime, today
+from frappe.utils import cint, flt, now_datetime, today
 
 from aftersales_dms.billing import customer_figures
 from aftersales_dms.billing.approval import check_customer_decided
@@ -202,6 +203,15 @@ def make_invoices(job_card: str) -> dict[str, str]:
 
 
 def build_invoice(jc, bill_to: str, items: list[dict]):
+	invoice = draft_invoice(jc, bill_to, items)
+	invoice.flags.ignore_permissions = True
+	invoice.insert()
+	return invoice
+
+
+def draft_invoice(jc, bill_to: str, items: list[dict]):
+	"""The party's invoice of these lines, unsaved: what make_invoices inserts, and what
+	customer_figures totals for the customer before the invoice exists (one definition)."""
 	invoice = frappe.get_doc(
 		{
 			"doctype": "Sales Invoice",
@@ -226,8 +236,19 @@ def build_invoice(jc, bill_to: str, items: list[dict]):
 		invoice.apply_discount_on = "Net Total"
 		invoice.additional_discount_percentage = flt(jc.discount_percentage)
 	invoice.append_taxes_from_master()
-	invoice.flags.ignore_permissions = True
-	invoice.insert()
+	return invoice
+
+
+def customer_bill(jc):
+	"""The customer's invoice make_invoices would make now (the Customer lines no invoice bills
+	yet: labour as billed, parts as issued net of returns), unsaved and totalled by ERPNext as on
+	insert; None when there is nothing to bill the customer."""
+	items = unbilled_lines(jc.name, "Customer", invoice_lines(jc).get("Customer") or [])
+	if not items:
+		return None
+	invoice = draft_invoice(jc, "Customer", items)
+	invoice.set_missing_values(for_validate=True)
+	invoice.calculate_taxes_and_totals()
 	return invoice
 
 
@@ -274,7 +295,74 @@ def validate_sales_invoice(doc, method=None):
 		)
 	jc = frappe.get_doc("Service Job Card", doc.dms_service_job_card)
 	validate_agrees_with_job_card(doc, jc)
+	validate_terms(doc, jc)
 	validate_billed_once(doc)
+
+
+def tax_rows(rows) -> list[tuple]:
+	"""What decides a taxes table's amounts, row by row in order (an Actual row's amount too)."""
+	out = []
+	for r in rows:
+		row = (
+			r.get("charge_type"),
+			str(r.get("row_id") or ""),
+			r.get("account_head"),
+			flt(r.get("rate"), 6),
+			cint(r.get("included_in_print_rate")),
+			cint(r.get("included_in_paid_amount")),
+			cint(r.get("dont_recompute_tax")),
+		)
+		out.append(row + ((flt(r.get("tax_amount"), 2),) if r.get("charge_type") == "Actual" else ()))
+	return out
+
+
+def terms_problems(doc, company: str) -> list[str]:
+	"""How a job card's invoice differs from the terms make_invoices gives it (and the estimate
+	the customer decided had): the dealer's currency at rate 1, its price list currency too, and
+	exactly the dealer's default taxes template, row for row. Empty when it agrees."""
+	problems = []
+	currency = frappe.get_cached_value("Company", company, "default_currency")
+	if doc.get("currency") != currency or flt(doc.get("conversion_rate")) != 1:
+		problems.append(
+			_("it is in {0} at conversion rate {1}; a job card's invoice is in {2} at rate 1.").format(
+				doc.get("currency"), flt(doc.get("conversion_rate")), currency
+			)
+		)
+	plc = doc.get("price_list_currency")
+	if (plc and plc != currency) or (plc and flt(doc.get("plc_conversion_rate")) != 1):
+		problems.append(
+			_("its price list currency is {0} at rate {1}; it must be {2} at rate 1.").format(
+				plc, flt(doc.get("plc_conversion_rate")), currency
+			)
+		)
+	template = dealer_tax_template(company)
+	if (doc.get("taxes_and_charges") or None) != (template or None):
+		problems.append(
+			_("its taxes template is {0}; the dealer's is {1}.").format(
+				doc.get("taxes_and_charges") or _("none"), template or _("none")
+			)
+		)
+	expected = (
+		tax_rows(frappe.get_doc("Sales Taxes and Charges Template", template).taxes) if template else []
+	)
+	if tax_rows(doc.get("taxes") or []) != expected:
+		problems.append(
+			_(
+				"its taxes and charges are not the dealer's template {0} as it is (no row added, removed, reordered or changed)."
+			).format(template or _("none"))
+		)
+	return problems
+
+
+def validate_terms(doc, jc):
+	"""A job card's invoice is in the dealer's currency, with the dealer's taxes exactly: what the
+	customer decided on (the estimate has the same terms), so its totals are the decision's."""
+	problems = terms_problems(doc, jc.company)
+	if problems:
+		frappe.throw(
+			_("Job card {0}'s {1} invoice: {2}").format(jc.name, _(doc.dms_bill_to), " ".join(problems)),
+			title=_("Invoice terms"),
+		)
 
 
 def validate_agrees_with_job_card(doc, jc):
