@@ -56,8 +56,13 @@ def applied_discount(jc) -> float:
 
 def check_line_discount(jc, row, qty, pct: float, limit: float):
 	"""A customer line's rate below its price and the job card's discount together stay within
-	`limit` % (the limit is on what the customer gets off the line, however it is split)."""
-	if (row.bill_to or "Customer") != "Customer" or not flt(row.rate):
+	`limit` % (the limit is on what the customer gets off the line, however it is split). A
+	rate of 0 is the line for nothing: 100 % off, checked like any rate below the price; a
+	negative rate is no discount but an error (the rate fields are non_negative too, checked
+	after the controller's validate)."""
+	if flt(row.rate) < 0:
+		frappe.throw(_("Row {0}: the rate of {1} cannot be negative.").format(row.idx, row.item_code))
+	if (row.bill_to or "Customer") != "Customer":
 		return
 	price = price_item(row.item_code, jc.company, jc.customer, qty)
 	if not price.price_list_rate or not flt(price.rate):

@@ -151,6 +151,66 @@ class TestDiscountStacking(FrappeTestCase):
 				)
 
 
+class TestNothingForFree(FrappeTestCase):
+	"""A rate of 0 is 100 % off: checked against the limit like any rate below the price (attack
+	finding 6: a kept line set to 0 was not checked); a negative rate or quantity never saves
+	(a clear error, not "111 % below its price")."""
+
+	def tearDown(self):
+		frappe.set_user("Administrator")
+
+	def test_rate_zero_on_a_kept_line_is_a_full_discount(self):
+		for company, users in DEALERS.items():
+			for user in (users["advisor"], users["manager"]):
+				with self.subTest(company=company, user=user):
+					jc = open_job_card(company, user)
+					price = customer_price(jc, jc.labour[0])
+					for rate in (0, None, ""):
+						with self.assertRaisesRegex(frappe.PermissionError, "100.0 % below its price"):
+							save_as(user, jc.name, set_labour_rate(rate))
+					self.assertEqual(
+						flt(frappe.db.get_value("Service Job Card Labour", jc.labour[0].name, "rate")),
+						flt(price),
+					)
+
+					def part_at_zero(doc):
+						doc.parts[0].rate = 0
+
+					with self.assertRaisesRegex(frappe.PermissionError, "100.0 % below its price"):
+						save_as(user, jc.name, part_at_zero)
+
+	def test_negative_rates_and_quantities_are_refused(self):
+		for company, users in DEALERS.items():
+			user = users["advisor"]
+			with self.subTest(company=company):
+				jc = open_job_card(company, user)
+				stored = frappe.get_doc("Service Job Card", jc.name)
+
+				def negative_part_rate(doc):
+					doc.parts[0].rate = -50
+
+				def negative_qty(doc):
+					doc.parts[0].qty = -1
+
+				def negative_hours(doc):
+					doc.labour[0].standard_hours = -1
+
+				for change, message in (
+					(set_labour_rate(-100), "cannot be negative"),
+					(negative_part_rate, "cannot be negative"),
+					(negative_qty, "quantity must be more than 0"),
+					(negative_hours, "standard hours must be more than 0"),
+				):
+					with self.assertRaisesRegex(frappe.ValidationError, message):
+						save_as(user, jc.name, change)
+				after = frappe.get_doc("Service Job Card", jc.name)
+				self.assertEqual(
+					[(flt(r.rate), flt(r.qty)) for r in after.parts],
+					[(flt(r.rate), flt(r.qty)) for r in stored.parts],
+				)
+				self.assertEqual(flt(after.labour[0].rate), flt(stored.labour[0].rate))
+
+
 class TestCoveredRates(FrappeTestCase):
 	"""A warranty line is billed to the OEM at the OEM's price, an internal one at most at the
 	internal customer's: no role types another rate, on a new line or a payer switch."""

@@ -253,6 +253,8 @@ class ServiceJobCard(Document):
 			prev = old.get(row.name)
 			qty = row.standard_hours if row.doctype == "Service Job Card Labour" else row.qty
 			typed = flt(row.rate) > 0 and not (prev and flt(prev.rate) == flt(row.rate))
+			# a kept line whose rate changed (to 0 too: the line for nothing) is checked again
+			rate_changed = bool(prev) and flt(prev.rate) != flt(row.rate)
 			same = prev and prev.item_code == row.item_code and prev.bill_to == row.bill_to
 			if not (typed or same):
 				row.rate = selling_rate(row.item_code, self.company, self.price_party(row.bill_to), qty)
@@ -260,7 +262,7 @@ class ServiceJobCard(Document):
 			prev_qty = prev and (
 				prev.standard_hours if row.doctype == "Service Job Card Labour" else prev.qty
 			)
-			if typed or not same or flt(prev_qty) != flt(qty):
+			if typed or rate_changed or not same or flt(prev_qty) != flt(qty):
 				self.check_typed_rate(row, qty)
 
 	def check_typed_rate(self, row, qty):
