@@ -19,7 +19,7 @@ from frappe.utils import cint, flt, get_url, now_datetime
 from frappe.utils.password import get_encryption_key
 
 from aftersales_dms.billing import consent, customer_figures
-from aftersales_dms.controllers.guards import call_with_deadlock_retry, check_job_card_editor
+from aftersales_dms.controllers.guards import call_with_deadlock_retry, check_job_card_editor, lock_document
 
 LINK_VALID_HOURS = 72
 INVALID = "This approval link is invalid, has expired or has already been used."
@@ -56,9 +56,17 @@ def make_token(job_card: str, quotation: str, valid_hours: float = LINK_VALID_HO
 @frappe.whitelist(methods=["POST"])
 def make_approval_link(job_card: str) -> str:
 	"""A signed, expiring link for the customer to approve or decline the job card's submitted
-	estimate line by line; marks the job card Awaiting Customer."""
-	jc = frappe.get_doc("Service Job Card", job_card)
+	estimate line by line; marks the job card Awaiting Customer. Not for a job whose work is
+	over (ready for pickup, delivered, released, cancelled): there is nothing left to decide."""
+	from aftersales_dms.job_states import CLOSED
+
+	jc = lock_document(frappe.get_doc("Service Job Card", job_card), check=None)
 	check_job_card_editor(jc)
+	if jc.status in CLOSED:
+		frappe.throw(
+			_("Job card {0} is {1}: the customer has nothing left to approve.").format(jc.name, _(jc.status)),
+			title=_("Job card closed"),
+		)
 	check_not_invoiced(jc, _("no approval link after invoicing"))
 	if not jc.estimate or frappe.db.get_value("Quotation", jc.estimate, "docstatus") != 1:
 		frappe.throw(_("Make the estimate first."))

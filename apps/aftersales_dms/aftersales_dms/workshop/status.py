@@ -331,10 +331,14 @@ def validate_not_final(doc):
 def on_job_card_update(doc, method=None):
 	"""doc_events Service Job Card on_update: a job that ends without the work closes what was
 	left open for it: the customer's estimate (Quotation Lost) and, when cancelled, its
-	appointment. (The tasks close in workshop/tasks.py.)"""
+	appointment, and its parts requests that never moved stock (cancelled: nothing more is
+	issued to it). (The tasks close in workshop/tasks.py.)"""
+	from aftersales_dms.parts.doctype.parts_request.parts_request import close_for_job
+
 	before = doc.get_doc_before_save()
 	if doc.status not in (CANCELLED, RELEASED) or (before and before.status == doc.status):
 		return
+	close_for_job(doc.name)
 	reason = _("Job card {0} {1}").format(doc.name, _(doc.status).lower())
 	if doc.estimate and frappe.db.get_value("Quotation", doc.estimate, "status") == "Open":
 		# ERPNext's Lost (declare_enquiry_lost, less its lost-reason list, which needs rights on

@@ -18,6 +18,7 @@ from frappe.utils import add_days, flt, today
 
 from aftersales_dms.controllers.dealer import dealer_users, get_workshop_settings
 from aftersales_dms.controllers.guards import lock_document, retry_on_deadlock
+from aftersales_dms.job_states import FINAL
 from aftersales_dms.roles import PARTS_MANAGER, PARTS_ROLES, has_any_role
 from aftersales_dms.workshop.status import on_parts_short
 from aftersales_dms.workshop.tasks import SHORTAGE, on_parts_issued, open_task
@@ -35,7 +36,7 @@ class PartsRequest(Document):
 		company, status = frappe.db.get_value(
 			"Service Job Card", self.service_job_card, ["company", "status"]
 		)
-		if status in ("Delivered", "Cancelled"):
+		if status in FINAL:
 			frappe.throw(_("Job card {0} is {1}.").format(self.service_job_card, status))
 		self.company = company
 		settings = get_workshop_settings(company)
@@ -139,30 +140,35 @@ class PartsRequest(Document):
 	def _issue_parts(self):
 		check_parts_role()
 		start_locked_transaction()
-		# Lock this request and the store's bins (in a fixed order) so two issues of the same
-		# stock are serialised: the second one sees what the first took. The request is the
-		# stored one, read afresh under its lock and writable by the user (its dealer), never
-		# the items, warehouses or docstatus a client sent.
+		# Lock the job card, this request and the store's bins (in a fixed order: the job card
+		# first, as its cancel does before it closes its requests) so two issues of the same
+		# stock are serialised: the second one sees what the first took, and no issue slips in
+		# while the job ends. The request is the stored one, read afresh under its lock and
+		# writable by the user (its dealer), never the items, warehouses or docstatus a client sent.
+		sent = self.service_job_card if isinstance(self.service_job_card, str) else None
+		job_status = lock_job_card_status(sent)
 		lock_document(self)
+		if self.service_job_card != sent:  # a client named another job card: lock the stored one's
+			job_status = lock_job_card_status(self.service_job_card)
 		if self.docstatus != 1:
 			frappe.throw(_("Submit the parts request before issuing."))
+		if job_status in FINAL:
+			frappe.throw(
+				_("Job card {0} is {1}: no parts are issued to it.").format(
+					self.service_job_card, _(job_status)
+				),
+				title=_("Job card closed"),
+			)
 		items = sorted({r.item_code for r in self.items})
 		bins = bin_figures(items, self.store_warehouse, for_update=True)
 		# per line: what the request still asks for, never more than the line still lacks (its
 		# quantity may have been lowered, another request may have issued to it, the customer
 		# may have declined it)
-		lines = job_card_lines(self.service_job_card)
-		issued = issued_per_line(self.service_job_card)
+		pending_of = self.pending_per_row()
 		available = {item: max(flt(bins.get(item, {}).get("actual_qty")), 0) for item in items}
 		to_issue, shortages = [], []
 		for row in self.items:
-			line = lines.get(row.job_card_part)
-			if not line or line.customer_decision == "Declined":
-				continue
-			pending = min(
-				flt(row.qty) - (flt(row.issued_qty) - flt(row.returned_qty)),
-				flt(line.qty) - issued.get(line.name, 0),
-			)
+			pending = pending_of[row.name]
 			if pending <= 0:
 				continue
 			now = min(pending, available[row.item_code])
@@ -325,22 +331,50 @@ class PartsRequest(Document):
 			),
 		)
 
+	def pending_per_row(self) -> dict[str, float]:
+		"""What each row still has to issue: what it asks for less what is issued through it (net
+		of returns), never more than its job card line still lacks (the line's quantity may have
+		been lowered, another request may have issued to it); nothing for a line the customer
+		declined or that is gone. The one measure of what is left, for an issue and the status."""
+		lines = job_card_lines(self.service_job_card)
+		issued = issued_per_line(self.service_job_card)
+		pending = {}
+		for row in self.items:
+			line = lines.get(row.job_card_part)
+			if not line or line.customer_decision == "Declined":
+				pending[row.name] = 0
+				continue
+			pending[row.name] = max(
+				min(
+					flt(row.qty) - (flt(row.issued_qty) - flt(row.returned_qty)),
+					flt(line.qty) - issued.get(line.name, 0),
+				),
+				0,
+			)
+		return pending
+
 	def update_quantities(self):
 		"""Issued and returned quantities per row, from this request's submitted Stock Entries
-		(each of their rows names the job card line it moved parts for)."""
+		(each of their rows names the job card line it moved parts for), and the status."""
 		self.set_row_quantities()
-		net = [flt(r.issued_qty) - flt(r.returned_qty) for r in self.items]
-		if self.docstatus == 1:
-			if all(n >= flt(r.qty) for n, r in zip(net, self.items, strict=True)):
-				status = "Issued"
-			elif any(n > 0 for n in net):
-				status = "Partially Issued"
-			elif any(flt(r.returned_qty) > 0 for r in self.items):
-				status = "Returned"
-			else:
-				status = "Requested"
-			self.db_set("status", status)
+		self.set_issue_status()
 		update_job_card_issued_qty(self.service_job_card)
+
+	def set_issue_status(self):
+		"""Issued: nothing is left to issue (pending_per_row) and parts are out; Partially Issued:
+		parts are out and some are still to issue; Returned: everything issued came back."""
+		if self.docstatus != 1:
+			return
+		out = any(flt(r.issued_qty) - flt(r.returned_qty) > 0 for r in self.items)
+		left = any(qty > 0 for qty in self.pending_per_row().values())
+		if out:
+			status = "Partially Issued" if left else "Issued"
+		elif any(flt(r.returned_qty) > 0 for r in self.items):
+			status = "Returned"
+		else:
+			status = "Requested"
+		if status != self.status:
+			self.db_set("status", status)
 
 	def set_row_quantities(self):
 		moved = frappe.db.sql(
@@ -380,6 +414,36 @@ def start_locked_transaction():
 	transaction whose snapshot is taken after the locks are held.
 	"""
 	frappe.db.commit()  # nosemgrep: deliberate transaction boundary before locking stock rows
+
+
+def lock_job_card_status(job_card: str | None) -> str | None:
+	"""The job card's status, its row locked (a locking read: it takes no snapshot, see
+	start_locked_transaction)."""
+	return job_card and frappe.db.get_value("Service Job Card", job_card, "status", for_update=True)
+
+
+def refresh_statuses(job_card: str):
+	"""The job card's lines changed (a quantity, the customer's decision): the status of each of
+	its submitted parts requests follows what is left to issue."""
+	for name in frappe.get_all(
+		"Parts Request", filters={"service_job_card": job_card, "docstatus": 1}, pluck="name"
+	):
+		frappe.get_doc("Parts Request", name).set_issue_status()
+
+
+def close_for_job(job_card: str):
+	"""The job card ended without the work (Cancelled, Released): its submitted parts requests
+	that never moved stock are cancelled, so nothing more is asked or issued for it. One that
+	moved stock stays, as the record of it (its returns still bring the parts back; the job's
+	guards ask that all is returned before it ends, and issue_parts refuses a final job)."""
+	for name in frappe.get_all(
+		"Parts Request", filters={"service_job_card": job_card, "docstatus": 1}, pluck="name"
+	):
+		if frappe.db.exists("Stock Entry", {"dms_parts_request": name, "docstatus": 1}):
+			continue
+		request = frappe.get_doc("Parts Request", name, for_update=True)
+		request.flags.ignore_permissions = True
+		request.cancel()
 
 
 def check_parts_role():

@@ -470,3 +470,116 @@ class TestPartsPerLine(FrappeTestCase):
 			(jc.parts[0].name, 2),
 		)
 		self.assertEqual(line_issued(jc.name), [2, 0])
+
+
+class TestFinalJobs(FrappeTestCase):
+	"""A job that is over gets no parts (attack finding 4); its status counts returns (#19)."""
+
+	def tearDown(self):
+		frappe.set_user("Administrator")
+
+	def test_cancelled_job_gets_no_parts_its_requests_close_and_no_approval_link(self):
+		from aftersales_dms.billing.approval import make_approval_link
+		from aftersales_dms.billing.estimate import make_estimate
+		from aftersales_dms.workshop.test_job_end import act
+
+		item = per_line_item()
+		for company, (vehicle, advisor, parts, store, _wip) in DEALERS.items():
+			with self.subTest(company=company):
+				set_store(item, company, store, 5, parts)
+				jc = as_user(
+					advisor,
+					make_job_card,
+					company=company,
+					vehicle=vehicle,
+					parts=[{"item_code": item, "qty": 2}, {"item_code": "PRT-SPARK-PLUG", "qty": 1}],
+				)
+				a, b = (r.name for r in jc.parts)
+				moved, untouched = (
+					as_user(
+						advisor,
+						lambda jc=jc, line=line, qty=qty, code=code: frappe.get_doc(
+							{
+								"doctype": "Parts Request",
+								"service_job_card": jc.name,
+								"items": [{"item_code": code, "qty": qty, "job_card_part": line}],
+							}
+						)
+						.insert()
+						.submit(),
+					)
+					for line, qty, code in ((a, 2, item), (b, 1, "PRT-SPARK-PLUG"))
+				)
+				moved = frappe.get_doc("Parts Request", moved.name)
+				as_user(parts, moved.issue_parts)
+				as_user(parts, frappe.get_doc("Parts Request", moved.name).return_parts)
+				as_user(advisor, make_estimate, jc.name)
+				act(jc.name, "Cancel", advisor)
+				self.assertEqual(frappe.db.get_value("Service Job Card", jc.name, "status"), "Cancelled")
+				# the request that never moved stock is cancelled with the job; the other stays
+				# as the record of what moved, and nothing more is issued through either
+				self.assertEqual(
+					frappe.db.get_value("Parts Request", untouched.name, ["docstatus", "status"]),
+					(2, "Cancelled"),
+				)
+				self.assertEqual(frappe.db.get_value("Parts Request", moved.name, "status"), "Returned")
+				before = bin_qty(item, store)
+				with self.assertRaisesRegex(frappe.ValidationError, "no parts are issued"):
+					as_user(parts, frappe.get_doc("Parts Request", moved.name).issue_parts)
+				self.assertEqual(bin_qty(item, store), before)
+				# no approval link for a job that is over, and nothing written
+				approval = frappe.db.get_value(
+					"Service Job Card", jc.name, ["approval_status", "approval_nonce"]
+				)
+				with self.assertRaisesRegex(frappe.ValidationError, "nothing left to approve"):
+					as_user(advisor, make_approval_link, jc.name)
+				self.assertEqual(
+					frappe.db.get_value("Service Job Card", jc.name, ["approval_status", "approval_nonce"]),
+					approval,
+				)
+
+	def test_status_counts_what_each_row_still_lacks_net_of_returns(self):
+		"""Issued 2, one returned and its line lowered to 1: the row has all its line needs."""
+		item = per_line_item()
+		for company, (vehicle, advisor, parts, store, _wip) in DEALERS.items():
+			with self.subTest(company=company):
+				set_store(item, company, store, 5, parts)
+				jc = as_user(
+					advisor,
+					make_job_card,
+					company=company,
+					vehicle=vehicle,
+					parts=[{"item_code": item, "qty": 2}],
+				)
+				pr = as_user(
+					advisor,
+					lambda jc=jc: frappe.get_doc(
+						{
+							"doctype": "Parts Request",
+							"service_job_card": jc.name,
+							"items": [{"item_code": item, "qty": 2, "job_card_part": jc.parts[0].name}],
+						}
+					)
+					.insert()
+					.submit(),
+				)
+				as_user(parts, frappe.get_doc("Parts Request", pr.name).issue_parts)
+				as_user(parts, frappe.get_doc("Parts Request", pr.name).return_parts, item_code=item, qty=1)
+				self.assertEqual(frappe.db.get_value("Parts Request", pr.name, "status"), "Partially Issued")
+				jc = frappe.get_doc("Service Job Card", jc.name)
+				jc.parts[0].qty = 1
+				as_user(advisor, jc.save)
+				with self.assertRaisesRegex(frappe.ValidationError, "already issued"):
+					as_user(parts, frappe.get_doc("Parts Request", pr.name).issue_parts)
+				# returned and issued again: all the line needs is issued
+				as_user(parts, frappe.get_doc("Parts Request", pr.name).return_parts)
+				jc = frappe.get_doc("Service Job Card", jc.name)
+				jc.parts[0].qty = 2
+				as_user(advisor, jc.save)
+				as_user(parts, frappe.get_doc("Parts Request", pr.name).issue_parts)
+				self.assertEqual(frappe.db.get_value("Parts Request", pr.name, "status"), "Issued")
+				as_user(parts, frappe.get_doc("Parts Request", pr.name).return_parts, item_code=item, qty=1)
+				jc = frappe.get_doc("Service Job Card", jc.name)
+				jc.parts[0].qty = 1
+				as_user(advisor, jc.save)
+				self.assertEqual(frappe.db.get_value("Parts Request", pr.name, "status"), "Issued")

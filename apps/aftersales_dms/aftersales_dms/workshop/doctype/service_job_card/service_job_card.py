@@ -310,6 +310,20 @@ class ServiceJobCard(Document):
 		self.flags.system_transition = None  # for this save only (see validate_workflow)
 		board.on_change(self)
 		technician_days.on_update(self)
+		self.refresh_parts_requests()
+
+	def refresh_parts_requests(self):
+		"""A part line's quantity or the customer's decision on it changed: the job's parts
+		requests' statuses follow what is left to issue (parts_request.set_issue_status)."""
+		from aftersales_dms.parts.doctype.parts_request.parts_request import refresh_statuses
+
+		before = self.get_doc_before_save()
+
+		def lines(doc):
+			return {(r.name, flt(r.qty), r.customer_decision) for r in doc.parts}
+
+		if before and lines(before) != lines(self):
+			refresh_statuses(self.name)
 
 	def after_insert(self):
 		if self.vehicle_check_in:
