@@ -375,7 +375,27 @@ def check_stock(jc) -> list[Violation]:
 					f"lines say {lines.get(item, 0):g} issued and not returned",
 				)
 			)
-	return out
+	return out + check_nothing_issued_after_the_end(jc)
+
+
+def check_nothing_issued_after_the_end(jc) -> list[Violation]:
+	"""No part goes to a job that is over: no Stock Entry of the job moves stock into its WIP
+	after it entered its final status (returns, out of the WIP, may follow)."""
+	if jc.status not in FINAL:
+		return []
+	ended = max((r.changed_on for r in jc.status_log if r.to_status == jc.status), default=None)
+	if not ended:
+		return []
+	wip = get_workshop_settings(jc.company).wip_warehouse
+	late = frappe.db.sql(
+		"""select distinct se.name from `tabStock Entry` se
+		join `tabStock Entry Detail` d on d.parent = se.name
+		where se.dms_service_job_card = %s and se.docstatus = 1 and d.t_warehouse = %s
+			and se.creation > %s""",
+		(jc.name, wip, ended),
+		pluck=True,
+	)
+	return [Violation("stock", f"{name} issued parts to the job after it was {jc.status}") for name in late]
 
 
 # ---- 4. one rounding
