@@ -17,6 +17,7 @@ from aftersales_dms.billing.customer_figures import amount_due, payable
 from aftersales_dms.billing.estimate import dealer_tax_template
 from aftersales_dms.billing.invoice import make_invoices, terms_problems
 from aftersales_dms.billing.test_invoice import ACCOUNTANT, ready_job_card, submit_as_accountant
+from aftersales_dms.tests import invariants
 from aftersales_dms.workshop.test_job_card_status import PARTS, as_user
 
 PUNE, NASHIK = "Orion Motors Pune", "Orion Motors Nashik"
@@ -95,8 +96,10 @@ class TestInvoiceTerms(FrappeTestCase):
 				frappe.set_user("Administrator")
 		self.assertEqual(frappe.db.get_value("Sales Invoice", name, "currency"), "INR")
 		self.assertEqual(as_user(ACCOUNTANT, approval_evidence, jc.name)["status"], "Intact")
+		self.assertEqual(invariants.check_invoice_terms(jc), [])
 		# changed under the validation (the database, a script): the evidence shows it
 		frappe.db.set_value("Sales Invoice", name, {"currency": "USD", "conversion_rate": 80})
+		self.assertTrue(invariants.check_invoice_terms(jc))  # and so does the stateful invariant
 		evidence = as_user(ACCOUNTANT, approval_evidence, jc.name)
 		self.assertEqual(evidence["status"], "Broken", evidence)
 		self.assertTrue(any("USD" in p for p in evidence["problems"]), evidence)

@@ -260,6 +260,52 @@ def check_billed(jc, complete: bool = False, drafts: bool = False) -> list[Viola
 						f"{expected['qty']:g} is billable",
 					)
 				)
+	return out + check_invoice_terms(jc)
+
+
+def check_invoice_terms(jc) -> list[Violation]:
+	"""Every invoice of the job card is in the dealer's currency at rate 1 and carries the dealer's
+	default taxes template's rows as they are (what the customer's decision was priced with)."""
+	out = []
+	currency = frappe.get_cached_value("Company", jc.company, "default_currency")
+	template = frappe.db.get_value(
+		"Sales Taxes and Charges Template", {"company": jc.company, "is_default": 1, "disabled": 0}
+	)
+	fields = ["charge_type", "row_id", "account_head", "rate", "tax_amount", "included_in_print_rate"]
+	want = [
+		(r.charge_type, r.row_id or "", r.account_head, flt(r.rate), r.included_in_print_rate)
+		+ ((flt(r.tax_amount, 2),) if r.charge_type == "Actual" else ())
+		for r in frappe.get_all(
+			"Sales Taxes and Charges",
+			filters={"parent": template, "parenttype": "Sales Taxes and Charges Template"},
+			fields=fields,
+			order_by="idx",
+		)
+	]
+	for inv in frappe.get_all(
+		"Sales Invoice",
+		filters={"dms_service_job_card": jc.name, "is_return": 0, "docstatus": ("<", 2)},
+		fields=["name", "currency", "conversion_rate", "taxes_and_charges"],
+	):
+		got = [
+			(r.charge_type, r.row_id or "", r.account_head, flt(r.rate), r.included_in_print_rate)
+			+ ((flt(r.tax_amount, 2),) if r.charge_type == "Actual" else ())
+			for r in frappe.get_all(
+				"Sales Taxes and Charges",
+				filters={"parent": inv.name, "parenttype": "Sales Invoice"},
+				fields=fields,
+				order_by="idx",
+			)
+		]
+		if inv.currency != currency or flt(inv.conversion_rate) != 1:
+			out.append(
+				Violation(
+					"billed",
+					f"{inv.name} is in {inv.currency} at {flt(inv.conversion_rate)}, not {currency} at 1",
+				)
+			)
+		if inv.taxes_and_charges != template or got != want:
+			out.append(Violation("billed", f"{inv.name}'s taxes are not the dealer's template {template}"))
 	return out
 
 
