@@ -56,13 +56,14 @@ def make_token(job_card: str, quotation: str, valid_hours: float = LINK_VALID_HO
 @frappe.whitelist(methods=["POST"])
 def make_approval_link(job_card: str) -> str:
 	"""A signed, expiring link for the customer to approve or decline the job card's submitted
-	estimate line by line; marks the job card Awaiting Customer. Not for a job whose work is
-	over (ready for pickup, delivered, released, cancelled): there is nothing left to decide."""
-	from aftersales_dms.job_states import CLOSED
+	estimate line by line; marks the job card Awaiting Customer. Not for a job that is over
+	(delivered, released, cancelled): there is nothing left to decide. (Ready for Pickup still
+	takes one: a change after the decision waits for the customer's new one before pickup.)"""
+	from aftersales_dms.job_states import FINAL
 
 	jc = lock_document(frappe.get_doc("Service Job Card", job_card), check=None)
 	check_job_card_editor(jc)
-	if jc.status in CLOSED:
+	if jc.status in FINAL:
 		frappe.throw(
 			_("Job card {0} is {1}: the customer has nothing left to approve.").format(jc.name, _(jc.status)),
 			title=_("Job card closed"),
