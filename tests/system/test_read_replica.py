@@ -22,10 +22,11 @@ import shutil
 import signal
 import subprocess
 import time
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from dmstest import ARTIFACTS, BENCH, SITE, free_port, login
+from frappe.utils import getdate, today
 
 PUNE = "Orion Motors Pune"
 VEHICLE = "MA1TA2XX6GH123456"  # demo vehicle of Pune
@@ -411,8 +412,8 @@ def test_reads_land_on_the_replica_and_writes_on_the_primary(replica, staff):
 				report_name="Workshop Revenue",
 				filters={
 					"company": PUNE,
-					"from_date": str((date.today() - timedelta(days=90)).replace(day=15)),
-					"to_date": str(date.today()),
+					"from_date": str((getdate(today()) - timedelta(days=90)).replace(day=15)),
+					"to_date": today(),  # the site's day (its time zone), as its documents are dated
 				},
 			),
 			("tabWorkshop Revenue Month", "tabSales Invoice"),
@@ -582,7 +583,7 @@ def test_a_prepared_reports_job_reads_on_the_replica_only_when_it_is_in_step(rep
 	job = "frappe.core.doctype.prepared_report.prepared_report.generate_report"
 	conf = {"read_from_replica": 1, "replica_host": "127.0.0.1", "replica_db_port": replica.port}
 	report = get_report_doc("Job Card Turnaround")
-	filters = {"from_date": str(date.today() - timedelta(days=30)), "to_date": str(date.today())}
+	filters = {"from_date": str(getdate(today()) - timedelta(days=30)), "to_date": today()}
 
 	def run_job():
 		frappe.db.rollback()  # a fresh snapshot, and no writes of this transaction pending
