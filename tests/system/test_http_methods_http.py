@@ -149,6 +149,9 @@ def refused_by_get_and_without_token(server, session, doctype, name, method, kwa
 		assert 400 <= r.status_code < 500, (label, method, r.status_code, r.text[:500])
 		assert snapshot(stored(session, server, doctype, name)) == before, (label, method)
 	url = f"{server}/api/v2/document/{quote(doctype)}/{quote(name)}/method/{method}"
+	r = session.head(url, params=kwargs, timeout=60)
+	assert 400 <= r.status_code < 500, ("HEAD", method, r.status_code)
+	assert snapshot(stored(session, server, doctype, name)) == before, ("HEAD", method)
 	r = session.post(url, json=kwargs, timeout=60)
 	assert r.status_code == 400 and "CSRFTokenError" in r.text, (method, r.status_code, r.text[:500])
 	assert snapshot(stored(session, server, doctype, name)) == before, method

@@ -43,7 +43,8 @@ def before_request():
 	version = parts[1] if parts[1:2] in (["v1"], ["v2"]) else "v1"
 	route = parts[2:] if parts[1:2] in (["v1"], ["v2"]) else parts[1:]
 	form = frappe.local.form_dict or {}
-	if request.method == "GET":
+	# HEAD: werkzeug routes it as a GET (and Frappe checks no CSRF token on it either)
+	if request.method in ("GET", "HEAD"):
 		target = doc_method_target(version, route, form)
 		if target:
 			refuse_get_of_doc_method(*target)
