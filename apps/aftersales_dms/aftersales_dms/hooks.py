@@ -158,6 +158,13 @@ auth_hooks = ["aftersales_dms.controllers.child_rows.check_child_row_request"]
 # not a GET), and malformed get_count / run_doc_method calls get a 4xx (controllers/http_methods.py)
 before_request = ["aftersales_dms.controllers.http_methods.before_request"]
 
+# a job card entering Delivered (workshop/status.py calls these in order): the stages after the
+# workshop add their part without the workshop importing them
+dms_job_card_delivered = [
+	"aftersales_dms.billing.invoice.on_delivered",
+	"aftersales_dms.delivery.feedback.on_delivered",
+]
+
 STOCK_RECEIVED = [
 	"aftersales_dms.workshop.status.on_stock_received",
 	"aftersales_dms.workshop.tasks.on_stock_received",

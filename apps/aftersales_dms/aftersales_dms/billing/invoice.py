@@ -582,12 +582,10 @@ def check_deliverable(jc):
 
 
 def on_delivered(jc):
-	"""The vehicle leaves: stamp the job card and the vehicle's service record; the feedback link
-	and the next service date follow (delivery/feedback.py)."""
-	from aftersales_dms.delivery.feedback import on_delivered as plan_follow_up
-
+	"""The vehicle leaves (hooks.dms_job_card_delivered, first): stamp the job card and the
+	vehicle's service record; the feedback link and the next service date follow
+	(delivery/feedback.py, next in the hook)."""
 	jc.delivered_on = now_datetime()
-	plan_follow_up(jc)
 	vehicle = frappe.db.get_value("Customer Vehicle", jc.vehicle, ["current_odometer"], as_dict=True)
 	if vehicle:
 		frappe.db.set_value(

@@ -309,9 +309,10 @@ def on_enter(doc, old, new):
 		doc.qc_result = None
 		doc.flags.qc_pass_voided = True
 	if new == DELIVERED:
-		from aftersales_dms.billing.invoice import on_delivered
-
-		on_delivered(doc)
+		# the later stages' part (hooks.dms_job_card_delivered: the service record, the feedback
+		# link and the next service), called in the order the hook lists them
+		for method in frappe.get_hooks("dms_job_card_delivered"):
+			frappe.get_attr(method)(doc)
 	elif new == RELEASED:
 		doc.delivered_on = now_datetime()  # handed back; no service done, so no service plan
 
