@@ -435,7 +435,10 @@ def close_for_job(job_card: str):
 	"""The job card ended without the work (Cancelled, Released): its submitted parts requests
 	that never moved stock are cancelled, so nothing more is asked or issued for it. One that
 	moved stock stays, as the record of it (its returns still bring the parts back; the job's
-	guards ask that all is returned before it ends, and issue_parts refuses a final job)."""
+	guards ask that all is returned before it ends, and issue_parts refuses a final job).
+	Called only from the job card's own on_update (workshop/status.on_job_card_update), after
+	the user's save of that stored job card passed its write right and the workflow's role for
+	the move; the requests are that job card's, so the cancel needs no parts right of its own."""
 	for name in frappe.get_all(
 		"Parts Request", filters={"service_job_card": job_card, "docstatus": 1}, pluck="name"
 	):
