@@ -69,7 +69,9 @@ for queue in Queue.all(connection=conn):
 		DeferredJobRegistry, ScheduledJobRegistry, CanceledJobRegistry)]
 	ids = set(queue.get_job_ids())
 	for registry in registries:
-		ids.update(registry.get_job_ids())
+		# the raw set, not get_job_ids(): that first runs RQ's clean-up, which calls Frappe's
+		# failure callback on an expired job of a dropped site and crashes (IncorrectSitePath)
+		ids.update(i.decode() if isinstance(i, bytes) else i for i in conn.zrange(registry.key, 0, -1))
 	for job_id in sorted(ids):
 		try:
 			job = Job.fetch(job_id, connection=conn)
