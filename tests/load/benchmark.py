@@ -913,6 +913,11 @@ def connect(site):
 	return frappe
 
 
+def innodb_deadlocks(frappe) -> int:
+	frappe.db.rollback()  # a fresh read of the server's counters
+	return int(frappe.db.sql("show global status like 'Innodb_deadlocks'")[0][1])
+
+
 def top_up_stock(frappe, qty=5000):
 	store = frappe.db.get_value("Dealer Workshop Settings", PUNE, "parts_warehouse")
 	items = frappe.get_all("Item", filters={"dms_item_kind": "Part"}, pluck="name")
@@ -1699,6 +1704,7 @@ def main():
 		for workers in (1, 2, 4) if args.journeys else ():
 			print(f"throughput with {workers} worker(s)", flush=True)
 			timings, errors = defaultdict(list), []
+			deadlocks = innodb_deadlocks(frappe)
 			seconds = throughput(
 				server,
 				workers,
@@ -1715,6 +1721,9 @@ def main():
 				"per_minute": round(60 * done / seconds, 2),
 				"errors": errors[:5],
 				"error_count": len(errors),
+				# transactions the database rolled back as deadlock victims (the whole server's count;
+				# the app retries them: guards.call_with_deadlock_retry)
+				"deadlocks": innodb_deadlocks(frappe) - deadlocks,
 				"steps_ms": {
 					k: {"p50": pct(v, 50), "p95": pct(v, 95), "p99": pct(v, 99)} for k, v in timings.items()
 				},
@@ -1811,7 +1820,10 @@ def print_table(r):
 			rows.append((f"  read: {kind}, CPU ms gunicorn / MariaDB", f"{ms['gunicorn']} / {ms['mariadb']}"))
 	for w, t in r.get("throughput", {}).items():
 		rows.append(
-			(f"throughput, {w} worker(s)", f"{t['per_minute']} journeys/min ({t['error_count']} errors)")
+			(
+				f"throughput, {w} worker(s)",
+				f"{t['per_minute']} journeys/min ({t['error_count']} errors, {t['deadlocks']} deadlocks retried)",
+			)
 		)
 	if "scale" in r:
 		for k, v in r["scale"]["p95_ms"].items():
