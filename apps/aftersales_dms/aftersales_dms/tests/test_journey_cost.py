@@ -4,7 +4,9 @@
 """What a journey's saves no longer do (issue #21), each with the rule it keeps: the job card's
 saves do not look up again the links it already holds (a new or changed one is still checked),
 do not load the Notifications whose watched field did not change (one that did change still
-fires), and a request queues the technician figures' refresh once, whatever it saved."""
+fires), a request queues the technician figures' refresh once, whatever it saved, a save builds
+the new-row template only of a table with a new row (and the row still gets its defaults), and a
+new line is priced by one ERPNext lookup, not one to price it and one to check its discount."""
 
 import re
 from contextlib import contextmanager
@@ -24,6 +26,8 @@ from aftersales_dms.workshop.test_job_card_status import (
 
 ITEM_LOOKUP = re.compile(r"select `name` from `tabItem` where `name`\s*=\s*'[^']*' limit 1$", re.I)
 NOTIFICATION_LOAD = re.compile(r"from `tabNotification` where `name`\s*=", re.I)
+TEMPLATE_BUILD = re.compile(r"select `issingle` from `tabDocType` where `name`\s*=\s*'([^']*)'", re.I)
+ITEM_PRICE = re.compile(r"from `tabItem Price` where `item_code`\s*=\s*'([^']*)'", re.I)
 JOB_CARD_READ = re.compile(r"select \* from `tabService Job Card` where `name`\s*=", re.I)
 
 
@@ -133,3 +137,53 @@ class TestJourneyCost(FrappeTestCase):
 			frappe.db.exists("Technician Work Day", {"technician": jc.labour[0].technician, "stale": 1})
 		)
 		frappe.flags[days.REFRESH_QUEUED] = False
+
+	def test_a_save_builds_the_new_row_template_only_for_a_table_with_a_new_row(self):
+		jc = walk_in_job_card()
+		complete_inspection(jc.vehicle_inspection)
+		act(jc.name, "Start Work", AMIT)
+		line = jc.labour[0].name
+
+		def clock_on():
+			frappe.local.new_doc_templates = {}  # as at the start of a request
+			frappe.get_doc("Service Job Card", jc.name).start_work(line)
+
+		with recorded_queries() as queries:
+			as_user(AMIT, clock_on)
+		as_user(AMIT, frappe.get_doc("Service Job Card", jc.name).finish_work, line)  # clocked off again
+		built = {m.group(1) for q in queries if (m := TEMPLATE_BUILD.search(q))}
+		# the clock-on adds a time log: that table's template, none of the other five
+		self.assertIn("Service Job Card Time Log", built)
+		self.assertFalse(built & {"Service Job Card Labour", "Service Job Card Part", "Service Job Card Status Log",
+			"Service Job Card QC Item", "Service Job Card Approval Log"}, built)  # fmt: skip
+		# a new row still gets its defaults from the template: a part line without a payer is the customer's
+		doc = self.add_part(jc.name, "PRT-AIR-FILTER-C")
+		self.assertEqual(doc.parts[-1].bill_to, "Customer")
+		self.assertEqual(
+			frappe.db.get_value("Service Job Card Part", doc.parts[-1].name, "bill_to"), "Customer"
+		)
+
+	def test_a_new_line_is_priced_by_one_lookup(self):
+		from aftersales_dms.controllers.pricing import price_item
+
+		jc = walk_in_job_card()
+		complete_inspection(jc.vehicle_inspection)
+		item = "PRT-COOLANT-1L"
+		with recorded_queries() as one:
+			price_item(item, jc.company, jc.customer, 1)
+		one_lookup = len([q for q in one if (m := ITEM_PRICE.search(q)) and m.group(1) == item])
+		self.assertTrue(one_lookup)
+		with recorded_queries() as queries:
+			doc = self.add_part(jc.name, item)
+		looked_up = len([q for q in queries if (m := ITEM_PRICE.search(q)) and m.group(1) == item])
+		# priced (no rate given) and checked against the advisor's discount limit: one lookup
+		self.assertEqual(looked_up, one_lookup)
+		self.assertEqual(doc.parts[-1].rate, price_item(item, jc.company, jc.customer, 1).rate)
+		# the limit is still checked on a typed rate: 100 % off is above the advisor's limit
+		with self.assertRaises(frappe.PermissionError):
+			as_user(ADVISOR, self._typed_rate, jc.name, item, 0.01)
+
+	def _typed_rate(self, job_card, item, rate):
+		doc = frappe.get_doc("Service Job Card", job_card)
+		doc.append("parts", {"item_code": item, "qty": 1, "rate": rate})
+		doc.save()

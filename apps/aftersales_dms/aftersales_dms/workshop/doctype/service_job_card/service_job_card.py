@@ -24,7 +24,8 @@ from aftersales_dms.controllers.guards import (
 	retry_on_deadlock,
 	validate_vehicle_owner,
 )
-from aftersales_dms.controllers.pricing import check_covered_rate, selling_rate
+from aftersales_dms.controllers.pricing import check_covered_rate, one_lookup_per_price, selling_rate
+from aftersales_dms.controllers.saves import DefaultsForNewRowsOnly
 from aftersales_dms.roles import JOB_EDITORS, MANAGERS, WORKSHOP_MANAGER, has_any_role
 from aftersales_dms.workshop import board, status, tasks
 
@@ -84,7 +85,7 @@ def item_facts(codes) -> dict[str, dict]:
 	return {r.name: r for r in rows}
 
 
-class ServiceJobCard(Document):
+class ServiceJobCard(DefaultsForNewRowsOnly, Document):
 	def validate(self):
 		status.validate_not_final(self)  # delivered, released or cancelled: a record, read-only
 		# who may write which field is declared in the DocType (permlevels, see roles.py); Frappe
@@ -247,6 +248,10 @@ class ServiceJobCard(Document):
 		rate a user typed (more than 0) is kept. An item with no price is an error, never a line
 		at 0. Whatever changed on a line (new, item, payer, hours or quantity, rate), a customer's
 		line below its price is then checked against the user's discount limit."""
+		with one_lookup_per_price():
+			self._price_new_lines()
+
+	def _price_new_lines(self):
 		before = self.get_doc_before_save()
 		old = {r.name: r for r in (before.labour + before.parts)} if before else {}
 		for row in [*self.labour, *self.parts]:
