@@ -269,6 +269,7 @@ def profile(c: Client, slot_day, vehicle, runs: int):
 	per_run = defaultdict(lambda: defaultdict(lambda: [0.0, 0, 0.0]))  # seconds, queries, cpu
 	order, run, count = {}, 0, defaultdict(int)
 	queries = defaultdict(lambda: [0, 0.0])  # shape: statements, milliseconds (all runs)
+	statements = {}  # (step, call): the first run's SQL statements of the call's first request
 	for rid, (step, label, seconds, cpu) in enumerate(c.calls):
 		if label == "--end of run--":
 			run += 1
@@ -280,6 +281,8 @@ def profile(c: Client, slot_day, vehicle, runs: int):
 		cell[0] += seconds
 		cell[1] += int(request.get("queries") or 0)
 		cell[2] += cpu
+		if run == 0 and key not in statements:
+			statements[key] = [call.get("query") or "" for call in request.get("calls") or []]
 		for call in request.get("calls") or []:
 			shape = queries[normalize_query(call.get("query") or "")]
 			shape[0] += 1
@@ -304,6 +307,8 @@ def profile(c: Client, slot_day, vehicle, runs: int):
 		for q, (n, ms) in sorted(queries.items(), key=lambda kv: -kv[1][1])[:15]
 	]
 	c.calls = None
+	with open(os.path.join(BENCH, "artifacts", "benchmark-profile-statements.json"), "w") as f:
+		json.dump([{"step": k[0], "call": k[1], "statements": v} for k, v in statements.items()], f, indent=1)
 	return rows, top
 
 
