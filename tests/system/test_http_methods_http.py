@@ -252,3 +252,10 @@ def test_malformed_calls_get_a_clear_4xx(server, dealer):
 	):
 		r = parts.post(f"{server}/api/v2/method/run_doc_method", data=data, headers=headers, timeout=60)
 		assert r.status_code == status, (data, r.status_code, r.text[:500])
+	# one of the app's functions without the argument it requires (attack of 2026-12-07: a 500
+	# TypeError); with it, the function answers
+	maker = "aftersales_dms.parts.doctype.parts_request.parts_request.make_parts_request"
+	for version in ("api", "api/v2"):
+		r = parts.post(f"{server}/{version}/method/{maker}", headers=headers, timeout=60)
+		assert r.status_code == 417, (version, r.status_code, r.text[:500])
+		assert "source_name" in r.text and "TypeError" not in r.text, r.text[:500]

@@ -12,6 +12,8 @@ narrows: a request it lets through is answered by Frappe as before.
 It also refuses, with a clear 417 instead of Frappe's 500 TypeError:
 - `get_count` (`frappe.client.get_count`, `frappe.desk.reportview.get_count`) with an argument the
   count's query does not take (`parent=`: Frappe passes every form field on to its query);
+- a call of one of the app's own whitelisted functions (`/api/method/aftersales_dms.…`) that leaves
+  out an argument the function requires (Frappe calls it anyway: TypeError);
 - `/api/v2/method/run_doc_method` without `method` or `document`, with a `document` or `kwargs` that
   is not a JSON object (a form-encoded `kwargs` ran the method with no arguments), or a `method`
   the document's DocType does not whitelist.
@@ -49,6 +51,8 @@ def before_request():
 		if target:
 			refuse_get_of_doc_method(*target)
 	if route[:1] == ["method"] and len(route) == 2:
+		if route[1].startswith("aftersales_dms."):
+			check_required_arguments(route[1], form)
 		if route[1] in COUNT_PATHS:
 			check_count_arguments(form)
 		if version == "v2" and route[1] == "run_doc_method":
@@ -133,3 +137,28 @@ def check_run_doc_method_arguments(form):
 	if not isinstance(doctype, str) or not frappe.db.exists("DocType", doctype):
 		frappe.throw(_("The document must name its DocType."), title=_("Invalid Argument"))
 	check_doc_method(doctype, form.get("method"))
+
+
+def check_required_arguments(path: str, form):
+	"""The app's whitelisted function at `path` gets every argument it requires (one without a
+	default); a missing one is a clear 417. A path that is no such function is left to Frappe."""
+	try:
+		fn = frappe.get_attr(path)
+	except Exception:
+		return
+	if fn not in frappe.whitelisted:
+		return
+	if frappe.session.user == "Guest" and fn not in frappe.guest_methods:
+		return  # Frappe refuses the Guest (403) before anything else
+	missing = [
+		name
+		for name, param in inspect.signature(fn).parameters.items()
+		if param.default is inspect.Parameter.empty
+		and param.kind in (param.POSITIONAL_OR_KEYWORD, param.KEYWORD_ONLY)
+		and form.get(name) in (None, "")
+	]
+	if missing:
+		frappe.throw(
+			_("{0} is required.").format(", ".join(frappe.bold(name) for name in missing)),
+			title=_("Invalid Argument"),
+		)

@@ -163,6 +163,19 @@ class TestJourneyCost(FrappeTestCase):
 			frappe.db.get_value("Service Job Card Part", doc.parts[-1].name, "bill_to"), "Customer"
 		)
 
+		# and one a REST client sends with an empty payer (not a missing one, which the default
+		# fills) is stored as the customer's too, new or changed (attack of 2026-12-07)
+		def empty_payers():
+			doc = frappe.get_doc("Service Job Card", jc.name)
+			doc.append("labour", {"item_code": "LAB-DIAG", "standard_hours": 1, "bill_to": ""})
+			doc.parts[0].bill_to = ""
+			doc.save()
+			return doc
+
+		doc = as_user(ADVISOR, empty_payers)
+		for row in (doc.labour[-1], doc.parts[0]):
+			self.assertEqual(frappe.db.get_value(row.doctype, row.name, "bill_to"), "Customer")
+
 	def test_a_new_line_is_priced_by_one_lookup(self):
 		from aftersales_dms.controllers.pricing import price_item
 

@@ -91,6 +91,10 @@ class ServiceJobCard(DefaultsForNewRowsOnly, Document):
 		# who may write which field is declared in the DocType (permlevels, see roles.py); Frappe
 		# resets what a user may not write on the rows it knows, this does it on rows a client adds
 		clear_unwritable_fields_of_new_rows(self)
+		for row in [*self.labour, *self.parts]:
+			# a line without a payer is the customer's, as every figure reads it: stored so too (a
+			# REST client's "" or null is not Frappe's missing value, which the row default fills)
+			row.bill_to = row.bill_to or "Customer"
 		self.validate_vehicle_owner()
 		default_contact(self)
 		self.validate_check_in()
