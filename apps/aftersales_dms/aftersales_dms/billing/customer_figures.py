@@ -146,4 +146,15 @@ def customer_amount_due(doc) -> str:
 	"""Jinja (Notifications, print formats): what the customer owes, formatted in the dealer's
 	currency. `doc` is a Service Job Card (document or name)."""
 	jc = frappe.get_doc("Service Job Card", doc) if isinstance(doc, str) else doc
-	return format_amount(amount_due(jc), jc)
+	# the move to Ready for Pickup sends an SMS and an email, each stating it from the same saved
+	# job card: the invoice it is (ERPNext builds it in memory, ~130 statements) is built once for
+	# the notifications of one save (the job card opens the memo in on_change, just before Frappe
+	# evaluates them, and closes it in its next validate); any other call states it afresh
+	memo = jc.flags.get("dms_amount_due_memo")
+	state = (jc.name, str(jc.modified))
+	if memo is not None and state in memo:
+		return memo[state]
+	text = format_amount(amount_due(jc), jc)
+	if memo is not None:
+		memo[state] = text
+	return text

@@ -6,7 +6,9 @@ saves do not look up again the links it already holds (a new or changed one is s
 do not load the Notifications whose watched field did not change (one that did change still
 fires), a request queues the technician figures' refresh once, whatever it saved, a save builds
 the new-row template only of a table with a new row (and the row still gets its defaults), and a
-new line is priced by one ERPNext lookup, not one to price it and one to check its discount."""
+new line is priced by one ERPNext lookup, not one to price it and one to check its discount, a
+save looks up only the links that changed (Frappe's own link check too), and the Ready for Pickup
+messages build the invoice they state once."""
 
 import re
 from contextlib import contextmanager
@@ -27,6 +29,12 @@ from aftersales_dms.workshop.test_job_card_status import (
 ITEM_LOOKUP = re.compile(r"select `name` from `tabItem` where `name`\s*=\s*'[^']*' limit 1$", re.I)
 NOTIFICATION_LOAD = re.compile(r"from `tabNotification` where `name`\s*=", re.I)
 TEMPLATE_BUILD = re.compile(r"select `issingle` from `tabDocType` where `name`\s*=\s*'([^']*)'", re.I)
+# Frappe's link check: the linked record's name (and the fields fetched from it) by its name
+LINK_LOOKUP = re.compile(
+	r"^select `name`[^;]*? from `tab(Item|Service Skill|Customer|Customer Vehicle|Company|UOM)` "
+	r"where `name`\s*=",
+	re.I,
+)
 ITEM_PRICE = re.compile(r"from `tabItem Price` where `item_code`\s*=\s*'([^']*)'", re.I)
 JOB_CARD_READ = re.compile(r"select \* from `tabService Job Card` where `name`\s*=", re.I)
 
@@ -200,3 +208,81 @@ class TestJourneyCost(FrappeTestCase):
 		doc = frappe.get_doc("Service Job Card", job_card)
 		doc.append("parts", {"item_code": item, "qty": 1, "rate": rate})
 		doc.save()
+
+	def test_the_ready_for_pickup_messages_build_the_invoice_once(self):
+		from aftersales_dms.billing.customer_figures import customer_amount_due
+		from aftersales_dms.billing.test_invoice import ready_job_card
+
+		built = []
+		from aftersales_dms.billing import invoice
+
+		real = invoice.customer_bill
+
+		def counting(jc):
+			built.append(jc.name)
+			return real(jc)
+
+		invoice.customer_bill = counting
+		try:
+			jc = ready_job_card(labour=(("LAB-PMS-CAR", "Customer"),), parts=())
+		finally:
+			invoice.customer_bill = real
+		# the move to Ready for Pickup sent the SMS and the email, both with the amount: one build
+		self.assertEqual(built.count(jc.name), 1, built)
+		sms = frappe.get_all(
+			"Outgoing SMS", filters={"reference_name": jc.name}, pluck="message", order_by="creation"
+		)
+		fresh = frappe.get_doc("Service Job Card", jc.name)
+		self.assertIn(customer_amount_due(fresh), sms[-1])
+		# outside a save's notifications nothing is kept: each call states it afresh
+		self.assertIsNone(fresh.flags.get("dms_amount_due_memo"))
+
+	def test_a_save_looks_up_only_the_links_that_changed(self):
+		jc = walk_in_job_card()
+		complete_inspection(jc.vehicle_inspection)
+		# the manager's reassignment changes one row's technician and no other link: Frappe's link
+		# check looks none of the stored ones up again (the clock's own saves skip it altogether)
+		with recorded_queries() as queries:
+			as_user(
+				MANAGER,
+				frappe.get_doc("Service Job Card", jc.name).assign_technician,
+				jc.labour[0].name,
+				jc.labour[0].technician,
+			)
+		self.assertEqual([q for q in queries if LINK_LOOKUP.search(q)], [])
+
+		# a changed link is still checked: one that names no record is refused, nothing saved
+		def set_advisor(user):
+			doc = frappe.get_doc("Service Job Card", jc.name)
+			doc.service_advisor = user
+			doc.save()
+
+		with self.assertRaises(frappe.LinkValidationError):
+			as_user(ADVISOR, set_advisor, "nobody-4711@example.com")
+		self.assertEqual(
+			frappe.db.get_value("Service Job Card", jc.name, "service_advisor"), jc.service_advisor
+		)
+		# a new row is checked and gets its fetched fields
+		doc = self.add_part(jc.name, "PRT-SPARK-PLUG")
+		self.assertEqual(doc.parts[-1].item_name, frappe.db.get_value("Item", "PRT-SPARK-PLUG", "item_name"))
+
+		# so is a row whose link changed, and an emptied fetched field is fetched again
+		def change_item():
+			doc = frappe.get_doc("Service Job Card", jc.name)
+			doc.parts[-1].item_code = "PRT-OIL-FILTER-C"
+			doc.parts[-1].rate = 0
+			doc.save()
+			return doc
+
+		doc = as_user(ADVISOR, change_item)
+		self.assertEqual(
+			doc.parts[-1].item_name, frappe.db.get_value("Item", "PRT-OIL-FILTER-C", "item_name")
+		)
+		stored = frappe.get_doc("Service Job Card", jc.name)
+		stored.parts[-1].item_name = None
+		stored.flags.ignore_permissions = True  # a system save: a user's would restore it from the stored row
+		stored.save()
+		self.assertEqual(
+			frappe.db.get_value("Service Job Card Part", stored.parts[-1].name, "item_name"),
+			frappe.db.get_value("Item", "PRT-OIL-FILTER-C", "item_name"),
+		)

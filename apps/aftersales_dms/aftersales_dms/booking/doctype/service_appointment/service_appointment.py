@@ -16,7 +16,7 @@ from aftersales_dms.controllers.guards import (
 	retry_on_deadlock,
 	validate_vehicle_owner,
 )
-from aftersales_dms.controllers.saves import DefaultsForNewRowsOnly
+from aftersales_dms.controllers.saves import LeanSave
 from aftersales_dms.utils import replica
 
 PHONE = re.compile(r"^\+?[0-9]{7,15}$")
@@ -31,7 +31,7 @@ TRANSITIONS = {
 }
 
 
-class ServiceAppointment(DefaultsForNewRowsOnly, Document):
+class ServiceAppointment(LeanSave, Document):
 	def validate(self):
 		self.validate_customer_and_vehicle()
 		self.set_technician_name()

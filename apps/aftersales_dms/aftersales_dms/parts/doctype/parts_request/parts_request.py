@@ -18,14 +18,14 @@ from frappe.utils import add_days, flt, today
 
 from aftersales_dms.controllers.dealer import dealer_users, get_workshop_settings
 from aftersales_dms.controllers.guards import lock_document, retry_on_deadlock
-from aftersales_dms.controllers.saves import DefaultsForNewRowsOnly
+from aftersales_dms.controllers.saves import LeanSave
 from aftersales_dms.job_states import FINAL
 from aftersales_dms.roles import PARTS_MANAGER, PARTS_ROLES, has_any_role
 from aftersales_dms.workshop.status import on_parts_short
 from aftersales_dms.workshop.tasks import SHORTAGE, on_parts_issued, open_task
 
 
-class PartsRequest(DefaultsForNewRowsOnly, Document):
+class PartsRequest(LeanSave, Document):
 	def validate(self):
 		self.set_from_job_card()
 		self.validate_items()

@@ -9,7 +9,7 @@ from frappe.utils import cint, now_datetime
 
 from aftersales_dms.booking.recall import open_campaigns_for
 from aftersales_dms.controllers.guards import validate_vehicle_owner
-from aftersales_dms.controllers.saves import DefaultsForNewRowsOnly
+from aftersales_dms.controllers.saves import LeanSave
 from aftersales_dms.reception.doctype.vehicle_inspection.vehicle_inspection import make_inspection
 from aftersales_dms.reception.doctype.vehicle_inspection_template.vehicle_inspection_template import (
 	default_template,
@@ -17,7 +17,7 @@ from aftersales_dms.reception.doctype.vehicle_inspection_template.vehicle_inspec
 from aftersales_dms.roles import MANAGERS, has_any_role
 
 
-class VehicleCheckIn(DefaultsForNewRowsOnly, Document):
+class VehicleCheckIn(LeanSave, Document):
 	def validate(self):
 		self.validate_appointment()
 		self.validate_vehicle_owner()

@@ -6,7 +6,7 @@ from frappe import _
 from frappe.model.document import Document
 from frappe.utils import now_datetime
 
-from aftersales_dms.controllers.saves import DefaultsForNewRowsOnly
+from aftersales_dms.controllers.saves import LeanSave
 from aftersales_dms.reception.doctype.vehicle_inspection_template.vehicle_inspection_template import (
 	default_template,
 )
@@ -14,7 +14,7 @@ from aftersales_dms.reception.doctype.vehicle_inspection_template.vehicle_inspec
 RESULTS = ("Green", "Amber", "Red")
 
 
-class VehicleInspection(DefaultsForNewRowsOnly, Document):
+class VehicleInspection(LeanSave, Document):
 	def validate(self):
 		self.validate_template()
 		self.validate_items_from_template()

@@ -25,7 +25,7 @@ from aftersales_dms.controllers.guards import (
 	validate_vehicle_owner,
 )
 from aftersales_dms.controllers.pricing import check_covered_rate, one_lookup_per_price, selling_rate
-from aftersales_dms.controllers.saves import DefaultsForNewRowsOnly
+from aftersales_dms.controllers.saves import LeanSave
 from aftersales_dms.roles import JOB_EDITORS, MANAGERS, WORKSHOP_MANAGER, has_any_role
 from aftersales_dms.workshop import board, status, tasks
 
@@ -85,8 +85,9 @@ def item_facts(codes) -> dict[str, dict]:
 	return {r.name: r for r in rows}
 
 
-class ServiceJobCard(DefaultsForNewRowsOnly, Document):
+class ServiceJobCard(LeanSave, Document):
 	def validate(self):
+		self.flags.dms_amount_due_memo = None  # see on_change
 		status.validate_not_final(self)  # delivered, released or cancelled: a record, read-only
 		# who may write which field is declared in the DocType (permlevels, see roles.py); Frappe
 		# resets what a user may not write on the rows it knows, this does it on rows a client adds
@@ -314,6 +315,11 @@ class ServiceJobCard(DefaultsForNewRowsOnly, Document):
 		from aftersales_dms.controllers.guards import sms_gateway_configured
 
 		return sms_gateway_configured()
+
+	def on_change(self):
+		# Frappe evaluates the Notifications of this save next: they state the amount due from
+		# this saved state, built once for all of them (billing/customer_figures.customer_amount_due)
+		self.flags.dms_amount_due_memo = {}
 
 	def on_update(self):
 		self.flags.system_transition = None  # for this save only (see validate_workflow)
