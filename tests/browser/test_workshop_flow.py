@@ -64,9 +64,19 @@ class Desk:
 		page.wait_for_function("(s) => cur_frm.doc.status === s", arg=expect_status)
 
 	def settled(self):
-		"""No request in flight and the form loaded (clicking mid-reload sends no document)."""
+		"""No request in flight and the form loaded, for 400 ms on end (clicking mid-reload sends no
+		document; a save or a workflow action commits, Frappe's realtime doc_update then reloads the
+		form a moment later: a click between the two met a half-loaded form, "Missing Fields")."""
+		self.page.evaluate("() => { window.__dms_quiet_since = null; }")
 		self.page.wait_for_function(
-			"() => frappe.request.ajax_count === 0 && window.cur_frm && cur_frm.doc && cur_frm.doc.name"
+			"""() => {
+				const ok = frappe.request.ajax_count === 0 && window.cur_frm && cur_frm.doc
+					&& cur_frm.doc.name && cur_frm.doc.creation;
+				if (!ok) { window.__dms_quiet_since = null; return false; }
+				window.__dms_quiet_since = window.__dms_quiet_since || Date.now();
+				return Date.now() - window.__dms_quiet_since > 400;
+			}""",
+			polling=100,
 		)
 
 	def button(self, label, group=None):
@@ -224,6 +234,7 @@ def _walk(server, browser, desk):
 	# the QC supervisor verifies every checklist item, then passes QC
 	qc = desk("qc@omp.example")
 	qc.open(job_card)
+	qc.settled()
 	qc.page.evaluate(
 		"() => { cur_frm.doc.qc_items.forEach((r) => frappe.model.set_value(r.doctype, r.name, 'verified', 1)); }"
 	)

@@ -126,7 +126,7 @@ def read_token(token: str | None, for_update: bool = False) -> "frappe.model.doc
 def estimate_lines(jc) -> tuple[list[dict], "frappe.model.document.Document"]:
 	"""The estimate's lines as the customer sees them: each the customer's (with its price and a
 	decision to make) or covered (warranty or internal work: nothing to pay or decide)."""
-	quotation = frappe.get_doc("Quotation", jc.estimate)
+	quotation = customer_figures.estimate_doc(jc.estimate)
 	rows = {r.name: r for r in customer_figures.job_lines(jc)}
 	lines = []
 	for item in quotation.items:
@@ -167,7 +167,7 @@ def decide(token: str | None = None, decisions: str | dict | None = None):
 		or not all(isinstance(k, str) and isinstance(v, str) for k, v in decisions.items())
 	):
 		frappe.throw(_("Approve or decline every line of the estimate you pay for."))
-	return call_with_deadlock_retry(_decide, token, decisions)
+	return call_with_deadlock_retry(_decide_reading_the_estimate_once, token, decisions)
 
 
 def staff_session() -> bool:
@@ -182,6 +182,11 @@ def check_customer_session():
 		frappe.throw(
 			_(STAFF_SESSION).format(frappe.session.user), frappe.PermissionError, title=_("Not the customer")
 		)
+
+
+def _decide_reading_the_estimate_once(token: str, decisions):
+	with customer_figures.estimate_read_once():  # each attempt reads it afresh
+		return _decide(token, decisions)
 
 
 def _decide(token: str, decisions):
@@ -307,7 +312,7 @@ def warranty_claim_rejected(job_card: str) -> bool:
 def estimate_outdated(jc) -> bool:
 	"""Whether the job card's lines (item, hours or quantity, rate; covered ones at zero) or its
 	approved discount differ from its estimate's."""
-	quotation = frappe.get_doc("Quotation", jc.estimate)
+	quotation = customer_figures.estimate_doc(jc.estimate)
 	shown = {i.dms_job_card_row: (i.item_code, flt(i.qty, 4), flt(i.rate, 2)) for i in quotation.items}
 	now = {}
 	for row in customer_figures.job_lines(jc):

@@ -19,7 +19,7 @@ from frappe import _
 from frappe.utils import flt
 from frappe.utils.password import get_encryption_key
 
-from aftersales_dms.billing.customer_figures import customer_total
+from aftersales_dms.billing.customer_figures import customer_total, estimate_doc
 
 INTACT, BROKEN, NONE = "Intact", "Broken", "None"
 AWAITING = "Awaiting"  # the evidence is intact; lines changed since and wait for a new decision
@@ -39,7 +39,7 @@ def sign(digest: str) -> str:
 
 def quotation_facts(quotation: str) -> dict:
 	"""What the customer was shown of the estimate: its lines, amounts and totals."""
-	q = frappe.get_doc("Quotation", quotation)
+	q = estimate_doc(quotation)
 	return {
 		"quotation": q.name,
 		"currency": q.currency,

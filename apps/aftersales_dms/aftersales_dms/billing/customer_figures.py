@@ -24,6 +24,8 @@ total when ERPNext rounds (`payable`). The page and the print formats show the f
 `figures`: lines - discount + taxes + rounding adjustment = what the customer pays, exactly.
 """
 
+from contextlib import contextmanager
+
 import frappe
 from frappe.utils import flt, fmt_money
 
@@ -82,6 +84,32 @@ def apply_discount(doc, jc):
 		doc.discount_amount = 0
 
 
+@contextmanager
+def estimate_read_once():
+	"""Within it, estimate_doc reads each estimate (a Quotation and its seven tables) once: the
+	customer's decision read it four times (the page's lines, the evidence, the two totals), all in
+	one transaction, which sees the same rows each time. Scoped to the block; the evidence's check
+	(consent.verify) and every other caller read the database afresh."""
+	if getattr(frappe.local, "dms_estimate_memo", None) is not None:
+		yield
+		return
+	frappe.local.dms_estimate_memo = {}
+	try:
+		yield
+	finally:
+		frappe.local.dms_estimate_memo = None
+
+
+def estimate_doc(name: str):
+	"""The estimate Quotation `name`, read only (see estimate_read_once)."""
+	memo = getattr(frappe.local, "dms_estimate_memo", None)
+	if memo is None:
+		return frappe.get_doc("Quotation", name)
+	if name not in memo:
+		memo[name] = frappe.get_doc("Quotation", name)
+	return memo[name]
+
+
 def customer_estimate(jc, with_decisions: bool = True):
 	"""An unsaved copy of the job card's estimate holding only what the customer pays (covered
 	lines, and with_decisions the declined ones, dropped), at the estimate's own discount (what
@@ -90,7 +118,7 @@ def customer_estimate(jc, with_decisions: bool = True):
 	if not jc.estimate:
 		return None
 	rows = {r.name: r for r in job_lines(jc)}
-	copy = frappe.copy_doc(frappe.get_doc("Quotation", jc.estimate))
+	copy = frappe.copy_doc(estimate_doc(jc.estimate))
 	kept = []
 	for item in copy.items:
 		row = rows.get(item.dms_job_card_row)

@@ -36,6 +36,7 @@ LINK_LOOKUP = re.compile(
 	re.I,
 )
 ITEM_PRICE = re.compile(r"from `tabItem Price` where `item_code`\s*=\s*'([^']*)'", re.I)
+QUOTATION_READ = re.compile(r"select \* from `tabQuotation` where `name`\s*=", re.I)
 JOB_CARD_READ = re.compile(r"select \* from `tabService Job Card` where `name`\s*=", re.I)
 
 
@@ -286,3 +287,17 @@ class TestJourneyCost(FrappeTestCase):
 			frappe.db.get_value("Service Job Card Part", stored.parts[-1].name, "item_name"),
 			frappe.db.get_value("Item", "PRT-OIL-FILTER-C", "item_name"),
 		)
+
+	def test_the_customers_decision_reads_the_estimate_once(self):
+		from aftersales_dms.billing.approval import decide
+		from aftersales_dms.billing.test_customer_figures import estimated
+
+		jc, token = estimated()
+		customer_row = jc.labour[0].name
+		with recorded_queries() as queries:
+			result = as_user("Guest", decide, token, {customer_row: "Approved"})
+		self.assertEqual(result["approval_status"], "Approved")
+		reads = [q for q in queries if QUOTATION_READ.search(q)]
+		# the page's lines, the evidence and the two totals read the one submitted estimate (four
+		# full reads before); once, in the decision's transaction
+		self.assertEqual(len(reads), 1, reads)

@@ -28,7 +28,7 @@ def get_context(context):
 	context.show_sidebar = False
 	context.token = frappe.form_dict.get("token") or ""
 	try:
-		return call_with_deadlock_retry(_get_context, context)
+		return call_with_deadlock_retry(_get_context_reading_the_estimate_once, context)
 	except InvalidApprovalLink as e:
 		context.error = str(e)
 		return context
@@ -68,6 +68,11 @@ def previous_decision(jc) -> dict | None:
 		if row in decided and row not in covered:
 			decisions[line_key({**line, "covered": False})] = decided[row]
 	return {"on": format_datetime(last.decided_on), "result": _(last.result), "decisions": decisions}
+
+
+def _get_context_reading_the_estimate_once(context):
+	with customer_figures.estimate_read_once():  # each attempt reads it afresh
+		return _get_context(context)
 
 
 def _get_context(context):
