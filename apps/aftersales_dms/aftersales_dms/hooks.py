@@ -177,6 +177,8 @@ doc_events = {
 	"*": {
 		"before_validate": [
 			"aftersales_dms.controllers.dealer.check_stored_document",
+			# a row that names a stored row is one of this document's (controllers/child_rows.py)
+			"aftersales_dms.controllers.child_rows.refuse_rows_of_other_documents",
 			"aftersales_dms.controllers.guards.keep_read_only_fields",
 			"aftersales_dms.controllers.guards.validate_fetching_links",
 			# a link to a dealer's record names one of the document's dealer (controllers/dealer_links.py)

@@ -200,3 +200,36 @@ def check_child_row(doctype, name, user=None):
 		row.parenttype, "read", doc=row.parent, user=user
 	):
 		frappe.throw(_("You may not access {0} {1}.").format(_(doctype), name), frappe.PermissionError)
+
+
+def refuse_rows_of_other_documents(doc, method=None):
+	"""doc_events "*" before_validate: a user's save keeps its rows its own.
+
+	Frappe saves a row that comes with the name of a stored row by updating that row, wherever it
+	is stored: a REST PUT of a job card whose `parts` named another job card's row (another
+	dealer's, or an invoiced one's) moved that row into this job card, and its own job card lost
+	it with no save, no check of its dealer and no freeze (attack of 2026-12-07; row names are on
+	the approval page). A row with a name that is not new must be one of the stored document's
+	rows, in the same table; anything else (another document's row, a name that names no row,
+	which Frappe dropped without a word) is refused. System saves are not narrowed."""
+	from aftersales_dms.controllers.guards import users_save
+
+	if not users_save(doc) or doc.is_new():
+		return
+	stored = doc.get_doc_before_save()
+	if stored is None:
+		return
+	own = {(d.doctype, d.name, d.parentfield) for d in stored.get_all_children()}
+	for df in doc.meta.get_table_fields():
+		for row in doc.get(df.fieldname) or []:
+			if not row.name or row.is_new() or (row.doctype, row.name, df.fieldname) in own:
+				continue
+			frappe.throw(
+				_(
+					"{0} row {1}: {2} is not a row of this {3}; send a new row (without a name) instead."
+				).format(
+					_(df.label or df.fieldname), row.idx, frappe.bold(str(row.name)[:40]), _(doc.doctype)
+				),
+				frappe.PermissionError,
+				title=_("Not this document's row"),
+			)

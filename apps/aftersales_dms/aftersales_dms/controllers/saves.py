@@ -16,10 +16,11 @@ class LeanSave:
 	- Frappe's `_validate_links` looks up every link of the document and of each row on every
 	  save (~27 statements for a job card: its customer, vehicle, check-in, every item and skill),
 	  to find a link that does not exist and to fetch the fields fetched from it again. Here the
-	  document or a row whose links all hold what the stored one holds (and whose fetched fields
-	  are filled) is not looked up again: it was checked when it was stored, and Frappe refuses to
-	  delete a record a document links to. A new row, a changed link, an emptied fetched field:
-	  checked and fetched by Frappe as before. What this leaves out is only Frappe's refresh of
+	  document or a row whose links, and the fields fetched from them, all hold what the stored
+	  one holds is not looked up again: it was checked when it was stored, and Frappe refuses to
+	  delete a record a document links to. A new row, a changed link, a fetched field that differs
+	  from the stored one (a client's forged customer name or item name): checked and fetched again
+	  by Frappe as before. What this leaves out is only Frappe's refresh of
 	  fetched values from an unchanged link (a customer renamed since: the job card keeps the name
 	  it was made with; a user cannot change a fetched field, as it is read-only:
 	  guards.keep_read_only_fields).
@@ -62,8 +63,10 @@ class LeanSave:
 
 
 def links_unchanged(d, stored) -> bool:
-	"""Every link (and dynamic link with its doctype) of `d` holds what the stored `stored` holds,
-	and every field fetched from a link is filled."""
+	"""Every link (and dynamic link with its doctype) of `d`, and every field fetched from one,
+	holds what the stored `stored` holds. A fetched field a client changed (a customer name, a
+	plate, an item name: read-only, but left to Frappe's fetch, see guards.read_only_fields) makes
+	the row changed, so Frappe fetches it again from its link."""
 	if stored is None:
 		return False
 	for df in d.meta.get_link_fields() + d.meta.get("fields", {"fieldtype": "Dynamic Link"}):
@@ -71,9 +74,7 @@ def links_unchanged(d, stored) -> bool:
 			return False
 		if df.fieldtype == "Dynamic Link" and d.get(df.options) != stored.get(df.options):
 			return False
-		if d.get(df.fieldname) and any(
-			not d.get(f.fieldname) and stored.get(f.fieldname)
-			for f in d.meta.get_fields_to_fetch(df.fieldname)
-		):
+		fetched = d.meta.get_fields_to_fetch(df.fieldname)
+		if any(d.get(f.fieldname) != stored.get(f.fieldname) for f in fetched):
 			return False
 	return True

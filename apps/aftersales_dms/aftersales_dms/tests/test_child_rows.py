@@ -288,3 +288,47 @@ class TestChildRowsOfAnotherDealer(FrappeTestCase):
 		readable = [n for n in both if frappe.has_permission("File", "read", doc=n, user=OEM)]
 		self.assertEqual({r["name"] for r in got}, set(readable), "the OEM admin lists what they read")
 		self.assertTrue(readable, "the OEM admin reads attachments of both dealers")
+
+
+class TestRowsStayWithTheirDocument(FrappeTestCase):
+	"""A user's save cannot take a row of another document by naming it (attack of 2026-12-07: a
+	PUT moved another dealer's, and an invoiced job card's, part line into the user's job card)."""
+
+	def tearDown(self):
+		frappe.set_user("Administrator")
+
+	def test_a_save_cannot_take_another_documents_row(self):
+		from aftersales_dms.workshop.test_job_card_status import ADVISOR, as_user, walk_in_job_card
+
+		journey(NASHIK)
+		nashik = frappe.get_last_doc("Service Job Card", filters={"company": NASHIK})
+		pune = walk_in_job_card()
+		other = walk_in_job_card()
+		self.assertTrue(nashik.parts and other.labour)
+
+		def take(table, row):
+			doc = frappe.get_doc("Service Job Card", pune.name)
+			fields = {"name": row.name, "item_code": row.item_code}
+			fields.update({"qty": row.qty} if table == "parts" else {"standard_hours": row.standard_hours})
+			doc.append(table, fields)
+			doc.save()
+
+		for table, row in (("parts", nashik.parts[0]), ("labour", other.labour[0])):
+			with self.subTest(row=row.name), self.assertRaises(frappe.PermissionError):
+				as_user(ADVISOR, take, table, row)
+			self.assertEqual(frappe.db.get_value(row.doctype, row.name, "parent"), row.parent)
+		# a name that names no row was dropped by Frappe without a word: refused too
+		ghost = frappe._dict(name="no-such-row-4711", item_code=other.labour[0].item_code, standard_hours=1)
+		with self.assertRaises(frappe.PermissionError):
+			as_user(ADVISOR, take, "labour", ghost)
+
+		# the job card's own rows, and new ones, save as before
+		def edit_own():
+			doc = frappe.get_doc("Service Job Card", pune.name)
+			doc.concerns = "rattle from the rear"
+			doc.append("labour", {"item_code": other.labour[0].item_code, "standard_hours": 1})
+			doc.save()
+			return doc
+
+		doc = as_user(ADVISOR, edit_own)
+		self.assertEqual(len(doc.labour), len(pune.labour) + 1)

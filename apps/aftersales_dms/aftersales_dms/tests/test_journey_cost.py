@@ -263,6 +263,26 @@ class TestJourneyCost(FrappeTestCase):
 		self.assertEqual(
 			frappe.db.get_value("Service Job Card", jc.name, "service_advisor"), jc.service_advisor
 		)
+
+		# a fetched value a client changes is fetched again from its unchanged link (attack of
+		# 2026-12-07: a forged customer name, plate and item name were stored and shown to the customer)
+		def forge():
+			doc = frappe.get_doc("Service Job Card", jc.name)
+			doc.customer_name = "Priya Nair"
+			doc.registration_plate = "MH14GH7788"
+			doc.labour[0].item_name = "Free"
+			doc.save()
+
+		as_user(ADVISOR, forge)
+		stored = frappe.get_doc("Service Job Card", jc.name)
+		self.assertEqual(
+			(stored.customer_name, stored.registration_plate, stored.labour[0].item_name),
+			(
+				frappe.db.get_value("Customer", stored.customer, "customer_name"),
+				frappe.db.get_value("Customer Vehicle", stored.vehicle, "registration_plate"),
+				frappe.db.get_value("Item", stored.labour[0].item_code, "item_name"),
+			),
+		)
 		# a new row is checked and gets its fetched fields
 		doc = self.add_part(jc.name, "PRT-SPARK-PLUG")
 		self.assertEqual(doc.parts[-1].item_name, frappe.db.get_value("Item", "PRT-SPARK-PLUG", "item_name"))
