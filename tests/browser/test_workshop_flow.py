@@ -64,17 +64,18 @@ class Desk:
 		page.wait_for_function("(s) => cur_frm.doc.status === s", arg=expect_status)
 
 	def settled(self):
-		"""No request in flight and the form loaded, for 400 ms on end (clicking mid-reload sends no
-		document; a save or a workflow action commits, Frappe's realtime doc_update then reloads the
-		form a moment later: a click between the two met a half-loaded form, "Missing Fields")."""
+		"""No request in flight, no dialog open and the form loaded, for 1.5 s on end (clicking
+		mid-reload sends no document; a save or a workflow action commits, and Frappe's realtime
+		doc_update then reloads the form through a 1 s debounce: a click in between met a
+		half-loaded form, "Missing Fields", or a dialog the reload left open)."""
 		self.page.evaluate("() => { window.__dms_quiet_since = null; }")
 		self.page.wait_for_function(
 			"""() => {
 				const ok = frappe.request.ajax_count === 0 && window.cur_frm && cur_frm.doc
-					&& cur_frm.doc.name && cur_frm.doc.creation;
+					&& cur_frm.doc.name && cur_frm.doc.creation && !document.querySelector(".modal.show");
 				if (!ok) { window.__dms_quiet_since = null; return false; }
 				window.__dms_quiet_since = window.__dms_quiet_since || Date.now();
-				return Date.now() - window.__dms_quiet_since > 400;
+				return Date.now() - window.__dms_quiet_since > 1500;
 			}""",
 			polling=100,
 		)
@@ -227,6 +228,7 @@ def _walk(server, browser, desk):
 	for label in ("Clock On", "Clock Off"):
 		tech.button(label, group="Job Clock")
 		tech.page.locator(".modal.show .btn-primary").click()
+		tech.page.wait_for_function("() => !document.querySelector('.modal.show')")
 		expected = "In Progress" if label == "Clock On" else "Done"
 		tech.page.wait_for_function("(s) => cur_frm.doc.labour[0].work_status === s", arg=expected)
 	tech.action("Send to QC", "Quality Check")
