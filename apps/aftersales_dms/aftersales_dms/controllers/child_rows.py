@@ -214,6 +214,13 @@ def refuse_rows_of_other_documents(doc, method=None):
 	which Frappe dropped without a word) is refused. System saves are not narrowed."""
 	from aftersales_dms.controllers.guards import users_save
 
+	for df in doc.meta.get_table_fields():
+		for row in doc.get(df.fieldname) or []:
+			# the table a row is saved under is the one it sits in: Frappe puts back a row's parent
+			# and parenttype on save but keeps the parentfield a client set (set_value
+			# {"parentfield": …} on a part line hid it from its invoiced job card, attack of
+			# 2026-12-07)
+			row.parentfield = df.fieldname
 	if not users_save(doc) or doc.is_new():
 		return
 	stored = doc.get_doc_before_save()

@@ -12,6 +12,10 @@ narrows: a request it lets through is answered by Frappe as before.
 It also refuses, with a clear 417 instead of Frappe's 500 TypeError:
 - `get_count` (`frappe.client.get_count`, `frappe.desk.reportview.get_count`) with an argument the
   count's query does not take (`parent=`: Frappe passes every form field on to its query);
+- `frappe.client.set_value` with a standard field (name, parent, parentfield, docstatus, …) in its
+  dict form: Frappe refuses one given as `fieldname` ("Cannot edit standard fields") but applied
+  the dict, and `{"parentfield": …}` on a child row hid it from its document — an invoiced job
+  card's part line, a submitted Quotation's item (attack of 2026-12-07);
 - a call of one of the app's own whitelisted functions (`/api/method/aftersales_dms.…`) that leaves
   out an argument the function requires (Frappe calls it anyway: TypeError);
 - `/api/v2/method/run_doc_method` without `method` or `document`, with a `document` or `kwargs` that
@@ -55,6 +59,8 @@ def before_request():
 			check_required_arguments(route[1], form)
 		if route[1] in COUNT_PATHS:
 			check_count_arguments(form)
+		if route[1] == "frappe.client.set_value":
+			check_set_value_fields(form)
 		if version == "v2" and route[1] == "run_doc_method":
 			check_run_doc_method_arguments(form)
 
@@ -162,3 +168,24 @@ def check_required_arguments(path: str, form):
 			_("{0} is required.").format(", ".join(frappe.bold(name) for name in missing)),
 			title=_("Invalid Argument"),
 		)
+
+
+def check_set_value_fields(form):
+	"""frappe.client.set_value's dict form may not name a standard field (see the module's docstring)."""
+	from frappe.model import child_table_fields, default_fields
+
+	values = form.get("fieldname")
+	if isinstance(values, str) and not form.get("value"):
+		try:
+			values = json.loads(values)
+		except ValueError:
+			return  # a plain field name: Frappe's own check applies
+	if isinstance(values, dict):
+		standard = sorted(str(k) for k in values if k in default_fields + child_table_fields)
+		if standard:
+			frappe.throw(
+				_("Cannot edit standard fields: {0}.").format(
+					", ".join(frappe.bold(k[:40]) for k in standard)
+				),
+				title=_("Invalid Argument"),
+			)

@@ -322,6 +322,19 @@ class TestRowsStayWithTheirDocument(FrappeTestCase):
 		with self.assertRaises(frappe.PermissionError):
 			as_user(ADVISOR, take, "labour", ghost)
 
+		# a row's table cannot be changed to hide it from its document: a save puts the row under
+		# the table it sits in (set_value's dict form is refused before, tests/test_http_methods.py)
+		line = other.labour[0]
+
+		def move_table():
+			doc = frappe.get_doc("Service Job Card", other.name)
+			doc.labour[0].parentfield = "parts"
+			doc.save()
+
+		as_user(ADVISOR, move_table)
+		self.assertEqual(frappe.db.get_value(line.doctype, line.name, "parentfield"), "labour")
+		self.assertIn(line.name, [r.name for r in frappe.get_doc("Service Job Card", other.name).labour])
+
 		# the job card's own rows, and new ones, save as before
 		def edit_own():
 			doc = frappe.get_doc("Service Job Card", pune.name)

@@ -156,3 +156,32 @@ class TestRequiredArguments(FrappeTestCase):
 			self.call(path, {name: "x" for name in required})
 			checked += 1
 		self.assertGreater(checked, 10)
+
+
+class TestSetValueStandardFields(FrappeTestCase):
+	"""frappe.client.set_value's dict form names no standard field (attack of 2026-12-07:
+	{"parentfield": …} hid a part line from its invoiced job card)."""
+
+	def tearDown(self):
+		frappe.local.request = None
+		frappe.local.form_dict = frappe._dict()
+
+	def test_set_value_refuses_standard_fields_in_its_dict_form(self):
+		from frappe.model import child_table_fields, default_fields
+		from werkzeug.test import EnvironBuilder
+		from werkzeug.wrappers import Request
+
+		def call(form):
+			frappe.local.request = Request(
+				EnvironBuilder(method="POST", path="/api/method/frappe.client.set_value").get_environ()
+			)
+			frappe.local.form_dict = frappe._dict(form)
+			http_methods.before_request()
+
+		for field in default_fields + child_table_fields:
+			for values in ({field: "x"}, frappe.as_json({field: "x", "qty": 2})):
+				with self.subTest(field=field), self.assertRaises(frappe.ValidationError):
+					call({"doctype": "Service Job Card Part", "name": "x", "fieldname": values})
+		# an ordinary field, in either form, goes on to Frappe
+		call({"doctype": "Service Job Card Part", "name": "x", "fieldname": {"qty": 2}})
+		call({"doctype": "Service Job Card Part", "name": "x", "fieldname": "qty", "value": 2})
