@@ -24,10 +24,10 @@ total when ERPNext rounds (`payable`). The page and the print formats show the f
 `figures`: lines - discount + taxes + rounding adjustment = what the customer pays, exactly.
 """
 
-from contextlib import contextmanager
-
 import frappe
 from frappe.utils import flt, fmt_money
+
+from aftersales_dms.controllers.saves import memo_scope, scope_memo
 
 COVERED_LABEL = {"Warranty": "Covered by the manufacturer's warranty", "Internal": "Covered by the dealer"}
 
@@ -84,25 +84,17 @@ def apply_discount(doc, jc):
 		doc.discount_amount = 0
 
 
-@contextmanager
 def estimate_read_once():
 	"""Within it, estimate_doc reads each estimate (a Quotation and its seven tables) once: the
 	customer's decision read it four times (the page's lines, the evidence, the two totals), all in
 	one transaction, which sees the same rows each time. Scoped to the block; the evidence's check
 	(consent.verify) and every other caller read the database afresh."""
-	if getattr(frappe.local, "dms_estimate_memo", None) is not None:
-		yield
-		return
-	frappe.local.dms_estimate_memo = {}
-	try:
-		yield
-	finally:
-		frappe.local.dms_estimate_memo = None
+	return memo_scope("estimate")
 
 
 def estimate_doc(name: str):
 	"""The estimate Quotation `name`, read only (see estimate_read_once)."""
-	memo = getattr(frappe.local, "dms_estimate_memo", None)
+	memo = scope_memo("estimate")
 	if memo is None:
 		return frappe.get_doc("Quotation", name)
 	if name not in memo:

@@ -8,11 +8,11 @@ empty. Shared (controllers/) so the workshop prices its lines and billing names 
 the Quotation and the Sales Invoice.
 """
 
-from contextlib import contextmanager
-
 import frappe
 from frappe import _
 from frappe.utils import flt, nowdate
+
+from aftersales_dms.controllers.saves import memo_scope, scope_memo
 
 
 class NoSellingPriceError(frappe.ValidationError):
@@ -32,20 +32,12 @@ def dealer_price_list(company: str) -> str:
 	return price_list
 
 
-@contextmanager
 def one_lookup_per_price():
 	"""Within it, price_item asks ERPNext once per set of arguments: a job card's save prices a new
 	line and then checks the line against the discount limit at the same price (two
 	get_item_details of ~10 statements each per line before). Scoped to the block, so a price
 	changed later is read afresh; nested blocks share the outer one's answers."""
-	if getattr(frappe.local, "dms_price_memo", None) is not None:
-		yield
-		return
-	frappe.local.dms_price_memo = {}
-	try:
-		yield
-	finally:
-		frappe.local.dms_price_memo = None
+	return memo_scope("price")
 
 
 def price_item(
@@ -61,7 +53,7 @@ def price_item(
 	`rate` is after the Pricing Rules (margin, then discount), computed as ERPNext's
 	taxes_and_totals does for a line; `price_list_rate` is None when the item has no price in
 	the list and no rule gives it one."""
-	memo = getattr(frappe.local, "dms_price_memo", None)
+	memo = scope_memo("price")
 	key = (item_code, company, customer, flt(qty), price_list, transaction_date)
 	if memo is not None and key in memo:
 		return frappe._dict(memo[key])

@@ -1,5 +1,7 @@
 """What a save of a journey document costs: the parts of Frappe's save that do work for nothing."""
 
+from contextlib import contextmanager
+
 import frappe
 from frappe import _
 
@@ -78,3 +80,23 @@ def links_unchanged(d, stored) -> bool:
 		if any(d.get(f.fieldname) != stored.get(f.fieldname) for f in fetched):
 			return False
 	return True
+
+
+@contextmanager
+def memo_scope(name: str):
+	"""Within it, scope_memo(name) is one dict kept for the block, for answers a request would
+	otherwise compute again (a line's price, an estimate read); nested blocks share the outer
+	one's; outside any block scope_memo(name) is None and callers compute afresh."""
+	attr = f"dms_memo_{name}"
+	if getattr(frappe.local, attr, None) is not None:
+		yield
+		return
+	setattr(frappe.local, attr, {})
+	try:
+		yield
+	finally:
+		setattr(frappe.local, attr, None)
+
+
+def scope_memo(name: str) -> dict | None:
+	return getattr(frappe.local, f"dms_memo_{name}", None)
