@@ -347,6 +347,14 @@ def job_ledger(job_card, warehouse):
 	)
 
 
+def stocked_job_card(company, item, stock, parts):
+	"""The dealer's store holds `stock` of `item` (set by its parts manager) and its advisor opens a
+	job card with these part lines."""
+	vehicle, advisor, parts_user, store, _wip = DEALERS[company]
+	set_store(item, company, store, stock, parts_user)
+	return as_user(advisor, make_job_card, company=company, vehicle=vehicle, parts=parts)
+
+
 class TestPartsPerLine(FrappeTestCase):
 	"""Issued = billed, per line (#19): the same part on two lines of a job card."""
 
@@ -357,15 +365,10 @@ class TestPartsPerLine(FrappeTestCase):
 		from aftersales_dms.parts.doctype.parts_request.parts_request import make_parts_request
 
 		item = per_line_item()
-		for company, (vehicle, advisor, parts, store, wip) in DEALERS.items():
+		for company, (_vehicle, advisor, parts, store, wip) in DEALERS.items():
 			with self.subTest(company=company):
-				set_store(item, company, store, 2, parts)
-				jc = as_user(
-					advisor,
-					make_job_card,
-					company=company,
-					vehicle=vehicle,
-					parts=[{"item_code": item, "qty": 2}, {"item_code": item, "qty": 1}],
+				jc = stocked_job_card(
+					company, item, 2, [{"item_code": item, "qty": 2}, {"item_code": item, "qty": 1}]
 				)
 				a, b = (r.name for r in jc.parts)
 				# the advisor asks for both lines: one row each, pointing at its line
@@ -484,15 +487,13 @@ class TestFinalJobs(FrappeTestCase):
 		from aftersales_dms.workshop.test_job_end import act
 
 		item = per_line_item()
-		for company, (vehicle, advisor, parts, store, _wip) in DEALERS.items():
+		for company, (_vehicle, advisor, parts, store, _wip) in DEALERS.items():
 			with self.subTest(company=company):
-				set_store(item, company, store, 5, parts)
-				jc = as_user(
-					advisor,
-					make_job_card,
-					company=company,
-					vehicle=vehicle,
-					parts=[{"item_code": item, "qty": 2}, {"item_code": "PRT-SPARK-PLUG", "qty": 1}],
+				jc = stocked_job_card(
+					company,
+					item,
+					5,
+					[{"item_code": item, "qty": 2}, {"item_code": "PRT-SPARK-PLUG", "qty": 1}],
 				)
 				a, b = (r.name for r in jc.parts)
 				moved, untouched = (
@@ -542,16 +543,9 @@ class TestFinalJobs(FrappeTestCase):
 	def test_status_counts_what_each_row_still_lacks_net_of_returns(self):
 		"""Issued 2, one returned and its line lowered to 1: the row has all its line needs."""
 		item = per_line_item()
-		for company, (vehicle, advisor, parts, store, _wip) in DEALERS.items():
+		for company, (_vehicle, advisor, parts, _store, _wip) in DEALERS.items():
 			with self.subTest(company=company):
-				set_store(item, company, store, 5, parts)
-				jc = as_user(
-					advisor,
-					make_job_card,
-					company=company,
-					vehicle=vehicle,
-					parts=[{"item_code": item, "qty": 2}],
-				)
+				jc = stocked_job_card(company, item, 5, [{"item_code": item, "qty": 2}])
 				pr = as_user(
 					advisor,
 					lambda jc=jc: frappe.get_doc(
