@@ -19,6 +19,7 @@ from aftersales_dms.billing.invoice import make_invoices
 from aftersales_dms.billing.test_invoice import (
 	ACCOUNTANT,
 	estimated_job_card,
+	ready_for_pickup_sms,
 	ready_job_card,
 	submit_as_accountant,
 )
@@ -100,11 +101,7 @@ class TestCustomerFigures(FrappeTestCase):
 		)
 		expected = flt((2250 + 450) * GST, 2)  # the customer's approved lines, GST 18 %
 		self.assertEqual(customer_total(jc), expected)
-		sms = frappe.get_all(
-			"Outgoing SMS",
-			filters={"reference_name": jc.name, "notification": "Vehicle Ready for Pickup - SMS"},
-			pluck="message",
-		)
+		sms = ready_for_pickup_sms(jc.name)
 		self.assertEqual(len(sms), 1, sms)
 		self.assertIn(f"Amount due: {money(expected)} (taxes included)", sms[0])
 		self.assertNotIn(money(jc.grand_total), sms[0])  # not the pre-tax total of every line

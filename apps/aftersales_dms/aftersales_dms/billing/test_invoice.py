@@ -98,6 +98,15 @@ def approved_to_ready(jc, token, decline=(), clock_hours=None):
 	return frappe.get_doc("Service Job Card", jc.name)
 
 
+def ready_for_pickup_sms(job_card: str) -> list[str]:
+	"""The texts of the job card's Ready for Pickup SMS."""
+	return frappe.get_all(
+		"Outgoing SMS",
+		filters={"reference_name": job_card, "notification": "Vehicle Ready for Pickup - SMS"},
+		pluck="message",
+	)
+
+
 def ready_job_card(
 	labour=(("LAB-PMS-CAR", "Customer"),),
 	parts=(("PRT-OIL-FILTER-C", 1, "Customer"),),

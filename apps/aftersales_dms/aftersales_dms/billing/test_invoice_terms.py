@@ -16,7 +16,12 @@ from aftersales_dms.billing.consent import approval_evidence
 from aftersales_dms.billing.customer_figures import amount_due, payable
 from aftersales_dms.billing.estimate import dealer_tax_template
 from aftersales_dms.billing.invoice import make_invoices, terms_problems
-from aftersales_dms.billing.test_invoice import ACCOUNTANT, ready_job_card, submit_as_accountant
+from aftersales_dms.billing.test_invoice import (
+	ACCOUNTANT,
+	ready_for_pickup_sms,
+	ready_job_card,
+	submit_as_accountant,
+)
 from aftersales_dms.tests import invariants
 from aftersales_dms.workshop.test_job_card_status import PARTS, as_user
 
@@ -74,6 +79,18 @@ class TestInvoiceTerms(FrappeTestCase):
 	def tearDown(self):
 		frappe.set_user("Administrator")
 
+	def assert_refused_on_save_and_submit(self, name, change, message):
+		"""The accountant's save (as REST sends it) and submit of invoice `name` after `change`
+		are each refused with `message`."""
+		inv = frappe.get_doc("Sales Invoice", name)
+		change(inv)
+		frappe.set_user(ACCOUNTANT)
+		with self.assertRaisesRegex(frappe.ValidationError, message):
+			rest_save(inv)
+		with self.assertRaisesRegex(frappe.ValidationError, message):
+			inv.submit()
+		frappe.set_user("Administrator")
+
 	def test_another_currency_is_refused_and_breaks_the_evidence(self):
 		jc = ready_job_card()
 		name = as_user(ACCOUNTANT, make_invoices, jc.name)["Customer"]
@@ -86,14 +103,7 @@ class TestInvoiceTerms(FrappeTestCase):
 
 		for change in (usd, usd_at_1):
 			with self.subTest(change=change.__name__):
-				inv = frappe.get_doc("Sales Invoice", name)
-				change(inv)
-				frappe.set_user(ACCOUNTANT)
-				with self.assertRaisesRegex(frappe.ValidationError, "rate 1"):
-					rest_save(inv)
-				with self.assertRaisesRegex(frappe.ValidationError, "rate 1"):
-					inv.submit()
-				frappe.set_user("Administrator")
+				self.assert_refused_on_save_and_submit(name, change, "rate 1")
 		self.assertEqual(frappe.db.get_value("Sales Invoice", name, "currency"), "INR")
 		self.assertEqual(as_user(ACCOUNTANT, approval_evidence, jc.name)["status"], "Intact")
 		self.assertEqual(invariants.check_invoice_terms(jc), [])
@@ -112,14 +122,7 @@ class TestInvoiceTerms(FrappeTestCase):
 			as_made = payable(frappe.get_doc("Sales Invoice", name))
 			for change in tax_attacks(PUNE):
 				with self.subTest(bill_to=bill_to, change=change.__name__):
-					inv = frappe.get_doc("Sales Invoice", name)
-					change(inv)
-					frappe.set_user(ACCOUNTANT)
-					with self.assertRaisesRegex(frappe.ValidationError, "template"):
-						rest_save(inv)
-					with self.assertRaisesRegex(frappe.ValidationError, "template"):
-						inv.submit()
-					frappe.set_user("Administrator")
+					self.assert_refused_on_save_and_submit(name, change, "template")
 			inv = submit_as_accountant(name)  # as made, it submits, for what was decided
 			self.assertEqual(payable(inv), as_made)
 		customer = frappe.get_doc("Sales Invoice", invoices["Customer"])
@@ -178,11 +181,7 @@ class TestInvoiceTerms(FrappeTestCase):
 		self.assertEqual(due, payable(inv))
 		self.assertEqual([flt(i.qty) for i in inv.items if i.item_code == "PRT-OIL-FILTER-C"], [1])
 		told = fmt_money(payable(inv), currency=inv.currency)
-		sms = frappe.get_all(
-			"Outgoing SMS",
-			filters={"reference_name": jc.name, "notification": "Vehicle Ready for Pickup - SMS"},
-			pluck="message",
-		)
+		sms = ready_for_pickup_sms(jc.name)
 		self.assertEqual(len(sms), 1, sms)
 		self.assertIn(f"Amount due: {told}", sms[0])
 		self.assertIn(f"Amount due: <b>{told}</b>", email_text)
