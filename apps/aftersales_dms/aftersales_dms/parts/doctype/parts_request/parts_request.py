@@ -423,12 +423,16 @@ def lock_job_card_status(job_card: str | None) -> str | None:
 	return job_card and frappe.db.get_value("Service Job Card", job_card, "status", for_update=True)
 
 
+def submitted_requests(job_card: str) -> list[str]:
+	return frappe.get_all(
+		"Parts Request", filters={"service_job_card": job_card, "docstatus": 1}, pluck="name"
+	)
+
+
 def refresh_statuses(job_card: str):
 	"""The job card's lines changed (a quantity, the customer's decision): the status of each of
 	its submitted parts requests follows what is left to issue."""
-	for name in frappe.get_all(
-		"Parts Request", filters={"service_job_card": job_card, "docstatus": 1}, pluck="name"
-	):
+	for name in submitted_requests(job_card):
 		frappe.get_doc("Parts Request", name).set_issue_status()
 
 
@@ -440,9 +444,7 @@ def close_for_job(job_card: str):
 	Called only from the job card's own on_update (workshop/status.on_job_card_update), after
 	the user's save of that stored job card passed its write right and the workflow's role for
 	the move; the requests are that job card's, so the cancel needs no parts right of its own."""
-	for name in frappe.get_all(
-		"Parts Request", filters={"service_job_card": job_card, "docstatus": 1}, pluck="name"
-	):
+	for name in submitted_requests(job_card):
 		if frappe.db.exists("Stock Entry", {"dms_parts_request": name, "docstatus": 1}):
 			continue
 		request = frappe.get_doc("Parts Request", name, for_update=True)
