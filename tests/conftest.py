@@ -7,7 +7,7 @@ import time
 
 import pytest
 import requests
-from dmstest import ARTIFACTS, BENCH, SITE, free_port
+from dmstest import ARTIFACTS, BENCH, SITE, free_port, kill_worker, start_worker
 
 
 @pytest.fixture(scope="session")
@@ -78,6 +78,23 @@ def server():
 			p.kill()
 	log.close()
 	socketio_log.close()
+
+
+@pytest.fixture
+def worker(server):
+	"""A real RQ worker of the test bench on the short queue while the test runs: what the app
+	queues after a commit (a job card's ToDos, a technician's day, SMS) runs as it does in
+	production. Stopped as a supervisor stops one (SIGTERM: it finishes the job it has), then
+	killed if it has not within 30 s."""
+	log = open(os.path.join(ARTIFACTS, "test-worker.log"), "a")
+	proc = start_worker(log)
+	yield proc
+	proc.terminate()
+	try:
+		proc.wait(30)
+	except subprocess.TimeoutExpired:
+		kill_worker(proc)
+	log.close()
 
 
 @pytest.fixture(scope="session")

@@ -1,8 +1,13 @@
 """Helpers shared by the system and browser tests (imported by name; tests/ is on sys.path)."""
 
 import os
+import signal
 import socket
+import subprocess
+import sys
+import time
 
+import psutil
 import requests
 
 BENCH = os.environ.get("DMS_BENCH", "")
@@ -48,3 +53,41 @@ CHROMIUM_ARGS = [
 	"--disable-sync",
 	"--disable-dev-shm-usage",
 ]
+
+
+def start_worker(log):
+	"""A real RQ worker of the test bench on the short queue (where the app queues its jobs)."""
+	return subprocess.Popen(
+		[sys.executable, "-m", "frappe.utils.bench_helper", "frappe", "worker", "--queue", "short"],
+		cwd=os.path.join(BENCH, "sites"),
+		stdout=log,
+		stderr=subprocess.STDOUT,
+	)
+
+
+def kill_worker(worker):
+	"""SIGKILL the worker and its work horses (RQ puts each horse in a session of its own)."""
+	try:
+		horses = psutil.Process(worker.pid).children(recursive=True)
+	except psutil.NoSuchProcess:
+		horses = []
+	for p in [*horses, psutil.Process(worker.pid)] if worker.poll() is None else horses:
+		try:
+			p.send_signal(signal.SIGKILL)
+		except psutil.NoSuchProcess:
+			pass
+	worker.wait(30)
+
+
+def wait_for(condition, seconds, what):
+	"""Poll condition() with a fresh database snapshot each time (this process only looks) until it
+	holds; fail after `seconds` (a bound on a wait, never a timing assertion)."""
+	import frappe
+
+	deadline = time.monotonic() + seconds
+	while time.monotonic() < deadline:
+		frappe.db.commit()  # a fresh snapshot for the next read
+		if condition():
+			return
+		time.sleep(0.1)
+	raise AssertionError(f"timed out waiting for {what}")

@@ -8,51 +8,13 @@ Real RQ workers (`frappe worker --queue short`) of the test bench, the real Redi
 local HTTP gateway; the test commits, and removes what it made."""
 
 import os
-import signal
-import subprocess
-import sys
-import time
 from collections import Counter
 
 import frappe
-import psutil
 import pytest
 from aftersales_dms.delivery.sms_outbox import queue_sms
 from aftersales_dms.tests.peers import SmsGateway, SmtpSink
-from dmstest import ARTIFACTS, BENCH
-
-
-def start_worker(log):
-	return subprocess.Popen(
-		[sys.executable, "-m", "frappe.utils.bench_helper", "frappe", "worker", "--queue", "short"],
-		cwd=os.path.join(BENCH, "sites"),
-		stdout=log,
-		stderr=subprocess.STDOUT,
-	)
-
-
-def kill(worker):
-	"""SIGKILL the worker and its work horses (RQ puts each horse in a session of its own)."""
-	try:
-		horses = psutil.Process(worker.pid).children(recursive=True)
-	except psutil.NoSuchProcess:
-		horses = []
-	for p in [*horses, psutil.Process(worker.pid)] if worker.poll() is None else horses:
-		try:
-			p.send_signal(signal.SIGKILL)
-		except psutil.NoSuchProcess:
-			pass
-	worker.wait(30)
-
-
-def wait_for(condition, seconds, what):
-	deadline = time.monotonic() + seconds
-	while time.monotonic() < deadline:
-		frappe.db.commit()  # a fresh snapshot for the next read
-		if condition():
-			return
-		time.sleep(0.1)
-	raise AssertionError(f"timed out waiting for {what}")
+from dmstest import ARTIFACTS, kill_worker, start_worker, wait_for
 
 
 def statuses(names):
@@ -84,7 +46,7 @@ def test_worker_killed_while_sending_sms():
 
 			workers.append(start_worker(log))
 			wait_for(lambda: len(ours()) >= 3, 180, "the worker to reach the third message")
-			kill(workers[0])  # while the gateway holds the third message
+			kill_worker(workers[0])  # while the gateway holds the third message
 
 			after_kill = statuses(names)
 			assert sorted(Counter(after_kill.values()).items()) == [("Queued", 6), ("Sent", 2)], after_kill
@@ -98,7 +60,7 @@ def test_worker_killed_while_sending_sms():
 				lambda: set(statuses(names).values()) == {"Sent"}, 120, "the other workers to send the rest"
 			)
 			for w in workers[1:]:
-				kill(w)
+				kill_worker(w)
 
 		refs = Counter(r["ref"] for r in ours())
 		assert set(refs) == set(names)  # nothing lost
@@ -109,7 +71,7 @@ def test_worker_killed_while_sending_sms():
 		assert sorted(sent_to) == [1] * 8  # the killed attempt left no trace on the row
 	finally:
 		for w in workers:
-			kill(w)
+			kill_worker(w)
 		log.close()
 		frappe.db.rollback()
 		frappe.db.delete("Outgoing SMS", {"name": ("in", names or [""])})
@@ -176,7 +138,7 @@ def test_worker_killed_while_sending_email():
 				90,
 				"the third email",
 			)
-			kill(workers[0])  # while the server is accepting the third message's recipient
+			kill_worker(workers[0])  # while the server is accepting the third message's recipient
 
 			assert queue_states() == Counter({"Sent": 2, "Sending": 1, "Not Sent": 3}), queue_states()
 			(stuck,) = frappe.get_all(
@@ -200,7 +162,7 @@ def test_worker_killed_while_sending_email():
 		assert subjects == Counter({f"{tag} {k}": 1 for k in range(6)}), subjects  # none lost, none twice
 	finally:
 		for w in workers:
-			kill(w)
+			kill_worker(w)
 		log.close()
 		frappe.db.rollback()
 		if names:

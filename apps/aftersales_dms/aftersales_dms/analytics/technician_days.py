@@ -20,6 +20,8 @@ from datetime import timedelta
 import frappe
 from frappe.utils import flt, get_datetime, getdate, now_datetime
 
+from aftersales_dms.controllers.jobs import queue_once_after_commit, started
+
 # a day's figures, as `figures` returns them and Technician Work Day keeps them
 FIELDS = ("clocked_hours", "clock_logs", "lines_done", "sold_hours", "completion_hours", "jobs_done")
 
@@ -102,29 +104,14 @@ REFRESH_QUEUED = "dms_technician_days_refresh_queued"
 def queue_refresh():
 	"""A refresh job after the commit: one per transaction, however many saves marked rows (the
 	clock, an assignment and a workflow move each did), and none while one is queued that has not
-	started yet: that one reads the stale rows after this commit (it clears the Redis key before
-	it reads; a commit after that queues a new job). The scheduler's tick stays the safety net."""
-	if frappe.flags.get(REFRESH_QUEUED):
-		return
-	frappe.flags[REFRESH_QUEUED] = True
-	frappe.db.after_commit.add(_enqueue_refresh)
-	frappe.db.after_rollback.add(_forget_refresh)
-
-
-def _forget_refresh():
-	frappe.flags[REFRESH_QUEUED] = False
-
-
-def _enqueue_refresh():
-	frappe.flags[REFRESH_QUEUED] = False
-	# set only if absent (atomic): a key left by a job that never ran expires after ten minutes
-	if frappe.cache.set(frappe.cache.make_key(REFRESH_QUEUED), 1, ex=600, nx=True):
-		frappe.enqueue("aftersales_dms.analytics.technician_days.refresh_queued", queue="short")
+	started yet: that one reads the stale rows after this commit (controllers/jobs). The
+	scheduler's tick stays the safety net."""
+	queue_once_after_commit(REFRESH_QUEUED, "aftersales_dms.analytics.technician_days.refresh_queued")
 
 
 def refresh_queued() -> int:
-	"""The job queue_refresh queues: clears its key, then refresh_stale."""
-	frappe.cache.delete(frappe.cache.make_key(REFRESH_QUEUED))
+	"""The job queue_refresh queues: marks itself started, then refresh_stale."""
+	started(REFRESH_QUEUED)
 	return refresh_stale()
 
 

@@ -4,7 +4,8 @@
 """What a journey's saves no longer do (issue #21), each with the rule it keeps: the job card's
 saves do not look up again the links it already holds (a new or changed one is still checked),
 do not load the Notifications whose watched field did not change (one that did change still
-fires), a request queues the technician figures' refresh once, whatever it saved, a save builds
+fires), a request queues the technician figures' refresh once, whatever it saved, and the job
+card's ToDos in one job after the commit, not in the request, a save builds
 the new-row template only of a table with a new row (and the row still gets its defaults), and a
 new line is priced by one ERPNext lookup, not one to price it and one to check its discount, a
 save looks up only the links that changed (Frappe's own link check too), and the Ready for Pickup
@@ -131,21 +132,82 @@ class TestJourneyCost(FrappeTestCase):
 
 	def test_the_technician_figures_refresh_is_queued_once_per_commit(self):
 		from aftersales_dms.analytics import technician_days as days
+		from aftersales_dms.controllers import jobs
 
 		jc = walk_in_job_card()
 		complete_inspection(jc.vehicle_inspection)
-		frappe.flags[days.REFRESH_QUEUED] = False
-		before = list(frappe.db.after_commit._functions).count(days._enqueue_refresh)
+		jobs._forget_pending()
+		before = list(frappe.db.after_commit._functions).count(jobs._enqueue_pending)
 		line = jc.labour[0].name
 		as_user(AMIT, frappe.get_doc("Service Job Card", jc.name).start_work, line)
 		as_user(AMIT, frappe.get_doc("Service Job Card", jc.name).finish_work, line)
-		after = list(frappe.db.after_commit._functions).count(days._enqueue_refresh)
+		after = list(frappe.db.after_commit._functions).count(jobs._enqueue_pending)
 		# two clock saves marked the technician's day stale: one refresh after the commit
 		self.assertEqual(after - before, 1)
+		self.assertEqual(
+			[m for m, _kw in frappe.flags[jobs.PENDING].values()].count(
+				"aftersales_dms.analytics.technician_days.refresh_queued"
+			),
+			1,
+		)
 		self.assertTrue(
 			frappe.db.exists("Technician Work Day", {"technician": jc.labour[0].technician, "stale": 1})
 		)
-		frappe.flags[days.REFRESH_QUEUED] = False
+		jobs._forget_pending()
+		self.assertTrue(days.REFRESH_QUEUED)
+
+	def test_a_job_cards_tasks_follow_it_in_one_job_after_the_commit_not_in_the_request(self):
+		"""The ToDos of a job card are Frappe assignments (a ToDo, its comment, share and
+		notification each): the saves of a request queue one job for the job card after the
+		commit and wait for none of it; the job gives the technician their ToDo, and marks itself
+		started, so the next commit queues a new one."""
+		from aftersales_dms.controllers import jobs
+		from aftersales_dms.workshop import tasks
+		from aftersales_dms.workshop.doctype.service_job_card.test_service_job_card import tech
+
+		jc = walk_in_job_card()  # Amit's line, and Amit's ToDo
+		line = jc.labour[0].name
+		amit, ganesh = jc.labour[0].technician, tech("Ganesh")
+		ganesh_user = frappe.db.get_value("Service Technician", ganesh, "user")
+		jobs._forget_pending()
+		before = list(frappe.db.after_commit._functions).count(jobs._enqueue_pending)
+		frappe.flags.in_test = False  # as a request does it (under tests Frappe runs jobs inline)
+		try:
+			with recorded_queries() as queries:
+				for technician in (ganesh, amit, ganesh):  # three saves of the job card
+					as_user(
+						MANAGER,
+						frappe.get_doc("Service Job Card", jc.name).assign_technician,
+						line,
+						technician,
+					)
+		finally:
+			frappe.flags.in_test = True
+		# no ToDo was written in the request; one job is asked for the job card
+		self.assertFalse([q for q in queries if re.search(r"into `tabToDo`|update `tabToDo`", q, re.I)])
+		self.assertEqual(list(frappe.db.after_commit._functions).count(jobs._enqueue_pending) - before, 1)
+		self.assertEqual(
+			frappe.flags[jobs.PENDING][tasks.sync_key(jc.name)],
+			("aftersales_dms.workshop.tasks.sync_queued_job_card", {"job_card": jc.name}),
+		)
+		self.assertFalse(frappe.db.exists("ToDo", {"reference_name": jc.name, "allocated_to": ganesh_user}))
+		jobs._forget_pending()
+		# the job, as the worker runs it (as the user who queued it): Ganesh's ToDo names the line,
+		# Amit's (the recall line is still his) no longer does
+		frappe.cache.set(frappe.cache.make_key(tasks.sync_key(jc.name)), 1, ex=60)
+		self.assertTrue(jobs.is_queued(tasks.sync_key(jc.name)))
+		as_user(MANAGER, tasks.sync_queued_job_card, jc.name)
+		self.assertFalse(jobs.is_queued(tasks.sync_key(jc.name)))  # a new commit queues again
+		todos = {
+			t.allocated_to: t
+			for t in frappe.get_all(
+				"ToDo",
+				filters={"reference_name": jc.name, "dms_task": tasks.LABOUR, "status": "Open"},
+				fields=["allocated_to", "description"],
+			)
+		}
+		self.assertIn(f"{jc.labour[0].idx}. ", todos[ganesh_user].description)
+		self.assertNotIn(f"{jc.labour[0].idx}. ", (todos.get(AMIT) or frappe._dict()).description or "")
 
 	def test_a_save_builds_the_new_row_template_only_for_a_table_with_a_new_row(self):
 		jc = walk_in_job_card()
