@@ -20,14 +20,18 @@ def lock_document(doc, check: str | None = "write"):
 	check the user's permission on what is stored. A whitelisted doc method works on this, never
 	on the document a client sent. (A plain read after a lock would still see the transaction's
 	first snapshot under REPEATABLE READ, i.e. what it read before it waited for the lock.)"""
+	from aftersales_dms.controllers.saves import fresh_locked_load, keep_locked_copy
+
 	if not isinstance(doc.name, str) or not doc.name:
 		frappe.throw(_("Name the {0} to act on.").format(_(doc.doctype)))
-	doc.flags.for_update = True
-	try:
-		doc.reload()
-	finally:
-		doc.flags.for_update = False
+	if not fresh_locked_load(doc):  # (the doc method request's own load was the locked read)
+		doc.flags.for_update = True
+		try:
+			doc.reload()
+		finally:
+			doc.flags.for_update = False
 	doc._doc_before_save = None
+	keep_locked_copy(doc)  # what its save compares with (saves.LeanSave)
 	if doc.get("__islocal"):
 		# a client's "new" document under a stored one's name is never the stored one
 		refuse_new_document_under_stored_name(doc.doctype, doc.name)

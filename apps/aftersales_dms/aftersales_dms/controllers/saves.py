@@ -1,9 +1,15 @@
 """What a save of a journey document costs: the parts of Frappe's save that do work for nothing."""
 
+import pickle
 from contextlib import contextmanager
 
 import frappe
 from frappe import _
+
+# the document a doc method request acts on: its one load is the locked read (locked_read_for)
+LOCK_ON_LOAD = "dms_lock_on_load"
+LOCKED_LOAD = "_dms_locked_load"  # on the document: the transaction's writes when it was read
+LOCKED_COPY = "_dms_locked_copy"  # on the document: (writes then, a copy of what was read)
 
 
 class LeanSave:
@@ -27,7 +33,38 @@ class LeanSave:
 	  it was made with; a user cannot change a fetched field, as it is read-only:
 	  guards.keep_read_only_fields).
 
+	- A doc method reads its document three times: Frappe's handler loads it, the method locks
+	  and reads it afresh (guards.lock_document), and Frappe's save reads it a third time, under
+	  lock, as the stored document to compare with. For the app's doc methods the handler's load
+	  is the locked read (`locked_read_for`, set by controllers/doc_methods for the one document
+	  the request names), so lock_document need not read again; and the save compares with a copy
+	  of what lock_document read (`keep_locked_copy`). Either is used only while this
+	  transaction has written nothing since the read (no commit, no rollback, no write: the rows
+	  are locked, so nobody else can have changed them); otherwise the document is read again as
+	  before.
+
 	README, Benchmark: the per-step budget."""
+
+	def load_from_db(self):
+		wanted = frappe.flags.get(LOCK_ON_LOAD)
+		if not wanted or wanted != (self.doctype, str(self.name)) or self.flags.for_update:
+			return super().load_from_db()
+		frappe.flags.pop(LOCK_ON_LOAD, None)  # the handler's load only, once
+		self.flags.for_update = True
+		try:
+			super().load_from_db()
+		finally:
+			self.flags.for_update = False
+		self.__dict__[LOCKED_LOAD] = frappe.db.transaction_writes
+		_forget_at_transaction_end(self, LOCKED_LOAD)
+		return self
+
+	def load_doc_before_save(self, *, raise_exception: bool = False):
+		kept = self.__dict__.pop(LOCKED_COPY, None)
+		if kept is not None and kept[0] == frappe.db.transaction_writes and not self.is_new():
+			self._doc_before_save = kept[1]
+			return
+		return super().load_doc_before_save(raise_exception=raise_exception)
 
 	def _validate_links(self):
 		before = None if self.is_new() else self.get_doc_before_save()
@@ -80,6 +117,45 @@ def links_unchanged(d, stored) -> bool:
 		if any(d.get(f.fieldname) != stored.get(f.fieldname) for f in fetched):
 			return False
 	return True
+
+
+def locked_read_for(doctype: str, name: str) -> None:
+	"""The next load of this document in the request (Frappe's run_doc_method handler's) reads it
+	under lock: see LeanSave."""
+	frappe.flags[LOCK_ON_LOAD] = (doctype, str(name))
+
+
+def clear_locked_read_for() -> None:
+	frappe.flags.pop(LOCK_ON_LOAD, None)
+
+
+def fresh_locked_load(doc) -> bool:
+	"""The document was loaded under lock by the request's handler (locked_read_for), and this
+	transaction has written nothing since: what it holds is what is stored, and stays so. Once."""
+	marker = doc.__dict__.pop(LOCKED_LOAD, None)
+	return marker is not None and marker == frappe.db.transaction_writes
+
+
+def keep_locked_copy(doc) -> None:
+	"""lock_document has just read the document under lock: keep a copy (what Frappe's cached
+	documents are: a pickled round trip) for its save to compare with, while nothing is written."""
+	if not isinstance(doc, LeanSave):
+		return
+	try:
+		copy = pickle.loads(pickle.dumps(doc, protocol=pickle.HIGHEST_PROTOCOL))
+	except (pickle.PickleError, TypeError, AttributeError):
+		return  # something unpicklable on it: its save reads the stored document, as Frappe does
+	copy.__dict__.pop(LOCKED_COPY, None)
+	doc.__dict__[LOCKED_COPY] = (frappe.db.transaction_writes, copy)
+	_forget_at_transaction_end(doc, LOCKED_COPY)
+
+
+def _forget_at_transaction_end(doc, attr: str) -> None:
+	def forget():
+		doc.__dict__.pop(attr, None)
+
+	frappe.db.after_commit.add(forget)
+	frappe.db.after_rollback.add(forget)
 
 
 @contextmanager

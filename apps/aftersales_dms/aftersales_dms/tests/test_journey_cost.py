@@ -130,6 +130,60 @@ class TestJourneyCost(FrappeTestCase):
 		with self.assertRaises(frappe.ValidationError):
 			apply_workflow(frappe.get_doc("Service Job Card", jc.name).as_dict(), "Pass QC")
 
+	def test_a_doc_method_request_reads_its_job_card_once_under_lock(self):
+		"""Frappe's handler loads the document, the method locked and read it again, and the save
+		read it a third time: now the handler's load is the locked read and the save compares
+		with a copy of it — the same rows, locked the same way."""
+		from aftersales_dms.controllers.saves import clear_locked_read_for, locked_read_for
+
+		jc = walk_in_job_card()
+		complete_inspection(jc.vehicle_inspection)
+		act(jc.name, "Start Work", AMIT)
+		line = jc.labour[0].name
+
+		def clock(action):
+			# as controllers/doc_methods.run_doc_method has Frappe's handler do it: load, then the method
+			locked_read_for("Service Job Card", jc.name)
+			try:
+				doc = frappe.get_doc("Service Job Card", jc.name)
+				getattr(doc, f"{action}_work")(line)
+			finally:
+				clear_locked_read_for()
+
+		with recorded_queries() as queries:
+			as_user(AMIT, clock, "start")
+		reads = [q for q in queries if JOB_CARD_READ.search(q)]
+		self.assertEqual(len(reads), 1, reads)
+		self.assertIn("for update", reads[0].lower())
+		stored = frappe.get_doc("Service Job Card", jc.name)
+		self.assertEqual(stored.get_labour_line(line).work_status, "In Progress")
+		self.assertEqual(len([t for t in stored.time_logs if t.labour_line == line and not t.to_time]), 1)
+		as_user(AMIT, clock, "finish")
+		self.assertEqual(frappe.db.get_value("Service Job Card Labour", line, "work_status"), "Done")
+
+	def test_a_write_after_the_locked_read_makes_the_save_read_the_stored_document_again(self):
+		from aftersales_dms.controllers.guards import lock_document
+
+		jc = walk_in_job_card()
+		doc = lock_document(frappe.get_doc("Service Job Card", jc.name), check=None)
+		# this transaction writes the job card behind the document object's back
+		frappe.db.set_value(
+			"Service Job Card", jc.name, "concerns", "written after the read", update_modified=False
+		)
+		with recorded_queries() as queries:
+			doc.save(ignore_permissions=True)
+		self.assertEqual(len([q for q in queries if JOB_CARD_READ.search(q)]), 1)
+		self.assertEqual(doc.get_doc_before_save().concerns, "written after the read")
+		# and without a write, the save compares with the copy of the locked read: no read
+		doc = lock_document(frappe.get_doc("Service Job Card", jc.name), check=None)
+		stored = frappe.db.get_value("Service Job Card", jc.name, "concerns")
+		doc.concerns = "changed in the save"
+		with recorded_queries() as queries:
+			doc.save(ignore_permissions=True)
+		self.assertEqual([q for q in queries if JOB_CARD_READ.search(q)], [])
+		self.assertEqual(doc.get_doc_before_save().concerns, stored)
+		self.assertTrue(doc.has_value_changed("concerns"))
+
 	def test_the_technician_figures_refresh_is_queued_once_per_commit(self):
 		from aftersales_dms.analytics import technician_days as days
 		from aftersales_dms.controllers import jobs
