@@ -30,8 +30,8 @@ def lock_document(doc, check: str | None = "write"):
 			doc.reload()
 		finally:
 			doc.flags.for_update = False
+		keep_locked_copy(doc)  # what its save compares with (saves.LeanSave)
 	doc._doc_before_save = None
-	keep_locked_copy(doc)  # what its save compares with (saves.LeanSave)
 	if doc.get("__islocal"):
 		# a client's "new" document under a stored one's name is never the stored one
 		refuse_new_document_under_stored_name(doc.doctype, doc.name)

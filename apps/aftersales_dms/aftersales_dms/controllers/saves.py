@@ -37,8 +37,9 @@ class LeanSave:
 	  and reads it afresh (guards.lock_document), and Frappe's save reads it a third time, under
 	  lock, as the stored document to compare with. For the app's doc methods the handler's load
 	  is the locked read (`locked_read_for`, set by controllers/doc_methods for the one document
-	  the request names), so lock_document need not read again; and the save compares with a copy
-	  of what lock_document read (`keep_locked_copy`). Either is used only while this
+	  the request names), so lock_document need not read again, and so is the load in Frappe's
+	  apply_workflow (workshop/status.apply_workflow); the save compares with a copy of what the
+	  locked read read (`keep_locked_copy`). Either is used only while this
 	  transaction has written nothing since the read (no commit, no rollback, no write: the rows
 	  are locked, so nobody else can have changed them); otherwise the document is read again as
 	  before.
@@ -57,6 +58,7 @@ class LeanSave:
 			self.flags.for_update = False
 		self.__dict__[LOCKED_LOAD] = frappe.db.transaction_writes
 		_forget_at_transaction_end(self, LOCKED_LOAD)
+		keep_locked_copy(self)  # what its save compares with
 		return self
 
 	def load_doc_before_save(self, *, raise_exception: bool = False):
@@ -139,13 +141,14 @@ def fresh_locked_load(doc) -> bool:
 def keep_locked_copy(doc) -> None:
 	"""lock_document has just read the document under lock: keep a copy (what Frappe's cached
 	documents are: a pickled round trip) for its save to compare with, while nothing is written."""
-	if not isinstance(doc, LeanSave):
+	if not isinstance(doc, LeanSave) or doc.get("__islocal"):
 		return
 	try:
 		copy = pickle.loads(pickle.dumps(doc, protocol=pickle.HIGHEST_PROTOCOL))
 	except (pickle.PickleError, TypeError, AttributeError):
 		return  # something unpicklable on it: its save reads the stored document, as Frappe does
-	copy.__dict__.pop(LOCKED_COPY, None)
+	for attr in (LOCKED_COPY, LOCKED_LOAD, "__unsaved", "_doc_before_save"):
+		copy.__dict__.pop(attr, None)
 	doc.__dict__[LOCKED_COPY] = (frappe.db.transaction_writes, copy)
 	_forget_at_transaction_end(doc, LOCKED_COPY)
 
