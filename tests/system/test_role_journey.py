@@ -421,12 +421,17 @@ def test_the_whole_journey_role_by_role_over_http(server, roles, worker):
 	quoted = round(customer_lines * tax_ratio, 2)
 	quoted = round(quoted) if rounds else quoted
 	assert quoted in page_figures and max(page_figures) <= quoted, (quoted, sorted(page_figures))
-	sms = frappe.get_all(
-		"Outgoing SMS",
-		filters={"reference_doctype": "Service Job Card", "reference_name": name},
-		fields=["message"],
-	)
-	ready = [m.message for m in sms if "ready for pickup" in m.message.lower()]
+
+	def ready_sms():  # (the job card's messages are built by a background job after the commit)
+		sms = frappe.get_all(
+			"Outgoing SMS",
+			filters={"reference_doctype": "Service Job Card", "reference_name": name},
+			fields=["message"],
+		)
+		return [m.message for m in sms if "ready for pickup" in m.message.lower()]
+
+	wait_for(ready_sms, 60, "the Ready for Pickup SMS")
+	ready = ready_sms()
 	assert ready and money_figures(ready[0]) == {owed}, (owed, ready)
 	estimate = advisor.get("Service Job Card", name)["estimate"]
 	pdf = advisor.s.get(

@@ -13,6 +13,7 @@ messages build the invoice they state once."""
 
 import re
 from contextlib import contextmanager
+from datetime import timedelta
 
 import frappe
 from frappe.tests.utils import FrappeTestCase
@@ -264,6 +265,48 @@ class TestJourneyCost(FrappeTestCase):
 		}
 		self.assertIn(f"{jc.labour[0].idx}. ", todos[ganesh_user].description)
 		self.assertNotIn(f"{jc.labour[0].idx}. ", (todos.get(AMIT) or frappe._dict()).description or "")
+
+	def test_an_app_documents_notifications_are_built_in_a_job_after_the_commit(self):
+		"""Frappe decides in the request that the confirmation fires (its status changed to
+		Confirmed); the e-mail and the SMS are built by one job each after the commit, from the
+		appointment as stored — nothing of them is rendered or written in the request."""
+		from aftersales_dms.booking.doctype.service_appointment.test_service_appointment import (
+			future_day,
+			make_appointment,
+		)
+		from aftersales_dms.controllers import jobs
+		from aftersales_dms.overrides.notification import queued_key, send_queued
+
+		appointment = as_user(
+			ADVISOR, make_appointment, future_day() + timedelta(days=3, hours=11), bay="OMP Bay 3"
+		)
+		jobs._forget_pending()
+		frappe.flags.in_test = False  # as a request does it (under tests Frappe sends inline)
+		try:
+			with recorded_queries() as queries:
+				as_user(ADVISOR, frappe.get_doc("Service Appointment", appointment.name).confirm)
+		finally:
+			frappe.flags.in_test = True
+		self.assertFalse(
+			[q for q in queries if re.search(r"into `tab(Communication|Email Queue|Outgoing SMS)`", q, re.I)]
+		)
+		asked = {
+			key: kwargs
+			for key, (method, kwargs) in frappe.flags[jobs.PENDING].items()
+			if method == "aftersales_dms.overrides.notification.send_queued"
+		}
+		email = "Service Appointment Confirmed - Email"
+		self.assertIn(queued_key(email, "Service Appointment", appointment.name), asked)
+		jobs._forget_pending()
+		# the job, as the worker runs it: the e-mail to the customer, about this appointment
+		as_user(ADVISOR, send_queued, email, "Service Appointment", appointment.name)
+		self.assertTrue(
+			frappe.db.exists(
+				"Communication",
+				{"reference_doctype": "Service Appointment", "reference_name": appointment.name,
+					"subject": ("like", f"%{appointment.name} confirmed%")},
+			)
+		)  # fmt: skip
 
 	def test_a_save_builds_the_new_row_template_only_for_a_table_with_a_new_row(self):
 		jc = walk_in_job_card()
