@@ -28,7 +28,17 @@ def dealer_scoped(doctype: str) -> bool:
 
 
 def scoped_link_fields(meta) -> list:
-	return [df for df in meta.get_link_fields() if df.options != "Company" and dealer_scoped(df.options)]
+	"""The Links of a DocType to dealer-scoped DocTypes: worked out once per meta object (a save
+	asks for the document's and each row's, on every save of the request)."""
+	known = getattr(frappe.local, "dms_scoped_link_fields", None)
+	if known is None:
+		known = frappe.local.dms_scoped_link_fields = {}
+	cached = known.get(meta.name)
+	if cached is not None and cached[0] is meta:
+		return cached[1]
+	fields = [df for df in meta.get_link_fields() if df.options != "Company" and dealer_scoped(df.options)]
+	known[meta.name] = (meta, fields)
+	return fields
 
 
 def validate_dealer_links(doc, method=None):

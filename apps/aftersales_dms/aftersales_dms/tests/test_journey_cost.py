@@ -308,6 +308,14 @@ class TestJourneyCost(FrappeTestCase):
 			)
 		)  # fmt: skip
 
+	def test_a_doctypes_dealer_scoped_links_are_worked_out_once_per_request(self):
+		from aftersales_dms.controllers.dealer_links import scoped_link_fields
+
+		meta = frappe.get_meta("Service Job Card Labour")
+		first = scoped_link_fields(meta)
+		self.assertIn("technician", [df.fieldname for df in first])
+		self.assertIs(scoped_link_fields(meta), first)  # every later save of the request
+
 	def test_a_save_builds_the_new_row_template_only_for_a_table_with_a_new_row(self):
 		jc = walk_in_job_card()
 		complete_inspection(jc.vehicle_inspection)
