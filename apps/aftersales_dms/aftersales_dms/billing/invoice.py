@@ -33,6 +33,7 @@ from aftersales_dms.billing.estimate import dealer_tax_template
 from aftersales_dms.controllers.dealer import get_workshop_settings
 from aftersales_dms.controllers.guards import lock_document
 from aftersales_dms.controllers.pricing import dealer_price_list
+from aftersales_dms.controllers.saves import memo_scope, scope_memo
 from aftersales_dms.roles import CREDIT_RELEASE_ROLES, INVOICE_ROLES, has_any_role
 from aftersales_dms.workshop.status import can_invoice
 
@@ -160,12 +161,23 @@ def make_invoices(job_card: str) -> dict[str, str]:
 		frappe.throw(
 			_("Only service accountants, advisors and managers invoice job cards."), frappe.PermissionError
 		)
-	frappe.get_doc("Service Job Card", job_card).check_permission("read")
+	jc = frappe.get_doc("Service Job Card", job_card)
+	jc.check_permission("read")
 	# the locking read returns the latest committed links, whatever this transaction read before
+	# (a plain read after it would still see this transaction's first snapshot: jc's)
 	locked = frappe.db.get_value(
 		"Service Job Card", job_card, ["status", *BILL_TO_FIELD.values()], as_dict=True, for_update=True
 	)
-	jc = frappe.get_doc("Service Job Card", job_card)
+	with memo_scope(INVOICE_JOB_CARD):
+		# each invoice's validate checks it against this job card, as this request read it
+		scope_memo(INVOICE_JOB_CARD)[jc.name] = jc
+		return _make_invoices(jc, locked)
+
+
+INVOICE_JOB_CARD = "invoice_job_card"
+
+
+def _make_invoices(jc, locked) -> dict[str, str]:
 	if not can_invoice(jc, locked.status):  # Ready for Pickup, or released without the work
 		frappe.throw(
 			_("Job card {0} is {1}: invoice it when it is Ready for Pickup (QC passed).").format(
@@ -293,10 +305,12 @@ def validate_sales_invoice(doc, method=None):
 			),
 			frappe.DuplicateEntryError,
 		)
-	jc = frappe.get_doc("Service Job Card", doc.dms_service_job_card)
+	jc = (scope_memo(INVOICE_JOB_CARD) or {}).get(doc.dms_service_job_card) or frappe.get_doc(
+		"Service Job Card", doc.dms_service_job_card
+	)
 	validate_agrees_with_job_card(doc, jc)
 	validate_terms(doc, jc)
-	validate_billed_once(doc)
+	validate_billed_once(doc, jc)
 
 
 def tax_rows(rows) -> list[tuple]:
@@ -408,13 +422,12 @@ def validate_agrees_with_job_card(doc, jc):
 		)
 
 
-def validate_billed_once(doc):
-	"""Each line of the job card is billed to its party at most for its billable quantity, over
-	all the party's invoices net of credit notes."""
+def validate_billed_once(doc, jc):
+	"""Each line of the job card `jc` (the invoice's, as stored) is billed to its party at most for
+	its billable quantity, over all the party's invoices net of credit notes."""
 	rows = [d for d in doc.items if d.get("dms_job_card_row")]
 	if not rows:
 		return
-	jc = frappe.get_doc("Service Job Card", doc.dms_service_job_card)
 	billable = {i["dms_job_card_row"]: i for i in invoice_lines(jc).get(doc.dms_bill_to, [])}
 	qty = {}
 	for d in rows:

@@ -316,6 +316,23 @@ class TestJourneyCost(FrappeTestCase):
 		self.assertIn("technician", [df.fieldname for df in first])
 		self.assertIs(scoped_link_fields(meta), first)  # every later save of the request
 
+	def test_make_invoices_reads_the_job_card_once_for_both_invoices(self):
+		"""It read the job card for the permission check, again after its lock (the same snapshot),
+		and each invoice's validate read it twice more: now the request's one read serves them."""
+		from aftersales_dms.billing.invoice import make_invoices
+		from aftersales_dms.billing.test_invoice import ACCOUNTANT, ready_job_card
+
+		jc = ready_job_card(labour=(("LAB-PMS-CAR", "Customer"), ("LAB-DIAG", "Warranty")), parts=())
+		with recorded_queries() as queries:
+			invoices = as_user(ACCOUNTANT, make_invoices, jc.name)
+		self.assertEqual(sorted(invoices), ["Customer", "Warranty"])
+		self.assertEqual(len([q for q in queries if JOB_CARD_READ.search(q)]), 1)
+		# a draft saved later is checked against the job card as stored, read again
+		draft = frappe.get_doc("Sales Invoice", invoices["Customer"])
+		with recorded_queries() as queries:
+			as_user(ACCOUNTANT, draft.save)
+		self.assertEqual(len([q for q in queries if JOB_CARD_READ.search(q)]), 1)
+
 	def test_a_save_builds_the_new_row_template_only_for_a_table_with_a_new_row(self):
 		jc = walk_in_job_card()
 		complete_inspection(jc.vehicle_inspection)
