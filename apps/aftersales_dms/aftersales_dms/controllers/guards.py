@@ -65,13 +65,13 @@ def clear_unwritable_fields_of_new_rows(doc):
 			for df in frappe.get_meta(table.options).get_high_permlevel_fields()
 			if df.permlevel not in writable and (before or df.permlevel == SYSTEM_LEVEL)
 		]
-		if not fields:
+		added = [row for row in doc.get(table.fieldname) if row.name not in known] if fields else []
+		if not added:
 			continue
-		blank = frappe.new_doc(table.options)
-		for row in doc.get(table.fieldname):
-			if row.name not in known:
-				for df in fields:
-					row.set(df.fieldname, blank.get(df.fieldname))
+		blank = frappe.new_doc(table.options)  # (the row template: built only for a table a row was added to)
+		for row in added:
+			for df in fields:
+				row.set(df.fieldname, blank.get(df.fieldname))
 
 
 def clear_unwritable_fields_of_added_rows(doc, method=None):

@@ -8,7 +8,11 @@ decide nothing — the clock, assignments, QC checks, most of a journey's saves.
 before Frappe's notifications of `on_change`, marks as already evaluated for this save the alerts
 whose watched field has the value it had before the save: exactly the ones Frappe's
 evaluate_alert would leave without effect (it marks every alert it evaluates the same way). An
-alert whose field did change is left to Frappe, which evaluates it as before.
+alert whose field did change but whose condition does not hold now (the job card's status moved,
+but not to Ready for Pickup) is marked the same way, after the same test Frappe's evaluate_alert
+makes first (`frappe.safe_eval` of the condition with Frappe's own context; the condition read
+from the cached Notification, which Frappe clears when the Notification is saved). Any other
+alert, or a condition that raises, is left to Frappe, which evaluates it as before.
 """
 
 import frappe
@@ -39,3 +43,19 @@ def skip_unchanged_value_alerts(doc, method=None):
 		old = before.get(fieldname) if before else None
 		if cast(df.fieldtype, doc.get(fieldname)) == cast(df.fieldtype, old):
 			executed.append(alert.get("name"))
+		elif not condition_holds(alert.get("name"), doc):
+			executed.append(alert.get("name"))
+
+
+def condition_holds(notification: str, doc) -> bool:
+	"""The alert's condition, as Frappe's evaluate_alert tests it first (True when it has none, or
+	when it cannot be evaluated here: Frappe then evaluates, and reports, as before)."""
+	from frappe.email.doctype.notification.notification import get_context
+
+	condition = frappe.get_cached_value("Notification", notification, "condition")
+	if not condition:
+		return True
+	try:
+		return bool(frappe.safe_eval(condition, None, get_context(doc)))
+	except Exception:
+		return True

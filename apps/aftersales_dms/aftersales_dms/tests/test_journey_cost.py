@@ -106,10 +106,19 @@ class TestJourneyCost(FrappeTestCase):
 				jc.labour[0].technician,
 			)
 		self.assertEqual([q for q in queries if NOTIFICATION_LOAD.search(q)], [])
-		# a move that changes the status still has Frappe evaluate them
+		# a move that changes the status, but not to one their conditions name (Ready for Pickup,
+		# Delivered): not loaded either
 		with recorded_queries() as queries:
 			act(jc.name, "Start Work", AMIT)
-		self.assertTrue([q for q in queries if NOTIFICATION_LOAD.search(q)])
+		self.assertEqual([q for q in queries if NOTIFICATION_LOAD.search(q)], [])
+		# one whose condition holds is evaluated and sent by Frappe as before (the Ready for Pickup
+		# SMS: test_the_ready_for_pickup_messages_build_the_invoice_once, billing/test_invoice.py)
+		from aftersales_dms.controllers.notifications import condition_holds
+
+		doc = frappe.get_doc("Service Job Card", jc.name)
+		self.assertFalse(condition_holds("Vehicle Ready for Pickup - SMS", doc))
+		doc.status = "Ready for Pickup"
+		self.assertTrue(condition_holds("Vehicle Ready for Pickup - SMS", doc))
 
 	def test_a_workflow_move_of_ones_own_role_reads_the_job_card_once_under_lock(self):
 		from aftersales_dms.workshop.status import apply_workflow
@@ -118,6 +127,7 @@ class TestJourneyCost(FrappeTestCase):
 		complete_inspection(jc.vehicle_inspection)
 		doc = frappe.get_doc("Service Job Card", jc.name).as_dict()
 		frappe.set_user(AMIT)
+		frappe.local.new_doc_templates = {}  # as at the start of a request
 		with recorded_queries() as queries:
 			apply_workflow(doc, "Start Work")
 		frappe.set_user("Administrator")
@@ -128,6 +138,12 @@ class TestJourneyCost(FrappeTestCase):
 		full_reads = [q for q in queries if JOB_CARD_READ.search(q)]
 		self.assertEqual(len(full_reads), 1, full_reads)
 		self.assertIn("for update", full_reads[0].lower())
+		# the move adds a status log row: that table's row template is built, no other (the check
+		# of rows a user adds builds one only for a table a row was added to)
+		built = {m.group(1) for q in queries if (m := TEMPLATE_BUILD.search(q))}
+		self.assertLessEqual(
+			{b for b in built if b.startswith("Service Job Card")}, {"Service Job Card Status Log"}
+		)
 		# an action none of the user's roles has is still refused
 		frappe.set_user(AMIT)
 		with self.assertRaises(frappe.ValidationError):
