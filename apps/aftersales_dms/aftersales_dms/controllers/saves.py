@@ -68,6 +68,29 @@ class LeanSave:
 			return
 		return super().load_doc_before_save(raise_exception=raise_exception)
 
+	def update_child_table(self, fieldname: str, df=None):
+		"""Frappe writes every row of every table on every save (an UPDATE of each labour line, part,
+		approval and status log on each clock action). Here a row that holds what the stored row
+		holds (all but the save's own timestamp) is not written again; a new or changed row is, and
+		a table a row was removed from is written by Frappe as before (its delete of the rows the
+		document no longer has). The stored rows are those the save compares with: read under
+		lock in this transaction (`get_doc_before_save`)."""
+		df = df or self.meta.get_field(fieldname)
+		before = None if self.is_new() else self.get_doc_before_save()
+		if (
+			before is None
+			or df.options in (self.flags.ignore_children_type or ())
+			or frappe.get_meta(df.options).is_virtual
+		):
+			return super().update_child_table(fieldname, df)
+		rows = self.get(df.fieldname) or []
+		stored = {r.name: r for r in before.get(df.fieldname) or []}
+		if set(stored) - {r.name for r in rows if r.name and not r.is_new()}:
+			return super().update_child_table(fieldname, df)  # a row was removed
+		for d in rows:
+			if d.is_new() or not d.name or row_changed(d, stored.get(d.name)):
+				d.db_update()
+
 	def _validate_links(self):
 		before = None if self.is_new() else self.get_doc_before_save()
 		if before is None or self.flags.ignore_links or self._action == "cancel":
@@ -119,6 +142,19 @@ def links_unchanged(d, stored) -> bool:
 		if any(d.get(f.fieldname) != stored.get(f.fieldname) for f in fetched):
 			return False
 	return True
+
+
+SAVE_STAMP = ("modified", "modified_by")
+
+
+def row_changed(d, stored) -> bool:
+	"""The row would write something other than what is stored (compared as Frappe's db_update
+	writes it; a value of another type or form counts as changed)."""
+	if stored is None:
+		return True
+	mine = d.get_valid_dict(convert_dates_to_str=True, ignore_virtual=True)
+	theirs = stored.get_valid_dict(convert_dates_to_str=True, ignore_virtual=True)
+	return any(v != theirs.get(k) for k, v in mine.items() if k not in SAVE_STAMP) or set(mine) != set(theirs)
 
 
 def locked_read_for(doctype: str, name: str) -> None:

@@ -39,6 +39,7 @@ LINK_LOOKUP = re.compile(
 )
 ITEM_PRICE = re.compile(r"from `tabItem Price` where `item_code`\s*=\s*'([^']*)'", re.I)
 QUOTATION_READ = re.compile(r"select \* from `tabQuotation` where `name`\s*=", re.I)
+ROW_UPDATE = re.compile(r"^\s*UPDATE `tab(Service Job Card [^`]+)`\s+SET", re.I)
 JOB_CARD_READ = re.compile(r"select \* from `tabService Job Card` where `name`\s*=", re.I)
 
 
@@ -179,6 +180,31 @@ class TestJourneyCost(FrappeTestCase):
 		self.assertEqual(len([t for t in stored.time_logs if t.labour_line == line and not t.to_time]), 1)
 		as_user(AMIT, clock, "finish")
 		self.assertEqual(frappe.db.get_value("Service Job Card Labour", line, "work_status"), "Done")
+
+	def test_a_save_writes_only_the_rows_it_changed(self):
+		jc = walk_in_job_card()
+		complete_inspection(jc.vehicle_inspection)
+		act(jc.name, "Start Work", AMIT)
+		line = jc.labour[0].name
+		with recorded_queries() as queries:
+			as_user(AMIT, frappe.get_doc("Service Job Card", jc.name).start_work, line)
+		updates = [m.group(1) for q in queries if (m := ROW_UPDATE.search(q))]
+		# the started line (its status) and the parent; the new time log is inserted; no other row
+		self.assertEqual(updates.count("Service Job Card Labour"), 1, updates)
+		self.assertFalse(
+			{"Service Job Card Part", "Service Job Card Status Log", "Service Job Card Approval Log"}
+			& set(updates)
+		)
+		stored = frappe.get_doc("Service Job Card", jc.name)
+		self.assertEqual(stored.get_labour_line(line).work_status, "In Progress")
+		# a removed row: the table is written as Frappe does (its row deleted)
+		doc = frappe.get_doc("Service Job Card", jc.name)
+		part = self.add_part(jc.name, "PRT-AIR-FILTER-C").parts[-1].name
+		doc = frappe.get_doc("Service Job Card", jc.name)
+		doc.parts = [p for p in doc.parts if p.name != part]
+		as_user(ADVISOR, doc.save)
+		self.assertFalse(frappe.db.exists("Service Job Card Part", part))
+		as_user(AMIT, frappe.get_doc("Service Job Card", jc.name).finish_work, line)  # clocked off again
 
 	def test_a_write_after_the_locked_read_makes_the_save_read_the_stored_document_again(self):
 		from aftersales_dms.controllers.guards import lock_document
