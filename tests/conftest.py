@@ -7,7 +7,7 @@ import time
 
 import pytest
 import requests
-from dmstest import ARTIFACTS, BENCH, SITE, free_port, kill_worker, start_worker
+from dmstest import ARTIFACTS, BENCH, SITE, free_port, kill_worker, start_worker, wait_for
 
 
 @pytest.fixture(scope="session")
@@ -80,6 +80,13 @@ def server():
 	socketio_log.close()
 
 
+def short_queue_is_idle() -> bool:
+	from frappe.utils.background_jobs import get_queue
+
+	queue = get_queue("short")
+	return queue.count == 0 and queue.started_job_registry.count == 0
+
+
 @pytest.fixture
 def worker(server):
 	"""A real RQ worker of the test bench on the short queue while the test runs: what the app
@@ -88,6 +95,9 @@ def worker(server):
 	killed if it has not within 30 s."""
 	log = open(os.path.join(ARTIFACTS, "test-worker.log"), "a")
 	proc = start_worker(log)
+	# first what earlier tests queued (no worker runs beside the other tests): the test's own jobs
+	# then wait behind nothing
+	wait_for(short_queue_is_idle, 900, "the worker to run the jobs queued before this test")
 	yield proc
 	proc.terminate()
 	try:
