@@ -1841,6 +1841,9 @@ def print_table(r):
 				f"{lo['requests']} requests, {lo['errors']} errors, p95 {lo['p95_ms']} ms",
 			)
 		)
+	if not rows:
+		print("\nnothing measured: every section was given 0 (see --help)")
+		return
 	width = max(len(a) for a, _ in rows)
 	print()
 	for a, b in rows:
