@@ -12,10 +12,13 @@ alert whose field did change but whose condition does not hold now (the job card
 but not to Ready for Pickup) is marked the same way, after the same test Frappe's evaluate_alert
 makes first (`frappe.safe_eval` of the condition with Frappe's own context; the condition read
 from the cached Notification, which Frappe clears when the Notification is saved). Any other
-alert, or a condition that raises, is left to Frappe, which evaluates it as before.
+alert is left to Frappe, which evaluates it as before. A condition that raises on the document
+counts as not met: the alert is not sent and the failure is logged (in Frappe it would refuse
+the save: one OEM admin's broken condition would stop every dealer's status moves).
 """
 
 import frappe
+from frappe import _
 from frappe.utils import cast
 
 
@@ -58,4 +61,12 @@ def condition_holds(notification: str, doc) -> bool:
 	try:
 		return bool(frappe.safe_eval(condition, None, get_context(doc)))
 	except Exception:
-		return True
+		# a condition that fails on this document (an OEM admin's mistake) does not stop the
+		# dealer's save, as it would in Frappe's evaluate_alert: the alert is not sent and the
+		# failure goes to the Error Log, as a failed send does
+		frappe.log_error(
+			title=_("Notification {0}: its condition failed on {1} {2}").format(
+				notification, doc.doctype, doc.name
+			)
+		)
+		return False

@@ -121,6 +121,34 @@ class TestJourneyCost(FrappeTestCase):
 		doc.status = "Ready for Pickup"
 		self.assertTrue(condition_holds("Vehicle Ready for Pickup - SMS", doc))
 
+	def test_a_status_notification_whose_condition_fails_does_not_stop_the_move(self):
+		"""(attack: an OEM admin's condition that raises on some job cards refused their status
+		moves, for every dealer) The alert is not sent and the failure is in the Error Log."""
+		jc = walk_in_job_card()
+		complete_inspection(jc.vehicle_inspection)
+		probe = frappe.get_doc(
+			{
+				"doctype": "Notification",
+				"name": f"probe-{jc.name}",
+				"subject": "probe",
+				"document_type": "Service Job Card",
+				"event": "Value Change",
+				"value_changed": "status",
+				"channel": "System Notification",
+				"condition": f"doc.name == '{jc.name}' and doc.items()",
+				"message": "probe",
+				"recipients": [{"receiver_by_document_field": "owner"}],
+			}
+		).insert()
+		try:
+			before = frappe.db.count("Error Log")
+			act(jc.name, "Start Work", AMIT)  # refused with "no attribute 'items'" before
+			self.assertEqual(frappe.db.get_value("Service Job Card", jc.name, "status"), "In Progress")
+			self.assertGreater(frappe.db.count("Error Log"), before)
+		finally:
+			frappe.delete_doc("Notification", probe.name, force=True)
+			frappe.cache.hdel("notifications", "Service Job Card")
+
 	def test_a_workflow_move_of_ones_own_role_reads_the_job_card_once_under_lock(self):
 		from aftersales_dms.workshop.status import apply_workflow
 

@@ -93,6 +93,21 @@ class TestTasks(FrappeTestCase):
 		as_user(ganesh, jc.finish_work, second)
 		self.assertEqual(todos(jc.name)[ganesh], ("Closed", "labour"))
 
+	def test_a_line_whose_technician_is_taken_off_gets_the_managers_assign_todo_again(self):
+		"""(attack: a technician set to "" over REST closed their ToDo and left nobody a task)"""
+		from aftersales_dms.workshop.test_job_card_status import walk_in_job_card
+
+		jc = walk_in_job_card()  # every line has Amit: the managers' assign ToDo is closed
+		self.assertNotEqual(todos(jc.name).get(MANAGER), ("Open", "assign"))
+
+		def take_off():
+			doc = frappe.get_doc(JOB_CARD, jc.name)
+			doc.labour[0].technician = None
+			doc.save()
+
+		as_user(MANAGER, take_off)
+		self.assertEqual(todos(jc.name)[MANAGER], ("Open", "assign"))
+
 	def test_quality_supervisor_todo_while_the_job_is_in_quality_check(self):
 		jc = approved_job_card()
 		issue_all(jc)

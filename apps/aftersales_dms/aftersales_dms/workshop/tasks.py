@@ -3,7 +3,8 @@ the ToDo, a notification and a share of the document), and closes when their rea
 
 | task (ToDo.dms_task) | to                               | on                 | closed when                        |
 |----------------------|----------------------------------|--------------------|------------------------------------|
-| assign               | the dealer's Workshop Managers   | a new job card     | every labour line has a technician |
+| assign               | the dealer's Workshop Managers   | a line has no      | every labour line has a technician |
+|                      |                                  | technician         |                                    |
 | labour               | the line's technician (its user) | a line assigned    | their lines are Done, reassigned   |
 |                      |                                  |                    | or declined                        |
 | qc                   | the dealer's Quality Supervisors | is in Quality      | it leaves Quality Check            |
@@ -146,6 +147,8 @@ def sync_job_card_tasks(doc):
 	sync_technician_tasks(doc)
 	if doc.labour and all(r.technician for r in doc.labour):
 		close_tasks(JOB_CARD, doc.name, ASSIGN)
+	else:
+		open_assign_task(doc)  # a line nobody is assigned to (again: a technician taken off it)
 	if doc.status == "Quality Check":
 		# (Frappe's one open ToDo per user and document: an open one is left as it is)
 		open_task(

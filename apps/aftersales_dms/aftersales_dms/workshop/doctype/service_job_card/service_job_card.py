@@ -234,6 +234,17 @@ class ServiceJobCard(LeanSave, Document):
 						row.idx, flt(row.issued_qty)
 					)
 				)
+			if (
+				row.uom
+				and flt(row.qty) != int(flt(row.qty))
+				and frappe.get_cached_value("UOM", row.uom, "must_be_whole_number")
+			):
+				# (a fraction left over after an issue could never be issued: ERPNext refuses it)
+				frappe.throw(
+					_("Parts row {0}: {1} is counted in whole {2}; {3} is not a whole number.").format(
+						row.idx, row.item_code, row.uom, flt(row.qty)
+					)
+				)
 			if flt(row.issued_qty) > 0 and row.item_code != issued_item.get(row.name):
 				# issued and billed per line: the line's stock is of its item
 				frappe.throw(
