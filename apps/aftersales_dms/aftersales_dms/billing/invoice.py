@@ -171,47 +171,43 @@ def make_invoices(job_card: str) -> dict[str, str]:
 	with memo_scope(INVOICE_JOB_CARD):
 		# each invoice's validate checks it against this job card, as this request read it
 		scope_memo(INVOICE_JOB_CARD)[jc.name] = jc
-		return _make_invoices(jc, locked)
+		if not can_invoice(jc, locked.status):  # Ready for Pickup, or released without the work
+			frappe.throw(
+				_("Job card {0} is {1}: invoice it when it is Ready for Pickup (QC passed).").format(
+					jc.name, _(locked.status)
+				)
+			)
+		lines = invoice_lines(jc)
+		if not lines:
+			frappe.throw(_("Nothing on job card {0} is billable.").format(jc.name))
+		if jc.discount_status == "Pending Approval":
+			frappe.throw(
+				_("The {0} % discount on job card {1} waits for approval.").format(
+					flt(jc.discount_percentage), jc.name
+				)
+			)
+		check_customer_decided(jc)  # what the customer approved is what is billed (billing/approval.py)
+		result = {}
+		for bill_to, items in lines.items():
+			field = BILL_TO_FIELD[bill_to]
+			existing = locked.get(field)
+			# a locking read: the invoice as committed, even if made after this transaction began
+			status = existing and frappe.db.get_value("Sales Invoice", existing, "docstatus", for_update=True)
+			if status == 0:  # the party's draft: as it is
+				result[bill_to] = existing
+				continue
+			items = unbilled_lines(jc.name, bill_to, items)
+			if not items:  # billed already, net of credit notes
+				if status == 1:
+					result[bill_to] = existing
+				continue
+			invoice = build_invoice(jc, bill_to, items)
+			frappe.db.set_value("Service Job Card", jc.name, field, invoice.name, update_modified=False)
+			result[bill_to] = invoice.name
+		return result
 
 
 INVOICE_JOB_CARD = "invoice_job_card"
-
-
-def _make_invoices(jc, locked) -> dict[str, str]:
-	if not can_invoice(jc, locked.status):  # Ready for Pickup, or released without the work
-		frappe.throw(
-			_("Job card {0} is {1}: invoice it when it is Ready for Pickup (QC passed).").format(
-				jc.name, _(locked.status)
-			)
-		)
-	lines = invoice_lines(jc)
-	if not lines:
-		frappe.throw(_("Nothing on job card {0} is billable.").format(jc.name))
-	if jc.discount_status == "Pending Approval":
-		frappe.throw(
-			_("The {0} % discount on job card {1} waits for approval.").format(
-				flt(jc.discount_percentage), jc.name
-			)
-		)
-	check_customer_decided(jc)  # what the customer approved is what is billed (billing/approval.py)
-	result = {}
-	for bill_to, items in lines.items():
-		field = BILL_TO_FIELD[bill_to]
-		existing = locked.get(field)
-		# a locking read: the invoice as committed, even if made after this transaction began
-		status = existing and frappe.db.get_value("Sales Invoice", existing, "docstatus", for_update=True)
-		if status == 0:  # the party's draft: as it is
-			result[bill_to] = existing
-			continue
-		items = unbilled_lines(jc.name, bill_to, items)
-		if not items:  # billed already, net of credit notes
-			if status == 1:
-				result[bill_to] = existing
-			continue
-		invoice = build_invoice(jc, bill_to, items)
-		frappe.db.set_value("Service Job Card", jc.name, field, invoice.name, update_modified=False)
-		result[bill_to] = invoice.name
-	return result
 
 
 def build_invoice(jc, bill_to: str, items: list[dict]):
