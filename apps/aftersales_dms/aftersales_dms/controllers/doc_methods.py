@@ -16,7 +16,7 @@ from frappe import _
 from frappe.model.base_document import get_controller
 
 from aftersales_dms.controllers.guards import refuse_new_document_under_stored_name
-from aftersales_dms.controllers.saves import clear_locked_read_for, locked_read_for
+from aftersales_dms.controllers.saves import locked_read
 from aftersales_dms.roles import APP_MODULES
 
 
@@ -45,13 +45,10 @@ def run_doc_method(method: str, docs=None, dt=None, dn=None, arg=None, args=None
 				if doc.get("__islocal"):
 					refuse_new_document_under_stored_name(doctype, name)
 				dt, dn, docs = doctype, name, None
-	if dt and dn and isinstance(dt, str) and frappe.session.user != "Guest" and is_app_doctype(dt):
-		# the handler's load of the document is its locked read (one read instead of two)
-		locked_read_for(dt, dn)
-	try:
+	# the handler's load of an app document is its locked read (one read instead of two)
+	lock = dt and dn and isinstance(dt, str) and frappe.session.user != "Guest" and is_app_doctype(dt)
+	with locked_read(dt if lock else None, dn):
 		return frappe.handler.run_doc_method(method, docs=docs, dt=dt, dn=dn, arg=arg, args=args)
-	finally:
-		clear_locked_read_for()
 
 
 def is_app_doctype(doctype: str) -> bool:

@@ -6,7 +6,7 @@ from contextlib import contextmanager
 import frappe
 from frappe import _
 
-# the document a doc method request acts on: its one load is the locked read (locked_read_for)
+# the document a doc method request acts on: its one load is the locked read (locked_read)
 LOCK_ON_LOAD = "dms_lock_on_load"
 LOCKED_LOAD = "_dms_locked_load"  # on the document: the transaction's writes when it was read
 LOCKED_COPY = "_dms_locked_copy"  # on the document: (writes then, a copy of what was read)
@@ -36,7 +36,7 @@ class LeanSave:
 	- A doc method reads its document three times: Frappe's handler loads it, the method locks
 	  and reads it afresh (guards.lock_document), and Frappe's save reads it a third time, under
 	  lock, as the stored document to compare with. For the app's doc methods the handler's load
-	  is the locked read (`locked_read_for`, set by controllers/doc_methods for the one document
+	  is the locked read (`locked_read`, set by controllers/doc_methods for the one document
 	  the request names), so lock_document need not read again, and so is the load in Frappe's
 	  apply_workflow (workshop/status.apply_workflow); the save compares with a copy of what the
 	  locked read read (`keep_locked_copy`). Either is used only while this
@@ -157,18 +157,20 @@ def row_changed(d, stored) -> bool:
 	return any(v != theirs.get(k) for k, v in mine.items() if k not in SAVE_STAMP) or set(mine) != set(theirs)
 
 
-def locked_read_for(doctype: str, name: str) -> None:
-	"""The next load of this document in the request (Frappe's run_doc_method handler's) reads it
-	under lock: see LeanSave."""
-	frappe.flags[LOCK_ON_LOAD] = (doctype, str(name))
-
-
-def clear_locked_read_for() -> None:
-	frappe.flags.pop(LOCK_ON_LOAD, None)
+@contextmanager
+def locked_read(doctype: str | None, name):
+	"""Within it, the next load of this document (Frappe's run_doc_method handler's, or its
+	apply_workflow's) reads it under lock: see LeanSave. No document (None): nothing changes."""
+	if doctype and name:
+		frappe.flags[LOCK_ON_LOAD] = (doctype, str(name))
+	try:
+		yield
+	finally:
+		frappe.flags.pop(LOCK_ON_LOAD, None)
 
 
 def fresh_locked_load(doc) -> bool:
-	"""The document was loaded under lock by the request's handler (locked_read_for), and this
+	"""The document was loaded under lock by the request's handler (locked_read), and this
 	transaction has written nothing since: what it holds is what is stored, and stays so. Once."""
 	marker = doc.__dict__.pop(LOCKED_LOAD, None)
 	return marker is not None and marker == frappe.db.transaction_writes

@@ -182,7 +182,7 @@ class TestJourneyCost(FrappeTestCase):
 		"""Frappe's handler loads the document, the method locked and read it again, and the save
 		read it a third time: now the handler's load is the locked read and the save compares
 		with a copy of it — the same rows, locked the same way."""
-		from aftersales_dms.controllers.saves import clear_locked_read_for, locked_read_for
+		from aftersales_dms.controllers.saves import locked_read
 
 		jc = walk_in_job_card()
 		complete_inspection(jc.vehicle_inspection)
@@ -191,12 +191,9 @@ class TestJourneyCost(FrappeTestCase):
 
 		def clock(action):
 			# as controllers/doc_methods.run_doc_method has Frappe's handler do it: load, then the method
-			locked_read_for("Service Job Card", jc.name)
-			try:
+			with locked_read("Service Job Card", jc.name):
 				doc = frappe.get_doc("Service Job Card", jc.name)
 				getattr(doc, f"{action}_work")(line)
-			finally:
-				clear_locked_read_for()
 
 		with recorded_queries() as queries:
 			as_user(AMIT, clock, "start")

@@ -759,7 +759,7 @@ def apply_workflow(doc, action):
 	from frappe.model.workflow import get_transitions as frappe_get_transitions
 
 	from aftersales_dms.controllers.guards import call_with_deadlock_retry
-	from aftersales_dms.controllers.saves import clear_locked_read_for, locked_read_for
+	from aftersales_dms.controllers.saves import locked_read
 
 	parsed = frappe.parse_json(doc)
 	if (
@@ -770,13 +770,10 @@ def apply_workflow(doc, action):
 		current = frappe.get_doc(WORKFLOW, parsed.get("name"))
 		if not any(t.action == action for t in frappe_get_transitions(current)):
 			return call_with_deadlock_retry(apply_stand_in, parsed.get("name"), action)
-	if parsed.get("doctype") == WORKFLOW and isinstance(parsed.get("name"), str):
-		# Frappe's apply_workflow loads the job card and its save reads it again: one locked read
-		locked_read_for(WORKFLOW, parsed["name"])
-	try:
+	# Frappe's apply_workflow loads the job card and its save reads it again: one locked read
+	name = parsed.get("name") if parsed.get("doctype") == WORKFLOW else None
+	with locked_read(WORKFLOW, name if isinstance(name, str) else None):
 		return call_with_deadlock_retry(frappe_apply_workflow, doc, action)  # it reloads the document itself
-	finally:
-		clear_locked_read_for()
 
 
 def role_has_action(job_card: str, action: str) -> bool:
